@@ -1,0 +1,546 @@
+"""Configuration: one YAML file -> validated, typed settings.
+
+    read file | expand ${VAR} | parse YAML keeping line marks | apply SIARKAN_* env overrides
+        | validate with pydantic | map every error back to file:line:column
+
+Every error is reported as `file:line:column: dotted.field.path: what was expected` and the
+CLI exits 2 (see `ConfigError`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_CONFIG_PATH = Path("config/siarkan.yaml")
+ENV_PREFIX = "SIARKAN_"
+
+
+class ConfigError(Exception):
+    """One or more configuration problems, each already formatted for humans."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Field types
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("an absolute http(s) URL, like https://news.example")
+    return value.rstrip("/")
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("an IANA time zone name, like Asia/Jakarta") from None
+    return value
+
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,62}$")
+
+
+def _check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise ValueError("a lowercase name of letters, digits and _ (it appears in URLs)")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_check_url)]
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+Name = Annotated[str, AfterValidator(_check_name)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+
+class SiteSettings(Strict):
+    name: str
+    base_url: HttpUrl
+    language: str = "id"
+    timezone: TimeZoneName = "Asia/Jakarta"
+    description: str = ""
+    icon: HttpUrl | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+
+class ServerSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    # Graceful shutdown budget for in-flight requests on SIGTERM.
+    shutdown_timeout: float = Field(10.0, gt=0)
+
+
+class DatabaseSettings(Strict):
+    url: str = "sqlite+aiosqlite:///data/siarkan.db"
+    pool_size: int = Field(10, ge=1)
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "a URL starting with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+class AdminSettings(Strict):
+    token: SecretStr | None = None
+    max_body_bytes: int = Field(2_000_000, ge=1024)
+
+
+class LoggingSettings(Strict):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["json", "text"] = "json"
+
+
+class ChannelMatch(Strict):
+    """Which articles belong to a channel. Empty lists everywhere means every article."""
+
+    sections: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+
+
+ExcerptMode = Literal["summary", "thread", "series"]
+
+
+class ExcerptSettings(Strict):
+    mode: ExcerptMode = "summary"
+    max_chars: int = Field(500, ge=100, le=100_000)
+    max_parts: int = Field(6, ge=1, le=50)
+    include_title: bool = True
+    strip_dateline: bool = True
+    hashtags: int = Field(3, ge=0, le=10)
+    paragraph_links: bool = False
+    link_text: str = "Baca selengkapnya:"
+    number_format: str = "{n}/{total}"
+    series_parts: int = Field(3, ge=1, le=20)
+    series_target_chars: int = Field(1500, ge=200)
+    series_interval: timedelta = timedelta(hours=2)
+    language: str | None = None
+
+    @field_validator("number_format")
+    @classmethod
+    def _has_placeholders(cls, value: str) -> str:
+        if "{n}" not in value:
+            raise ValueError("a format containing {n} (and optionally {total}), like {n}/{total}")
+        return value
+
+
+FeedFormat = Literal["rss", "atom", "json"]
+
+
+class FeedSettings(Strict):
+    enabled: bool = True
+    formats: tuple[FeedFormat, ...] = ("rss", "atom", "json")
+    items: int = Field(50, ge=1, le=1000)
+    ttl_minutes: int = Field(30, ge=1)
+    max_age: int = Field(300, ge=0)
+    # Extra feeds per section / tag / author of this channel's articles.
+    per: tuple[Literal["section", "tag", "author"], ...] = ()
+
+
+ActorType = Literal["Organization", "Service", "Person", "Group", "Application"]
+
+
+class FediverseSettings(Strict):
+    enabled: bool = False
+    username: str | None = None
+    actor_type: ActorType = "Organization"
+    display_name: str | None = None
+    summary: str = ""
+    icon: HttpUrl | None = None
+    header: HttpUrl | None = None
+    fields: dict[str, str] = Field(default_factory=dict)
+    discoverable: bool = True
+    indexable: bool = True
+    manually_approves_followers: bool = False
+    object_type: Literal["Note", "Article"] = "Note"
+    content_warning: str | None = None
+    followers_list_public: bool = False
+    show_replies: bool = False
+    # The site-wide account Announces this channel's posts (set on section channels).
+    announce_by: str | None = None
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_]{1,30}", value):
+            raise ValueError("1-30 letters, digits or _ (Mastodon's username rule)")
+        return value
+
+
+def _parse_hhmm(value: str) -> time:
+    hour, minute = value.split(":")
+    return time(int(hour), int(minute))
+
+
+class QuietHours(Strict):
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("a time of day as HH:MM, like 23:00")
+        return value
+
+    @property
+    def window(self) -> tuple[time, time]:
+        return _parse_hhmm(self.start), _parse_hhmm(self.end)
+
+
+class ChannelSchedule(Strict):
+    quiet_hours: QuietHours | None = None
+
+
+class ChannelSettings(Strict):
+    name: Name
+    title: str
+    description: str = ""
+    language: str | None = None
+    match: ChannelMatch = ChannelMatch()
+    feeds: FeedSettings = FeedSettings()
+    excerpts: ExcerptSettings = ExcerptSettings()
+    fediverse: FediverseSettings = FediverseSettings()
+    schedule: ChannelSchedule = ChannelSchedule()
+    pinned: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _username_default(self) -> ChannelSettings:
+        if self.fediverse.enabled and self.fediverse.username is None:
+            object.__setattr__(
+                self, "fediverse", self.fediverse.model_copy(update={"username": self.name})
+            )
+        return self
+
+
+class FederationSettings(Strict):
+    blocked_domains: tuple[str, ...] = ()
+    signature_window: int = Field(3600, ge=30, le=43200)
+    # Production keeps this off: remote fetches never reach private or loopback addresses.
+    allow_private_addresses: bool = False
+    fetch_timeout: float = Field(10.0, gt=0)
+    max_fetch_bytes: int = Field(1_000_000, ge=1024)
+    max_inbox_bytes: int = Field(1_000_000, ge=1024)
+    key_cache_seconds: int = Field(86400, ge=0)
+    # Outgoing signature scheme tried first; the other is tried once on 401 and remembered.
+    first_knock: Literal["draft-cavage", "rfc9421"] = "draft-cavage"
+    # "http" only for loopback tests: the scheme used for our own ids when base_url is http.
+
+
+class DeliverySettings(Strict):
+    concurrency: int = Field(64, ge=1, le=4096)
+    per_host: int = Field(8, ge=1, le=256)
+    lease_seconds: int = Field(120, ge=5)
+    batch_size: int = Field(200, ge=1)
+    poll_interval: float = Field(1.0, gt=0)
+    connect_timeout: float = Field(5.0, gt=0)
+    read_timeout: float = Field(10.0, gt=0)
+    max_attempts: int = Field(16, ge=1, le=100)
+    keep_sent_days: int = Field(7, ge=0)
+    breaker_failures: int = Field(5, ge=1)
+    breaker_seconds: int = Field(300, ge=1)
+    unavailable_days: int = Field(7, ge=1)
+
+
+class WebSubSettings(Strict):
+    enabled: bool = True
+    # None: siarkan's own hub at /websub. A URL: ping that external hub on changes instead.
+    external_hub: HttpUrl | None = None
+    default_lease_seconds: int = Field(864000, ge=60)
+    min_lease_seconds: int = Field(3600, ge=60)
+    max_lease_seconds: int = Field(2592000, ge=60)
+    verify_timeout: float = Field(10.0, gt=0)
+
+
+class SchedulerSettings(Strict):
+    tick_seconds: float = Field(15.0, gt=0)
+    # A scheduled post whose time passed longer ago than this while we were down is published
+    # to feeds but not pushed to followers (no stale posts flooding timelines).
+    stale_after: timedelta = timedelta(hours=12)
+
+
+class SourceSettings(Strict):
+    url: HttpUrl
+    kind: Literal["feed", "sitemap"] = "feed"
+    interval: timedelta = timedelta(minutes=15)
+    fetch_full_page: bool = True
+    section: str | None = None
+
+
+class Settings(Strict):
+    site: SiteSettings
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    admin: AdminSettings = AdminSettings()
+    logging: LoggingSettings = LoggingSettings()
+    channels: tuple[ChannelSettings, ...] = ()
+    federation: FederationSettings = FederationSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    websub: WebSubSettings = WebSubSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    sources: tuple[SourceSettings, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        seen: set[str] = set()
+        for channel in self.channels:
+            if channel.name in seen:
+                raise ValueError(f"channel names must be unique: {channel.name!r} appears twice")
+            seen.add(channel.name)
+        users: set[str] = set()
+        for channel in self.channels:
+            user = channel.fediverse.username
+            if channel.fediverse.enabled and user:
+                if user.lower() in users:
+                    raise ValueError(f"fediverse usernames must be unique: {user!r}")
+                users.add(user.lower())
+        return self
+
+    def channel(self, name: str) -> ChannelSettings:
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        raise KeyError(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+_VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _expand_vars(text: str, path: str, env: Mapping[str, str], problems: list[str]) -> str:
+    """Replace ${VAR} and ${VAR:-default}; a missing VAR without default is an error."""
+    lines = text.split("\n")
+    for lineno, line in enumerate(lines):
+        if line.lstrip().startswith("#"):
+            continue
+
+        def sub(match: re.Match[str], lineno: int = lineno, line: str = line) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            problems.append(
+                f"{path}:{lineno + 1}:{match.start() + 1}: ${{{name}}}: "
+                f"environment variable {name} is not set (a secret referenced by the config)"
+            )
+            return ""
+
+        lines[lineno] = _VAR_RE.sub(sub, line)
+    return "\n".join(lines)
+
+
+Mark = tuple[int, int]
+
+
+class _MarkedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys and records where every value stands."""
+
+
+def _construct_mapping(loader: _MarkedLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        if key in seen:
+            first = seen[key].start_mark
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first defined on line {first.line + 1})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node
+    return loader.construct_mapping(node, deep=True)  # type: ignore[no-untyped-call]
+
+
+_MarkedLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def _collect_marks(node: yaml.Node, path: tuple[Any, ...], marks: dict[tuple[Any, ...], Mark]) -> None:
+    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            # Point unknown-key errors at the key itself, values at their value.
+            marks[(*path, key, "__key__")] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
+            _collect_marks(value_node, (*path, key), marks)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _collect_marks(item, (*path, index), marks)
+
+
+def _apply_env_overrides(
+    data: dict[str, Any], env: Mapping[str, str], problems: list[str]
+) -> list[str]:
+    """SIARKAN_<SECTION>_<KEY>=value sets data[section][key]; returns the names applied."""
+    applied: list[str] = []
+    sections = {
+        name
+        for name, field in Settings.model_fields.items()
+        if name not in ("channels", "sources")
+    }
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name == "SIARKAN_CONFIG":
+            continue
+        rest = name[len(ENV_PREFIX):].lower()
+        section, _, key = rest.partition("_")
+        if section not in sections or not key:
+            continue
+        target = data.setdefault(section, {})
+        if not isinstance(target, dict):
+            problems.append(f"{name}: {section}: cannot override inside a non-mapping section")
+            continue
+        try:
+            target[key] = yaml.safe_load(value) if value.strip() else value
+        except yaml.YAMLError:
+            target[key] = value
+        # Strings that YAML reads as something else (e.g. a token "123") stay strings where a
+        # string is expected; pydantic coerces the rest.
+        if isinstance(target[key], int | float) and key in ("token", "url", "name"):
+            target[key] = value
+        applied.append(name)
+    return applied
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    message: str = error["msg"]
+    if kind == "extra_forbidden":
+        return "unknown setting (check the spelling; see config/siarkan.example.yaml)"
+    if kind == "missing":
+        return "required setting is missing"
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return message
+
+
+def _locate(
+    loc: tuple[Any, ...], marks: dict[tuple[Any, ...], Mark], kind: str
+) -> Mark:
+    if kind == "extra_forbidden" and (*loc, "__key__") in marks:
+        return marks[(*loc, "__key__")]
+    for end in range(len(loc), -1, -1):
+        prefix = loc[:end]
+        if prefix in marks:
+            return marks[prefix]
+    return (1, 1)
+
+
+def parse_settings(
+    text: str, path: str = "<config>", env: Mapping[str, str] | None = None
+) -> Settings:
+    """Pure: YAML text (+ environment) -> Settings, or ConfigError with file:line:col lines."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    text = text.removeprefix("\ufeff")
+    expanded = _expand_vars(text, path, env, problems)
+    try:
+        node = yaml.compose(expanded, Loader=_MarkedLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(expanded, Loader=_MarkedLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        what = exc.problem or str(exc)
+        if "\\t" in what or "\t" in what or "tab" in what.lower():
+            what += " (YAML indentation must use spaces, not tabs)"
+        raise ConfigError([*problems, f"{where}: (yaml): {what}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([*problems, f"{path}:1:1: (yaml): {exc}"]) from None
+
+    marks: dict[tuple[Any, ...], Mark] = {}
+    if node is not None:
+        _collect_marks(node, (), marks)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}:1:1: (root): a mapping of sections (site:, database:, ...)"])
+
+    _apply_env_overrides(data, env, problems)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            line, column = _locate(loc, marks, error["type"])
+            dotted = ".".join(str(part) for part in loc) or "(root)"
+            problems.append(f"{path}:{line}:{column}: {dotted}: {_describe(error)}")
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def resolve_config_path(cli_value: str | None, env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if cli_value:
+        return Path(cli_value)
+    if env.get("SIARKAN_CONFIG"):
+        return Path(env["SIARKAN_CONFIG"])
+    return DEFAULT_CONFIG_PATH
+
+
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"{path}:1:1: (file): cannot read the config file: {exc.strerror}"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}:1:1: (file): not UTF-8 text ({exc.reason})"]) from None
+    return parse_settings(text, str(path), env)
