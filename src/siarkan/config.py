@@ -116,9 +116,7 @@ class DatabaseSettings(Strict):
     @classmethod
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError(
-                "a URL starting with sqlite+aiosqlite:// or postgresql+asyncpg://"
-            )
+            raise ValueError("a URL starting with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
     @property
@@ -389,7 +387,7 @@ class _MarkedLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _MarkedLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=True)
         if key in seen:
             first = seen[key].start_mark
             raise yaml.constructor.ConstructorError(
@@ -399,16 +397,18 @@ def _construct_mapping(loader: _MarkedLoader, node: yaml.MappingNode) -> dict[An
                 key_node.start_mark,
             )
         seen[key] = key_node
-    return loader.construct_mapping(node, deep=True)  # type: ignore[no-untyped-call]
+    return loader.construct_mapping(node, deep=True)
 
 
 _MarkedLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
-def _collect_marks(node: yaml.Node, path: tuple[Any, ...], marks: dict[tuple[Any, ...], Mark]) -> None:
+def _collect_marks(
+    node: yaml.Node, path: tuple[Any, ...], marks: dict[tuple[Any, ...], Mark]
+) -> None:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -430,14 +430,12 @@ def _apply_env_overrides(
     """SIARKAN_<SECTION>_<KEY>=value sets data[section][key]; returns the names applied."""
     applied: list[str] = []
     sections = {
-        name
-        for name, field in Settings.model_fields.items()
-        if name not in ("channels", "sources")
+        name for name, field in Settings.model_fields.items() if name not in ("channels", "sources")
     }
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name == "SIARKAN_CONFIG":
             continue
-        rest = name[len(ENV_PREFIX):].lower()
+        rest = name[len(ENV_PREFIX) :].lower()
         section, _, key = rest.partition("_")
         if section not in sections or not key:
             continue
@@ -465,13 +463,11 @@ def _describe(error: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "required setting is missing"
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
     return message
 
 
-def _locate(
-    loc: tuple[Any, ...], marks: dict[tuple[Any, ...], Mark], kind: str
-) -> Mark:
+def _locate(loc: tuple[Any, ...], marks: dict[tuple[Any, ...], Mark], kind: str) -> Mark:
     if kind == "extra_forbidden" and (*loc, "__key__") in marks:
         return marks[(*loc, "__key__")]
     for end in range(len(loc), -1, -1):
@@ -490,7 +486,7 @@ def parse_settings(
     text = text.removeprefix("\ufeff")
     expanded = _expand_vars(text, path, env, problems)
     try:
-        node = yaml.compose(expanded, Loader=_MarkedLoader)  # noqa: S506 - SafeLoader subclass
+        node = yaml.compose(expanded, Loader=_MarkedLoader)
         data = yaml.load(expanded, Loader=_MarkedLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -538,7 +534,9 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError([f"{path}:1:1: (file): cannot read the config file: {exc.strerror}"]) from None
+        raise ConfigError(
+            [f"{path}:1:1: (file): cannot read the config file: {exc.strerror}"]
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -91,8 +91,22 @@ class Article:
 # store manages (updated_at) and bookkeeping (source, content_hash) are left out, so importing
 # the same report twice hashes the same.
 _HASHED_FIELDS = (
-    "slug", "title", "paragraphs", "body_html", "language", "subtitle", "dateline", "authors",
-    "section", "tags", "canonical_url", "image", "related", "published_at", "publish_at", "status",
+    "slug",
+    "title",
+    "paragraphs",
+    "body_html",
+    "language",
+    "subtitle",
+    "dateline",
+    "authors",
+    "section",
+    "tags",
+    "canonical_url",
+    "image",
+    "related",
+    "published_at",
+    "publish_at",
+    "status",
 )
 
 

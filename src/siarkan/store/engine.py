@@ -1,7 +1,7 @@
 """Database engine and schema state.
 
-    Settings.database.url -> AsyncEngine (SQLite in WAL mode, or PostgreSQL via asyncpg)
-    -> ensure_schema(): migrate a fresh/old SQLite file, refuse an out-of-date PostgreSQL
+Settings.database.url -> AsyncEngine (SQLite in WAL mode, or PostgreSQL via asyncpg)
+-> ensure_schema(): migrate a fresh/old SQLite file, refuse an out-of-date PostgreSQL
 """
 
 from __future__ import annotations

@@ -99,8 +99,9 @@ articles = Table(
 article_tags = Table(
     "article_tags",
     metadata,
-    Column("article_id", String(64), ForeignKey("articles.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "article_id", String(64), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("tag", String(200), primary_key=True),
     Column("tag_slug", String(200), nullable=False, index=True),
 )
@@ -108,8 +109,9 @@ article_tags = Table(
 article_authors = Table(
     "article_authors",
     metadata,
-    Column("article_id", String(64), ForeignKey("articles.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "article_id", String(64), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("author", String(200), primary_key=True),
     Column("author_slug", String(200), nullable=False, index=True),
 )
@@ -132,8 +134,9 @@ followers = Table(
     "followers",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("actor_name", String(100), ForeignKey("actors.name", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "actor_name", String(100), ForeignKey("actors.name", ondelete="CASCADE"), nullable=False
+    ),
     Column("follower_uri", String(2000), nullable=False),
     Column("inbox", String(2000), nullable=False),
     Column("shared_inbox", String(2000), nullable=True),
@@ -193,10 +196,16 @@ posts = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("uri", String(2000), nullable=False, unique=True),
-    Column("actor_name", String(100), ForeignKey("actors.name", ondelete="CASCADE"),
-           nullable=False),
-    Column("article_id", String(64), ForeignKey("articles.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "actor_name", String(100), ForeignKey("actors.name", ondelete="CASCADE"), nullable=False
+    ),
+    Column(
+        "article_id",
+        String(64),
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("part", Integer, nullable=False, default=0),
     Column("object", JSON, nullable=False),
     Column("object_hash", String(64), nullable=False),
@@ -216,8 +225,9 @@ activities = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("uri", String(2000), nullable=False, unique=True),
-    Column("actor_name", String(100), ForeignKey("actors.name", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "actor_name", String(100), ForeignKey("actors.name", ondelete="CASCADE"), nullable=False
+    ),
     Column("type", String(30), nullable=False),
     Column("object_uri", String(2000), nullable=True, index=True),
     Column("body", Text, nullable=False),  # the JSON bytes as sent, signed per request
@@ -234,10 +244,15 @@ deliveries = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("kind", String(20), nullable=False),  # activitypub | websub
-    Column("activity_id", BigInteger, ForeignKey("activities.id", ondelete="CASCADE"),
-           nullable=True),
-    Column("subscription_id", BigInteger,
-           ForeignKey("websub_subscriptions.id", ondelete="CASCADE"), nullable=True),
+    Column(
+        "activity_id", BigInteger, ForeignKey("activities.id", ondelete="CASCADE"), nullable=True
+    ),
+    Column(
+        "subscription_id",
+        BigInteger,
+        ForeignKey("websub_subscriptions.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
     Column("target", String(2000), nullable=False),  # inbox or callback URL
     Column("host", String(255), nullable=False, index=True),
     Column("actor_name", String(100), nullable=True),  # whose key signs it

@@ -1,0 +1,188 @@
+"""Core commands: serve, check-config, db, articles."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from typing import Any
+
+from aiohttp import web
+
+from siarkan.articles.model import Status, article_to_dict
+from siarkan.cli.context import CliContext
+from siarkan.store import engine as store_engine
+from siarkan.store.articles import get_article, list_articles
+from siarkan.web.app import create_app, parse_roles
+
+log = logging.getLogger("siarkan.serve")
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    serve = sub.add_parser("serve", help="run the web service, workers and scheduler")
+    serve.add_argument("--host", help="override server.host")
+    serve.add_argument("--port", type=int, help="override server.port")
+    serve.add_argument(
+        "--role",
+        default="all",
+        help="web, worker, scheduler, a comma-separated mix, or all (default)",
+    )
+    serve.set_defaults(handler=run_serve)
+
+    check = sub.add_parser("check-config", help="validate the config file and exit")
+    check.set_defaults(handler=run_check_config)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = db_sub.add_parser("upgrade", help="migrate the schema to the newest revision")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(handler=run_db_upgrade)
+    down = db_sub.add_parser("downgrade", help="migrate the schema back to REVISION")
+    down.add_argument("revision")
+    down.set_defaults(handler=run_db_downgrade)
+    cur = db_sub.add_parser("current", help="print the schema revision")
+    cur.set_defaults(handler=run_db_current)
+
+    arts = sub.add_parser("articles", help="list and show stored articles")
+    arts_sub = arts.add_subparsers(dest="articles_command", required=True, metavar="ACTION")
+    lst = arts_sub.add_parser("list", help="newest first")
+    lst.add_argument("--status", choices=[s.value for s in Status])
+    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=run_articles_list)
+    show = arts_sub.add_parser("show", help="one article by id or slug")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=run_articles_show)
+
+
+async def run_check_config(args: argparse.Namespace, ctx: CliContext) -> int:
+    settings = ctx.settings
+    print(
+        f"{ctx.config_path}: ok — site {settings.site.name!r} at {settings.site.base_url}, "
+        f"{len(settings.channels)} channel(s), database {settings.database.url.split('://')[0]}"
+    )
+    return 0
+
+
+async def run_db_upgrade(args: argparse.Namespace, ctx: CliContext) -> int:
+    async with ctx.database(migrate=False) as db:
+        before = await store_engine.current_revision(db.engine)
+        await store_engine.upgrade(db.engine, args.revision)
+        after = await store_engine.current_revision(db.engine)
+    print(f"schema: {before or 'empty'} -> {after}")
+    return 0
+
+
+async def run_db_downgrade(args: argparse.Namespace, ctx: CliContext) -> int:
+    async with ctx.database(migrate=False) as db:
+        await store_engine.downgrade(db.engine, args.revision)
+        after = await store_engine.current_revision(db.engine)
+    print(f"schema now at {after or 'base (empty)'}")
+    return 0
+
+
+async def run_db_current(args: argparse.Namespace, ctx: CliContext) -> int:
+    async with ctx.database(migrate=False) as db:
+        current = await store_engine.current_revision(db.engine)
+    head = store_engine.head_revision()
+    state = "up to date" if current == head else f"out of date (newest is {head})"
+    print(f"{current or 'empty'}: {state}")
+    return 0 if current == head else 1
+
+
+async def run_articles_list(args: argparse.Namespace, ctx: CliContext) -> int:
+    status = Status(args.status) if args.status else None
+    async with ctx.database() as db, db.connect() as conn:
+        items = await list_articles(conn, status=status, limit=args.limit)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": a.id,
+                        "slug": a.slug,
+                        "title": a.title,
+                        "status": a.status.value,
+                        "section": a.section,
+                        "published_at": a.published_at.isoformat() if a.published_at else None,
+                    }
+                    for a in items
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    tz = ctx.settings.site.tz
+    for a in items:
+        when = a.published_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if a.published_at else "-"
+        print(f"{a.id[:12]:12}  {when:16}  {a.status.value:9}  {a.title[:70]}")
+    if not items:
+        print("no articles yet: try `siarkan import samples/`", file=sys.stderr)
+    return 0
+
+
+async def run_articles_show(args: argparse.Namespace, ctx: CliContext) -> int:
+    async with ctx.database() as db, db.connect() as conn:
+        article = await get_article(conn, args.id)
+    if article is None:
+        print(f"siarkan: no article with id or slug {args.id!r}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(article_to_dict(article), ensure_ascii=False, indent=2))
+        return 0
+    tz = ctx.settings.site.tz
+    print(article.title)
+    if article.subtitle:
+        print(article.subtitle)
+    print(f"id {article.id} · {article.status.value} · slug {article.slug}")
+    if article.published_at:
+        print(f"published {article.published_at.astimezone(tz).isoformat()}")
+    if article.authors:
+        print("by " + ", ".join(article.authors))
+    print()
+    if article.dateline:
+        print(f"{article.dateline} – ", end="")
+    print(article.text)
+    if article.related:
+        print("\nrelated: " + "; ".join(r.title for r in article.related))
+    return 0
+
+
+async def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
+    settings = ctx.settings
+    try:
+        roles = parse_roles(args.role)
+    except ValueError as exc:
+        print(f"siarkan: {exc}", file=sys.stderr)
+        return 2
+    host = args.host or settings.server.host
+    port = args.port if args.port is not None else settings.server.port
+    app = create_app(settings, roles=roles)
+    runner = web.AppRunner(app, shutdown_timeout=settings.server.shutdown_timeout)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if "web" in roles:
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+            log.info("serving", extra={"url": f"http://{host}:{port}", "roles": sorted(roles)})
+            print(
+                f"siarkan serving on http://{host}:{port} (roles: {', '.join(sorted(roles))})",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            log.info("running without web role", extra={"roles": sorted(roles)})
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+    return 0

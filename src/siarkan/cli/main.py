@@ -1,0 +1,73 @@
+"""The `siarkan` command: parse arguments, load the config, run one async handler.
+
+Each command group lives in its own module with `register(subparsers)`; handlers are
+`async def run(args, ctx) -> int`. Config errors print `file:line:col: field: expected` and
+exit 2 before any handler runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from siarkan.cli import (
+    core_cmd,
+    distribution_cmd,
+    excerpts_cmd,
+    export_cmd,
+    federation_cmd,
+    import_cmd,
+)
+from siarkan.cli.context import CliContext
+from siarkan.config import ConfigError, load_settings, resolve_config_path
+from siarkan.logs import setup_logging
+from siarkan.store.engine import SchemaOutOfDate
+
+COMMAND_MODULES = (core_cmd, import_cmd, excerpts_cmd, export_cmd, federation_cmd, distribution_cmd)
+
+EXIT_CONFIG = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="siarkan",
+        description="Syndicate a publisher's articles to feeds and the fediverse.",
+    )
+    parser.add_argument(
+        "--config",
+        help="YAML config file (default: $SIARKAN_CONFIG, else config/siarkan.yaml)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    path = resolve_config_path(args.config)
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_CONFIG
+    # Commands that print for humans log as text; `serve` logs JSON (settings.logging.format).
+    log_format = settings.logging.format if args.command == "serve" else "text"
+    setup_logging(settings.logging.level if args.command == "serve" else "warning", log_format)
+    ctx = CliContext(settings=settings, config_path=path)
+    try:
+        result: int = asyncio.run(args.handler(args, ctx))
+    except SchemaOutOfDate as exc:
+        print(f"siarkan: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Prometheus metrics, one registry per app (no module-level globals; tests build many apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.deliveries = Counter(
+            "siarkan_deliveries_total",
+            "Delivery attempts by kind and outcome",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "siarkan_delivery_queue_depth", "Deliveries waiting, by state", ["state"], registry=r
+        )
+        self.oldest_pending_age = Gauge(
+            "siarkan_delivery_oldest_pending_seconds", "Age of the oldest due delivery", registry=r
+        )
+        self.host_failures = Counter(
+            "siarkan_delivery_host_failures_total",
+            "Failed deliveries per host",
+            ["host"],
+            registry=r,
+        )
+        self.delivery_seconds = Histogram(
+            "siarkan_delivery_seconds", "Time to send one delivery", ["kind"], registry=r
+        )
+        self.feed_cache = Counter(
+            "siarkan_feed_cache_total", "Feed cache lookups", ["result"], registry=r
+        )
+        self.feed_render_seconds = Histogram(
+            "siarkan_feed_render_seconds", "Time to render one feed page", ["format"], registry=r
+        )
+        self.inbox_verifications = Counter(
+            "siarkan_inbox_verifications_total",
+            "Inbox signature checks by result",
+            ["result"],
+            registry=r,
+        )
+        self.inbox_activities = Counter(
+            "siarkan_inbox_activities_total",
+            "Accepted inbox activities by type",
+            ["type"],
+            registry=r,
+        )
+        self.articles_imported = Counter(
+            "siarkan_articles_imported_total",
+            "Articles stored by outcome",
+            ["outcome"],
+            registry=r,
+        )
+        self.scheduled_published = Counter(
+            "siarkan_scheduled_published_total", "Scheduled articles published", registry=r
+        )

@@ -1,0 +1,238 @@
+"""Article queries: upsert (idempotent), fetch, list, retract.
+
+    Article (from an importer or the admin API) -> upsert_article -> UpsertResult
+        created | updated (same id, new updated_at) | unchanged (nothing written)
+
+The content hash of what the importer produced decides "unchanged", so re-importing the same
+file is a no-op whatever defaults the store fills in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from siarkan.articles.model import Article, Image, RelatedLink, Status
+from siarkan.store.tables import article_authors, article_tags, articles
+from siarkan.urls import slugify
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    outcome: Outcome
+    article: Article
+    previous: Article | None = None
+
+
+def visible_clause(now: datetime) -> ColumnElement[bool]:
+    """Public now: published, or scheduled whose time has come (never before publish_at)."""
+    return or_(
+        and_(
+            articles.c.status == Status.PUBLISHED.value,
+            or_(articles.c.publish_at.is_(None), articles.c.publish_at <= now),
+        ),
+        and_(articles.c.status == Status.SCHEDULED.value, articles.c.publish_at <= now),
+    )
+
+
+def row_to_article(row: RowMapping) -> Article:
+    image = row["image"]
+    return Article(
+        id=row["id"],
+        slug=row["slug"],
+        title=row["title"],
+        paragraphs=tuple(row["paragraphs"]),
+        body_html=row["body_html"],
+        language=row["language"],
+        subtitle=row["subtitle"],
+        dateline=row["dateline"],
+        authors=tuple(row["authors"]),
+        section=row["section"],
+        tags=tuple(row["tags"]),
+        canonical_url=row["canonical_url"],
+        image=Image(**image) if image else None,
+        related=tuple(RelatedLink(**item) for item in row["related"]),
+        published_at=row["published_at"],
+        updated_at=row["updated_at"],
+        publish_at=row["publish_at"],
+        status=Status(row["status"]),
+        source=row["source"],
+        content_hash=row["content_hash"],
+    )
+
+
+def _image_json(image: Image | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    return {
+        "url": image.url,
+        "alt": image.alt,
+        "caption": image.caption,
+        "credit": image.credit,
+        "media_type": image.media_type,
+        "width": image.width,
+        "height": image.height,
+        "length": image.length,
+    }
+
+
+def _values(article: Article) -> dict[str, Any]:
+    return {
+        "slug": article.slug,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "subtitle": article.subtitle,
+        "dateline": article.dateline,
+        "paragraphs": list(article.paragraphs),
+        "body_html": article.body_html,
+        "authors": list(article.authors),
+        "section": article.section,
+        "tags": list(article.tags),
+        "language": article.language,
+        "image": _image_json(article.image),
+        "related": [{"title": r.title, "url": r.url} for r in article.related],
+        "published_at": article.published_at,
+        "updated_at": article.updated_at,
+        "publish_at": article.publish_at,
+        "status": article.status.value,
+        "source": article.source,
+        "content_hash": article.content_hash,
+    }
+
+
+async def get_article(conn: AsyncConnection, key: str) -> Article | None:
+    """By id, else by slug."""
+    for column in (articles.c.id, articles.c.slug):
+        row = (await conn.execute(select(articles).where(column == key))).mappings().first()
+        if row is not None:
+            return row_to_article(row)
+    return None
+
+
+async def _find_existing(conn: AsyncConnection, article: Article) -> RowMapping | None:
+    row = (
+        (await conn.execute(select(articles).where(articles.c.id == article.id))).mappings().first()
+    )
+    if row is None and article.canonical_url:
+        row = (
+            (
+                await conn.execute(
+                    select(articles).where(articles.c.canonical_url == article.canonical_url)
+                )
+            )
+            .mappings()
+            .first()
+        )
+    return row
+
+
+async def _free_slug(conn: AsyncConnection, wanted: str, article_id: str) -> str:
+    slug = slugify(wanted) if wanted else "artikel"
+    candidate, n = slug, 1
+    while True:
+        owner = await conn.scalar(select(articles.c.id).where(articles.c.slug == candidate))
+        if owner is None or owner == article_id:
+            return candidate
+        n += 1
+        candidate = f"{slug}-{n}"
+
+
+def _settle_status(article: Article, now: datetime) -> Article:
+    """A future publish_at means scheduled; a past one on a scheduled article means published."""
+    status, published_at = article.status, article.published_at
+    if article.publish_at is not None and status in (Status.PUBLISHED, Status.SCHEDULED):
+        status = Status.SCHEDULED if article.publish_at > now else Status.PUBLISHED
+        published_at = published_at or article.publish_at
+    if status is Status.PUBLISHED and published_at is None:
+        published_at = now
+    return replace(article, status=status, published_at=published_at)
+
+
+async def _sync_links(conn: AsyncConnection, article: Article) -> None:
+    await conn.execute(delete(article_tags).where(article_tags.c.article_id == article.id))
+    await conn.execute(delete(article_authors).where(article_authors.c.article_id == article.id))
+    tags = {tag: slugify(tag) for tag in dict.fromkeys(article.tags) if tag.strip()}
+    if tags:
+        await conn.execute(
+            insert(article_tags),
+            [{"article_id": article.id, "tag": t, "tag_slug": s} for t, s in tags.items()],
+        )
+    authors = {a: slugify(a) for a in dict.fromkeys(article.authors) if a.strip()}
+    if authors:
+        await conn.execute(
+            insert(article_authors),
+            [{"article_id": article.id, "author": a, "author_slug": s} for a, s in authors.items()],
+        )
+
+
+async def upsert_article(conn: AsyncConnection, article: Article, *, now: datetime) -> UpsertResult:
+    """Insert or update in the caller's transaction; idempotent on id or canonical URL."""
+    existing = await _find_existing(conn, article)
+    if existing is not None:
+        article = replace(article, id=existing["id"])
+    incoming_hash = article.with_hash().content_hash
+    if existing is not None and existing["content_hash"] == incoming_hash:
+        return UpsertResult(Outcome.UNCHANGED, row_to_article(existing))
+
+    slug = await _free_slug(conn, article.slug or article.title, article.id)
+    stored = _settle_status(replace(article, slug=slug, content_hash=incoming_hash), now)
+    if existing is None:
+        stored = replace(stored, updated_at=stored.updated_at or stored.published_at or now)
+        await conn.execute(
+            insert(articles).values(id=stored.id, created_at=now, changed_at=now, **_values(stored))
+        )
+        await _sync_links(conn, stored)
+        return UpsertResult(Outcome.CREATED, stored)
+
+    previous = row_to_article(existing)
+    updated_at = stored.updated_at
+    if updated_at is None or (previous.updated_at and updated_at <= previous.updated_at):
+        updated_at = now
+    stored = replace(
+        stored,
+        updated_at=updated_at,
+        published_at=stored.published_at or previous.published_at,
+    )
+    await conn.execute(
+        update(articles).where(articles.c.id == stored.id).values(changed_at=now, **_values(stored))
+    )
+    await _sync_links(conn, stored)
+    return UpsertResult(Outcome.UPDATED, stored, previous)
+
+
+async def retract_article(conn: AsyncConnection, key: str, *, now: datetime) -> Article | None:
+    article = await get_article(conn, key)
+    if article is None:
+        return None
+    if article.status is Status.RETRACTED:
+        return article
+    await conn.execute(
+        update(articles)
+        .where(articles.c.id == article.id)
+        .values(status=Status.RETRACTED.value, updated_at=now, changed_at=now)
+    )
+    return replace(article, status=Status.RETRACTED, updated_at=now)
+
+
+async def list_articles(
+    conn: AsyncConnection, *, status: Status | None = None, limit: int = 50, offset: int = 0
+) -> list[Article]:
+    query = select(articles).order_by(
+        articles.c.published_at.desc().nulls_last(), articles.c.id.desc()
+    )
+    if status is not None:
+        query = query.where(articles.c.status == status.value)
+    rows = (await conn.execute(query.limit(limit).offset(offset))).mappings().all()
+    return [row_to_article(row) for row in rows]

@@ -1,0 +1,75 @@
+"""Every public URL siarkan makes, in one place, so ids never drift between modules.
+
+Pure functions of (settings, names). Ids of ActivityPub objects and feed guids derive from
+these, so changing a pattern here changes identities: don't, once published.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+from siarkan.articles.model import Article
+from siarkan.config import Settings
+
+
+def slugify(value: str, max_length: int = 80) -> str:
+    """ASCII, lowercase, hyphen-separated; Indonesian text is Latin script so this reads well."""
+    normalized = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", normalized.lower()).strip("-")
+    if len(slug) > max_length:
+        slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
+    return slug or "artikel"
+
+
+def base(settings: Settings) -> str:
+    return settings.site.base_url
+
+
+def article_path(article_slug: str) -> str:
+    return f"/artikel/{quote(article_slug)}"
+
+
+def article_url(settings: Settings, article: Article) -> str:
+    """siarkan's own permalink page for an article (always ours, never the origin's)."""
+    return base(settings) + article_path(article.slug)
+
+
+def article_link(settings: Settings, article: Article) -> str:
+    """Where readers should go: the publisher's canonical page if it has one, else ours."""
+    return article.canonical_url or article_url(settings, article)
+
+
+def article_guid(settings: Settings, article: Article) -> str:
+    """Feed guid: derived from the stable id, so edits and slug changes never change it."""
+    return f"{base(settings)}/id/artikel/{article.id}"
+
+
+def channel_url(settings: Settings, channel_name: str) -> str:
+    return f"{base(settings)}/kanal/{quote(channel_name)}"
+
+
+def tag_url(settings: Settings, channel_name: str, tag: str) -> str:
+    return f"{base(settings)}/kanal/{quote(channel_name)}/tag/{quote(slugify(tag))}"
+
+
+def feed_url(settings: Settings, channel_name: str, fmt: str, *, scope: str = "") -> str:
+    """fmt: rss | atom | json. scope: "" for the channel, or "section/x", "tag/x", "author/x"."""
+    ext = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}[fmt]
+    middle = f"/{scope}" if scope else ""
+    return f"{base(settings)}/feeds/{quote(channel_name)}{middle}/{ext}"
+
+
+def actor_url(settings: Settings, channel_name: str) -> str:
+    return f"{base(settings)}/ap/actors/{quote(channel_name)}"
+
+
+def profile_url(settings: Settings, username: str) -> str:
+    return f"{base(settings)}/@{quote(username)}"
+
+
+def websub_hub_url(settings: Settings) -> str:
+    if settings.websub.external_hub:
+        return settings.websub.external_hub
+    return f"{base(settings)}/websub"

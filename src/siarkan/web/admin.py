@@ -1,0 +1,5 @@
+"""Placeholder: admin API being written."""
+
+from aiohttp import web
+
+routes = web.RouteTableDef()

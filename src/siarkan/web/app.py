@@ -1,0 +1,115 @@
+"""The aiohttp application factory.
+
+    create_app(settings) -> web.Application with
+        cleanup_ctx: database -> HTTP client -> each feature's lifespan (keys, workers, scheduler)
+        routes: ops, admin API, public pages, preview, feeds, federation, WebSub hub
+
+Features are modules with a `routes` RouteTableDef and, optionally, a `lifespan(app)` async
+generator; adding one is adding it to FEATURES.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from types import ModuleType
+
+import aiohttp
+from aiohttp import web
+
+from siarkan.clock import Clock, SystemClock
+from siarkan.config import Settings
+from siarkan.distribution import http as distribution_http
+from siarkan.federation import http as federation_http
+from siarkan.feeds import http as feeds_http
+from siarkan.metrics import Metrics
+from siarkan.store.db import Database
+from siarkan.web import admin, ops, pages, preview
+from siarkan.web.keys import CLOCK, DB, HTTP, METRICS, ROLES, SETTINGS, TEMPLATES
+from siarkan.web.templating import make_environment
+
+log = logging.getLogger(__name__)
+
+FEATURES: tuple[ModuleType, ...] = (
+    ops,
+    admin,
+    pages,
+    preview,
+    feeds_http,
+    federation_http,
+    distribution_http,
+)
+
+ALL_ROLES = frozenset({"web", "worker", "scheduler"})
+USER_AGENT = "siarkan/0.1 (+https://github.com/siarkan/siarkan)"
+
+
+def parse_roles(role: str) -> frozenset[str]:
+    if role == "all":
+        return ALL_ROLES
+    roles = frozenset(part.strip() for part in role.split(",") if part.strip())
+    unknown = roles - ALL_ROLES
+    if unknown or not roles:
+        raise ValueError(f"unknown role(s) {sorted(unknown)}: use web, worker, scheduler or all")
+    return roles
+
+
+def make_client_session(settings: Settings) -> aiohttp.ClientSession:
+    """One keep-alive session per process, bounded globally and per host (Mastodon's timeouts)."""
+    connector = aiohttp.TCPConnector(
+        limit=settings.delivery.concurrency,
+        limit_per_host=settings.delivery.per_host,
+        ttl_dns_cache=300,
+    )
+    timeout = aiohttp.ClientTimeout(
+        total=None,
+        connect=settings.delivery.connect_timeout,
+        sock_read=settings.delivery.read_timeout,
+    )
+    return aiohttp.ClientSession(
+        connector=connector, timeout=timeout, headers={"User-Agent": USER_AGENT}
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    roles: Iterable[str] = ALL_ROLES,
+    http: aiohttp.ClientSession | None = None,
+    migrate: bool = True,
+) -> web.Application:
+    app = web.Application(client_max_size=max(settings.admin.max_body_bytes, 1024**2) + 1)
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
+    app[METRICS] = Metrics()
+    app[ROLES] = frozenset(roles)
+    app[TEMPLATES] = make_environment()
+
+    owned_db = db is None
+    database = db or Database.from_settings(settings.database)
+    app[DB] = database
+
+    async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+        if migrate:
+            await database.ensure_schema()
+        yield
+        if owned_db:
+            await database.close()
+
+    async def http_ctx(app: web.Application) -> AsyncIterator[None]:
+        session = http or make_client_session(settings)
+        app[HTTP] = session
+        yield
+        if http is None:
+            await session.close()
+
+    app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(http_ctx)
+    for feature in FEATURES:
+        app.router.add_routes(feature.routes)
+        lifespan = getattr(feature, "lifespan", None)
+        if lifespan is not None:
+            app.cleanup_ctx.append(lifespan)
+    return app

@@ -1,0 +1,5 @@
+"""Placeholder: routes for this feature are being written."""
+
+from aiohttp import web
+
+routes = web.RouteTableDef()
