@@ -1,0 +1,103 @@
+"""The transactional outbox: queue messages as rows, in the caller's transaction.
+
+    publish (federation / WebSub) -> enqueue_* (rows in `deliveries`, state pending)
+        -> delivery workers claim due rows later (distribution/worker.py)
+
+Nothing is sent here. Because the rows are written in the same transaction as the change that
+causes them, a crash either loses both or keeps both: a publish never goes undelivered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from siarkan.store.tables import deliveries
+
+PENDING = "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxTarget:
+    inbox: str
+    shared: bool = False
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.inbox).netloc.lower()
+
+
+async def enqueue_activity(
+    conn: AsyncConnection,
+    *,
+    activity_id: int,
+    actor_name: str,
+    targets: Sequence[InboxTarget],
+    now: datetime,
+    after: Mapping[str, int] | None = None,
+) -> dict[str, int]:
+    """One delivery row per distinct inbox; returns {inbox: delivery id}.
+
+    `after` maps an inbox to the delivery that must succeed there first (thread order:
+    part n+1 waits for part n at the same inbox).
+    """
+    unique: dict[str, InboxTarget] = {}
+    for target in targets:
+        unique.setdefault(target.inbox, target)
+    if not unique:
+        return {}
+    rows = [
+        {
+            "kind": "activitypub",
+            "activity_id": activity_id,
+            "subscription_id": None,
+            "target": target.inbox,
+            "host": target.host,
+            "actor_name": actor_name,
+            "shared": target.shared,
+            "state": PENDING,
+            "attempts": 0,
+            "due_at": now,
+            "after_id": (after or {}).get(target.inbox),
+            "created_at": now,
+        }
+        for target in unique.values()
+    ]
+    await conn.execute(insert(deliveries), rows)
+    result = await conn.execute(
+        select(deliveries.c.id, deliveries.c.target).where(
+            deliveries.c.activity_id == activity_id, deliveries.c.kind == "activitypub"
+        )
+    )
+    return {target: delivery_id for delivery_id, target in result.all()}
+
+
+async def enqueue_websub(
+    conn: AsyncConnection,
+    *,
+    subscription_id: int,
+    callback: str,
+    now: datetime,
+) -> None:
+    """A notification to one subscriber; the worker renders the topic's current content."""
+    await conn.execute(
+        insert(deliveries).values(
+            kind="websub",
+            activity_id=None,
+            subscription_id=subscription_id,
+            target=callback,
+            host=urlsplit(callback).netloc.lower(),
+            actor_name=None,
+            shared=False,
+            state=PENDING,
+            attempts=0,
+            due_at=now,
+            after_id=None,
+            created_at=now,
+        )
+    )
