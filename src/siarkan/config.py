@@ -331,6 +331,12 @@ class Settings(Strict):
             if channel.name in seen:
                 raise ValueError(f"channel names must be unique: {channel.name!r} appears twice")
             seen.add(channel.name)
+        for channel in self.channels:
+            target = channel.fediverse.announce_by
+            if target is not None and target not in seen:
+                raise ValueError(
+                    f"channel {channel.name!r}: fediverse.announce_by names no channel: {target!r}"
+                )
         users: set[str] = set()
         for channel in self.channels:
             user = channel.fediverse.username

@@ -1,0 +1,129 @@
+"""Configuration: every error names file:line:column and the dotted field; exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from siarkan.config import ConfigError, load_settings, parse_settings, resolve_config_path
+
+GOOD = """\
+site:
+  name: Prolog Media
+  base_url: https://news.example
+channels:
+  - name: utama
+    title: Utama
+"""
+
+
+def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_settings(text, "cfg.yaml", env or {})
+    return info.value.problems
+
+
+def test_defaults() -> None:
+    settings = parse_settings(GOOD, "cfg.yaml", {})
+    assert settings.site.language == "id"
+    assert settings.site.timezone == "Asia/Jakarta"
+    assert settings.database.url == "sqlite+aiosqlite:///data/siarkan.db"
+    assert settings.channels[0].excerpts.max_chars == 500
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD.replace("  name: Prolog Media\n", "  name: Prolog Media\n  name: Lagi\n"),
+         "cfg.yaml:3:3: (yaml): duplicate key 'name' (first defined on line 2)"),
+        ("site:\n\tname: x\n", "cfg.yaml:2:1: (yaml):"),
+        (GOOD + "    colour: red\n", "cfg.yaml:7:5: channels.0.colour: unknown setting"),
+        (GOOD.replace("title: Utama", "title: [1, 2]"), "cfg.yaml:6:12: channels.0.title:"),
+        (GOOD + "database:\n  pool_size: many\n", "cfg.yaml:8:14: database.pool_size:"),
+        (GOOD.replace("https://news.example", "news.example"),
+         "cfg.yaml:3:13: site.base_url: an absolute http(s) URL"),
+        (GOOD.replace("  base_url:", "  timezone: Mars/Olympus\n  base_url:"),
+         "cfg.yaml:3:13: site.timezone: an IANA time zone name"),
+        ("channels: []\n", "cfg.yaml:1:1: site: required setting is missing"),
+        (GOOD + "admin:\n  token: ${SECRET_TOKEN}\n",
+         "cfg.yaml:8:10: ${SECRET_TOKEN}: environment variable SECRET_TOKEN is not set"),
+    ],
+)
+def test_errors_name_file_line_and_field(text: str, expected: str) -> None:
+    found = problems(text)
+    assert found, "expected at least one problem"
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_tab_error_explains_tabs() -> None:
+    assert "not tabs" in problems("site:\n\tname: x\n")[0]
+
+
+def test_env_expansion_and_overrides() -> None:
+    text = GOOD + "admin:\n  token: ${SECRET_TOKEN}\n"
+    env = {
+        "SECRET_TOKEN": "s3cret",
+        "SIARKAN_DATABASE_URL": "postgresql+asyncpg://u@db/siarkan",
+        "SIARKAN_SERVER_PORT": "9000",
+        "SIARKAN_SITE_BASE_URL": "https://other.example/",
+    }
+    settings = parse_settings(text, "cfg.yaml", env)
+    assert settings.admin.token is not None
+    assert settings.admin.token.get_secret_value() == "s3cret"
+    assert settings.database.url.startswith("postgresql+asyncpg://")
+    assert settings.server.port == 9000
+    assert settings.site.base_url == "https://other.example"
+
+
+def test_env_override_with_bad_value_is_reported() -> None:
+    found = problems(GOOD, {"SIARKAN_SERVER_PORT": "eighty"})
+    assert any("server.port" in p for p in found), found
+
+
+def test_default_with_dash_syntax() -> None:
+    settings = parse_settings(GOOD + "admin:\n  token: ${T:-fallback}\n", "cfg.yaml", {})
+    assert settings.admin.token is not None
+    assert settings.admin.token.get_secret_value() == "fallback"
+
+
+def test_config_path_resolution(tmp_path: Path) -> None:
+    assert resolve_config_path("a.yaml", {}) == Path("a.yaml")
+    assert resolve_config_path(None, {"SIARKAN_CONFIG": "b.yaml"}) == Path("b.yaml")
+    assert resolve_config_path(None, {}) == Path("config/siarkan.yaml")
+
+
+def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(tmp_path / "missing.yaml", {})
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes("site:\n  name: Caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_settings(bad, {})
+
+
+def test_shipped_configs_are_valid() -> None:
+    root = Path(__file__).parent.parent
+    for name in ("siarkan.yaml", "siarkan.example.yaml"):
+        load_settings(root / "config" / name, {"PGPASSWORD": "x", "SIARKAN_ADMIN_TOKEN": "t"})
+
+
+def test_check_config_command_exits_2_with_location(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(GOOD + "    fediverse:\n      enabled: maybe\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "siarkan.cli.main", "--config", str(broken), "check-config"],
+        capture_output=True, text=True, check=False,
+    )
+    assert run.returncode == 2
+    assert f"{broken}:8:16: channels.0.fediverse.enabled:" in run.stderr
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(GOOD)
+    run = subprocess.run(
+        [sys.executable, "-m", "siarkan.cli.main", "--config", str(ok), "check-config"],
+        capture_output=True, text=True, check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "ok" in run.stdout
