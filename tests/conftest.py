@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -131,10 +132,9 @@ async def _ensure_pg_template() -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _pg_state.get("ready"):
-        try:
+        # Best effort: a leftover template is dropped by the next run anyway.
+        with contextlib.suppress(Exception):
             asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{PG_TEMPLATE}" WITH (FORCE)'))
-        except Exception:  # cleanup is best effort; the next run drops it anyway
-            pass
 
 
 @pytest.fixture
