@@ -252,8 +252,11 @@ deliveries = Table(
         BigInteger,
         ForeignKey("websub_subscriptions.id", ondelete="CASCADE"),
         nullable=True,
+        index=True,
     ),
     Column("target", String(2000), nullable=False),  # inbox or callback URL
+    # The feed URL a WebSub publish ping (external hub) announces.
+    Column("topic", String(2000), nullable=True),
     Column("host", String(255), nullable=False, index=True),
     Column("actor_name", String(100), nullable=True),  # whose key signs it
     Column("shared", Boolean, nullable=False, default=False),  # to a sharedInbox
