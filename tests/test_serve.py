@@ -1,0 +1,103 @@
+"""`siarkan serve` as a real process: migrates a fresh SQLite file, answers /healthz and
+/metrics, logs JSON lines, and shuts down cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from siarkan.config import Settings
+from tests.helpers import free_port
+
+CONFIG = """\
+site:
+  name: Prolog Media
+  base_url: http://127.0.0.1:{port}
+server:
+  port: {port}
+database:
+  url: sqlite+aiosqlite:///{db}
+logging:
+  format: json
+channels:
+  - name: utama
+    title: Utama
+"""
+
+
+def wait_for(url: str, timeout: float = 20.0) -> bytes:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return bytes(response.read())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_serve_health_metrics_and_sigterm(tmp_path: Path, settings: Settings) -> None:
+    port = free_port()
+    config = tmp_path / "siarkan.yaml"
+    config.write_text(CONFIG.format(port=port, db=tmp_path / "fresh" / "siarkan.db"))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "siarkan.cli.main", "--config", str(config), "serve",
+         "--role", "web"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+    )
+    try:
+        health = json.loads(wait_for(f"http://127.0.0.1:{port}/healthz"))
+        assert health == {"status": "ok"}
+        metrics = wait_for(f"http://127.0.0.1:{port}/metrics").decode()
+        assert "siarkan_deliveries_total" in metrics
+        assert (tmp_path / "fresh" / "siarkan.db").exists()  # migrated automatically
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert any(line.get("msg") == "serving" and line.get("level") == "info" for line in lines)
+    assert any(line.get("msg") == "shutting down" for line in lines)
+
+
+def test_serve_refuses_out_of_date_postgresql(tmp_path: Path) -> None:
+    """An empty PostgreSQL database is not migrated behind the operator's back."""
+    from tests.conftest import PG_ADMIN_URL
+
+    config = tmp_path / "siarkan.yaml"
+    config.write_text(CONFIG.format(port=free_port(), db="unused").replace(
+        "sqlite+aiosqlite:///unused", PG_ADMIN_URL.rsplit("/", 1)[0] + "/siarkan_never_migrated"
+    ))
+    import asyncio
+
+    from tests.conftest import _pg_execute, skip_or_fail
+
+    try:
+        asyncio.run(_pg_execute('DROP DATABASE IF EXISTS "siarkan_never_migrated"'))
+        asyncio.run(_pg_execute('CREATE DATABASE "siarkan_never_migrated"'))
+    except OSError as exc:
+        skip_or_fail(f"PostgreSQL unavailable: {exc}")
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "siarkan.cli.main", "--config", str(config), "articles",
+             "list"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert run.returncode == 1
+        assert "run `siarkan db upgrade` first" in run.stderr
+        run = subprocess.run(
+            [sys.executable, "-m", "siarkan.cli.main", "--config", str(config), "db", "upgrade"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.startswith("schema: empty -> ")
+    finally:
+        asyncio.run(_pg_execute('DROP DATABASE IF EXISTS "siarkan_never_migrated" WITH (FORCE)'))
