@@ -73,3 +73,52 @@ def websub_hub_url(settings: Settings) -> str:
     if settings.websub.external_hub:
         return settings.websub.external_hub
     return f"{base(settings)}/websub"
+
+
+# --- ActivityPub: every id below is an identity once federated; never change a pattern ----------
+
+
+def actor_key_id(settings: Settings, channel_name: str) -> str:
+    return actor_url(settings, channel_name) + "#main-key"
+
+
+def actor_inbox_url(settings: Settings, channel_name: str) -> str:
+    return actor_url(settings, channel_name) + "/inbox"
+
+
+def actor_outbox_url(settings: Settings, channel_name: str) -> str:
+    return actor_url(settings, channel_name) + "/outbox"
+
+
+def actor_followers_url(settings: Settings, channel_name: str) -> str:
+    return actor_url(settings, channel_name) + "/followers"
+
+
+def actor_following_url(settings: Settings, channel_name: str) -> str:
+    return actor_url(settings, channel_name) + "/following"
+
+
+def actor_featured_url(settings: Settings, channel_name: str) -> str:
+    return actor_url(settings, channel_name) + "/featured"
+
+
+def shared_inbox_url(settings: Settings) -> str:
+    return f"{base(settings)}/ap/inbox"
+
+
+def post_uri(settings: Settings, token: str) -> str:
+    """A federated object (one excerpt part); `token` is opaque and never reused."""
+    return f"{base(settings)}/ap/posts/{quote(token)}"
+
+
+def activity_uri(settings: Settings, token: str) -> str:
+    return f"{base(settings)}/ap/activities/{quote(token)}"
+
+
+def nodeinfo_url(settings: Settings, version: str) -> str:
+    return f"{base(settings)}/nodeinfo/{quote(version)}"
+
+
+def authorize_interaction_template(settings: Settings) -> str:
+    """WebFinger's OStatus subscribe template (RFC 6570 `{uri}` left for the client)."""
+    return f"{base(settings)}/authorize_interaction?uri={{uri}}"
