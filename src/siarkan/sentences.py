@@ -1,0 +1,187 @@
+"""Indonesian sentence and clause boundaries, for cutting news text without breaking it.
+
+    paragraph --normalize_space--> one-line text
+        --split_sentences--> sentences      (never at "dr.", "H.", "Kab.", "S.H.", "3,5", "12.30")
+    an over-long sentence
+        --clause_cuts--> cut offsets after ; : , — –   (a piece still reads as a phrase)
+        --word_cuts-->   cut offsets between words, except where a number meets its unit
+                         ("Rp1,5 triliun", "12.30 WIB") or a title meets its name ("H. Ahmad")
+    any piece --quote_depths/is_clean--> is every “quote” and (bracket) closed at this cut?
+
+Every cut is the offset of a single space in normalised text, so cutting never splits a word
+and joining the pieces with spaces gives the text back exactly. Pure functions, no I/O.
+No off-the-shelf splitter handles Indonesian (pysbd has no `id`, spaCy splits at "Jl." and
+"Kab."), hence this scanner: one compiled regex finds candidate ends, a set lookup vetoes
+abbreviations.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Periods that never end a sentence (PROTOCOLS.md "Indonesian text", plus common titles,
+# ranks, places and month abbreviations seen in Indonesian reporting). Case-sensitive on
+# purpose: "Des." is December but "kol." is cabbage.
+ABBREVIATIONS: frozenset[str] = _words(
+    """
+    dr. Dr. drg. Drg. dr.h. H. Hj. KH. K.H. Prof. Ir. Drs. Dra. S.H. M.H. M.Si. M.Kom.
+    Jl. Jln. Gg. No. no. Nomor. Kab. Kec. Kel. Ds. Prov. Kp. Dusun. RT. RW.
+    Tbk. PT. CV. Rp. Yth. dkk. Dkk. dll. Dll. dsb. dst. tsb. hlm. Hlm. s.d. a.n. u.p. a.l.
+    Sdr. Sdri. Bpk. Bp. Ny. Tn. Nn. St. Moh. Muh. Mochd. Abd. Pdt. Ust. Ustd. Mgr.
+    Jend. Letjen. Mayjen. Brigjen. Kol. Letkol. Mayor. Kapt. Lettu. Serda. Pol. Irjen. Kombes.
+    Mr. Mrs. Ms. Jr. Sr. Ltd. Inc. Co. vs. Vs. etc. approx. tgl. Tgl. Kep. Perum.
+    Jan. Feb. Mar. Apr. Jun. Jul. Agu. Agt. Ags. Sep. Sept. Okt. Nov. Des.
+    """
+)
+
+# A token made only of short letter groups each closed by a period: academic degrees and the
+# like ("S.H.", "M.Si.", "S.Pd.", "Ph.D.", "a.n."). Lowercase multi-letter groups are left
+# out so that a domain ending a sentence ("bps.go.id.") still ends it.
+_DOTTED_RE = re.compile(r"(?:[A-Z][A-Za-z]{0,3}\.|[a-z]\.)(?:[A-Za-z]{1,4}\.)+")
+_INITIAL_RE = re.compile(r"[A-Z]\.")
+_LIST_NUMBER_RE = re.compile(r"\d{1,2}\.")
+
+_OPENERS = "“\"‘'«([{"
+_CLOSERS = "”\"’'»)]}"
+
+# A candidate sentence end: terminal punctuation, any closing quotes/brackets, then one space
+# and something that can start a sentence (capital, digit, or an opening quote before one).
+_END_RE = re.compile(r"[.!?…][.!?…”\"’'»)\]]* (?=[“\"‘'«(\[]*[A-Z0-9À-ÖØ-Þ])")
+_MORE_PUNCT = frozenset(".!?…")
+
+# Clause punctuation, then any closers, then the space we cut at: "; : , — –" and a spaced
+# hyphen used as a dash. A comma inside a number ("3,5") has no space after it, so it never
+# matches; nor does the colon in "12:30".
+_CLAUSE_RE = re.compile(r"(?:[,;:—–]|(?<= )-)[”\"’'»)\]]*(?= )")
+
+# Words a number is glued to: cutting "Rp1,5 | triliun" or "12.30 | WIB" misreads the figure.
+UNITS: frozenset[str] = _words(
+    """
+    triliun miliar milyar juta ribu ratus puluh persen % permil wib wita wit utc
+    km m cm mm kg g gram ton kuintal liter l ml hektare ha meter kilometer are mil knot
+    derajat °c tahun bulan pekan minggu hari jam menit detik abad orang jiwa unit kali
+    kursi suara dolar rupiah usd us$ ringgit yen euro sgd idr bpm mw kw kwh gb mb
+    rumah desa kecamatan kabupaten kota provinsi sekolah siswa pasien kasus ekor batang
+    """
+)
+_NUMBERISH_RE = re.compile(r"[\(\[“\"]?(?:Rp\.?|US\$|\$)?[-+]?\d[\d.,:/]*(?:-an)?[%\)]?[,.;:]?$")
+_TRAILING_PUNCT = ".,;:!?”\"’')]…"
+_CURRENCY = frozenset({"Rp", "Rp.", "US$", "USD", "IDR"})
+
+
+def normalize_space(text: str) -> str:
+    """Collapse every run of whitespace (newlines, tabs, NBSP) to one space; trim the ends."""
+    return " ".join(text.split())
+
+
+def is_abbreviation(token: str) -> bool:
+    """True when the period ending `token` belongs to an abbreviation or an initial."""
+    word = token.lstrip(_OPENERS)
+    return (
+        word in ABBREVIATIONS
+        or _INITIAL_RE.fullmatch(word) is not None
+        or _DOTTED_RE.fullmatch(word) is not None
+    )
+
+
+def sentence_ends(text: str) -> list[int]:
+    """Offsets of the spaces that end a sentence in normalised `text` (cut there)."""
+    ends: list[int] = []
+    for match in _END_RE.finditer(text):
+        dot = match.start()
+        # Only a lone period can belong to an abbreviation; "...", "?" and "!" always end.
+        if text[dot] == "." and text[dot + 1] not in _MORE_PUNCT:
+            start = text.rfind(" ", 0, dot) + 1
+            token = text[start : dot + 1]
+            if is_abbreviation(token):
+                continue
+            # "1. Pertama, ..." at the head of a numbered paragraph is a list label.
+            if start == 0 and _LIST_NUMBER_RE.fullmatch(token):
+                continue
+        ends.append(match.end() - 1)
+    return ends
+
+
+def split_sentences(text: str) -> list[str]:
+    """Normalised `text` -> its sentences; `" ".join(result) == text`.
+
+    "Kata dia.” Lalu ..." ends after the closing quote; "H. Ahmad", "Jl. Sudirman No. 5",
+    "Rp1.500.000", "3,5 persen", "12.30 WIB" and "M.Si." never end one.
+    """
+    if not text:
+        return []
+    sentences: list[str] = []
+    start = 0
+    for end in sentence_ends(text):
+        sentences.append(text[start:end])
+        start = end + 1
+    sentences.append(text[start:])
+    return sentences
+
+
+def clause_cuts(sentence: str) -> list[int]:
+    """Offsets of spaces right after clause punctuation (; : , — –) in a normalised sentence."""
+    return [m.end() for m in _CLAUSE_RE.finditer(sentence)]
+
+
+def _glued(left: str, right: str) -> bool:
+    """Must the space between these two tokens stay inside one piece?"""
+    if left in _CURRENCY or is_abbreviation(left):
+        return True
+    if _NUMBERISH_RE.match(left) and left[-1] not in ",.;:":
+        return right.rstrip(_TRAILING_PUNCT).lower() in UNITS
+    return False
+
+
+def word_cuts(sentence: str) -> list[int]:
+    """Offsets of spaces between words where a last-resort cut is allowed."""
+    cuts: list[int] = []
+    offset = 0
+    tokens = sentence.split(" ")
+    for left, right in pairwise(tokens):
+        offset += len(left)
+        if not _glued(left, right):
+            cuts.append(offset)
+        offset += 1
+    return cuts
+
+
+# Quote and bracket balance: (opening, closing) pairs counted separately; ASCII " and ' can't
+# tell opening from closing, so only their parity counts.
+_PAIRS = (("“", "”"), ("(", ")"), ("[", "]"), ("«", "»"))
+
+
+def quote_depths(text: str, depths: tuple[int, ...] = (0, 0, 0, 0, 0, 0)) -> tuple[int, ...]:
+    """Open-quote/bracket depths after `text`, continuing from `depths`.
+
+    A stray closer (the previous part opened the quote) floors the depth at zero. ‘ ’ are
+    only counted when an opening ‘ occurs, because ’ alone is usually an apostrophe (Jum’at).
+    """
+    out = list(depths)
+    for slot, (opening, closing) in enumerate(_PAIRS):
+        if opening in text or closing in text:
+            out[slot] = max(0, out[slot] + text.count(opening) - text.count(closing))
+    if '"' in text:
+        out[4] = (out[4] + text.count('"')) % 2
+    if "‘" in text:
+        out[5] = max(0, out[5] + text.count("‘") - text.count("’"))
+    return tuple(out)
+
+
+CLEAN: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
+
+
+def is_clean(depths: tuple[int, ...]) -> bool:
+    """No quote or bracket left open."""
+    return depths == CLEAN
+
+
+def balanced(text: str) -> bool:
+    """True when `text` on its own opens and closes its quotes and brackets."""
+    return is_clean(quote_depths(text))
