@@ -123,6 +123,8 @@ actors = Table(
     metadata,
     Column("name", String(100), primary_key=True),  # channel name
     Column("username", String(100), nullable=False, unique=True),
+    # The published publicKey id ({actor}#main-key): signers read it with the private key.
+    Column("key_id", String(2000), nullable=False),
     # The private key never leaves the database except to sign; it is never logged.
     Column("private_key_pem", Text, nullable=False),
     Column("public_key_pem", Text, nullable=False),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 04:46:40.906523
+Create Date: 2026-11-28 04:48:34.781608
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def upgrade() -> None:
         "actors",
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("username", sa.String(length=100), nullable=False),
+        sa.Column("key_id", sa.String(length=2000), nullable=False),
         sa.Column("private_key_pem", sa.Text(), nullable=False),
         sa.Column("public_key_pem", sa.Text(), nullable=False),
         sa.Column(
