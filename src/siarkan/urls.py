@@ -122,3 +122,8 @@ def nodeinfo_url(settings: Settings, version: str) -> str:
 def authorize_interaction_template(settings: Settings) -> str:
     """WebFinger's OStatus subscribe template (RFC 6570 `{uri}` left for the client)."""
     return f"{base(settings)}/authorize_interaction?uri={{uri}}"
+
+
+def followers_sync_url(settings: Settings, channel_name: str, domain: str) -> str:
+    """FEP-8fcf partial followers collection for one remote instance (distribution/http.py)."""
+    return f"{actor_url(settings, channel_name)}/followers_synchronization?domain={quote(domain)}"
