@@ -61,6 +61,23 @@ def feed_url(settings: Settings, channel_name: str, fmt: str, *, scope: str = ""
     return f"{base(settings)}/feeds/{quote(channel_name)}{middle}/{ext}"
 
 
+def feed_archive_url(
+    settings: Settings, channel_name: str, fmt: str, cursor: str, *, scope: str = ""
+) -> str:
+    """An RFC 5005 archive page of a feed; cursor from siarkan.feeds.paging.encode_cursor."""
+    inner = f"{scope}/archive/{cursor}" if scope else f"archive/{cursor}"
+    return feed_url(settings, channel_name, fmt, scope=inner)
+
+
+def feeds_index_url(settings: Settings) -> str:
+    """The HTML list of every feed (/feeds.opml is the same list for feed readers)."""
+    return f"{base(settings)}/feeds"
+
+
+def opml_url(settings: Settings) -> str:
+    return f"{base(settings)}/feeds.opml"
+
+
 def actor_url(settings: Settings, channel_name: str) -> str:
     return f"{base(settings)}/ap/actors/{quote(channel_name)}"
 
