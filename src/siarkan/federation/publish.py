@@ -1,13 +1,132 @@
-"""Placeholder until the federation engine lands: publishing an article federates nothing."""
+"""Articles become fediverse posts: Create, Update only on a real change, Delete on retraction.
+
+    article_changed (same transaction as the article write)
+        | on_article_change: per fediverse channel the article belongs to
+            visible, no posts yet  -> excerpts | render | posts rows (due times, quiet hours)
+                                      | release the parts due now
+            visible, posts exist   -> re-render; object_hash differs -> Update (published parts)
+            not visible any more   -> Delete + Tombstone for published parts; scheduled dropped
+    scheduler tick
+        | release_due_posts: due parts -> Create (+ Announce by the site actor) -> deliveries,
+          thread order kept per inbox (each part's delivery waits for the previous part's)
+
+Only rows are written here (transactional outbox); the delivery worker sends them.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from siarkan.articles.model import Article
-from siarkan.config import Settings
+from siarkan import urls
+from siarkan.articles.model import Article, Status
+from siarkan.channels import belongs
+from siarkan.config import ChannelSettings, Settings
+from siarkan.excerpts import Excerpt, make_excerpts
+from siarkan.federation.activitystreams import (
+    PostRef,
+    object_hash,
+    render_announce,
+    render_create,
+    render_delete,
+    render_post,
+    render_update,
+)
+from siarkan.federation.audience import follower_targets
+from siarkan.federation.keys import ensure_actors, fediverse_channels
+from siarkan.federation.outgoing import emit, new_token
+from siarkan.federation.schedule import DELETED, PUBLISHED, SCHEDULED, part_times
+from siarkan.federation.vocab import as_time
+from siarkan.store.tables import activities, actors, deliveries, posts
+
+log = logging.getLogger(__name__)
+
+RELEASE_BATCH = 500
+
+
+def is_public(article: Article, now: datetime) -> bool:
+    """Published and its time has come (never before publish_at, never once retracted)."""
+    if article.status is Status.SCHEDULED:
+        return article.publish_at is not None and article.publish_at <= now
+    if article.status is not Status.PUBLISHED:
+        return False
+    return article.publish_at is None or article.publish_at <= now
+
+
+def is_stale(settings: Settings, article: Article, now: datetime) -> bool:
+    """A report first seen long after it was published (archive import, backdating, catching
+    up after downtime) goes to feeds but is not pushed to followers' timelines (WordPress
+    ActivityPub #767, #1085; scheduler.stale_after)."""
+    published = article.published_at or article.publish_at
+    return published is not None and now - published > settings.scheduler.stale_after
+
+
+def _ref(
+    settings: Settings,
+    channel: ChannelSettings,
+    article: Article,
+    uri: str,
+    *,
+    in_reply_to: str | None,
+    context: str | None,
+    published: datetime,
+) -> PostRef:
+    return PostRef(
+        uri=uri,
+        actor=urls.actor_url(settings, channel.name),
+        followers=urls.actor_followers_url(settings, channel.name),
+        permalink=urls.article_link(settings, article),
+        in_reply_to=in_reply_to,
+        context=context,
+        published=published,
+    )
+
+
+def excerpts_for(settings: Settings, channel: ChannelSettings, article: Article) -> list[Excerpt]:
+    return make_excerpts(
+        article,
+        channel.excerpts,
+        permalink=urls.article_url(settings, article),
+        tag_url=lambda tag: urls.tag_url(settings, channel.name, tag),
+    )
+
+
+def render_parts(
+    settings: Settings,
+    channel: ChannelSettings,
+    article: Article,
+    excerpts: Sequence[Excerpt],
+    uris: Sequence[str],
+    published: Sequence[datetime],
+) -> list[dict[str, Any]]:
+    """Objects for the article's excerpts; part k is inReplyTo part k-1 (a thread)."""
+    objects: list[dict[str, Any]] = []
+    for k, excerpt in enumerate(excerpts):
+        ref = _ref(
+            settings,
+            channel,
+            article,
+            uris[k],
+            in_reply_to=uris[k - 1] if k else None,
+            context=uris[0] if len(excerpts) > 1 else None,
+            published=published[k],
+        )
+        objects.append(
+            render_post(
+                channel,
+                article,
+                excerpt,
+                ref,
+                tag_url=lambda tag: urls.tag_url(settings, channel.name, tag),
+            )
+        )
+    return objects
 
 
 async def on_article_change(
@@ -18,4 +137,303 @@ async def on_article_change(
     previous: Article | None,
     now: datetime,
 ) -> None:
-    return None
+    channels = fediverse_channels(settings)
+    if not channels:
+        return
+    known = set((await conn.execute(select(actors.c.name))).scalars())
+    if any(c.name not in known for c in channels):
+        await ensure_actors(conn, settings, now)
+    for channel in channels:
+        rows = (
+            (
+                await conn.execute(
+                    select(posts)
+                    .where(posts.c.actor_name == channel.name, posts.c.article_id == article.id)
+                    .order_by(posts.c.part)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        live = [r for r in rows if r["state"] != DELETED]
+        visible = is_public(article, now) and belongs(channel, article)
+        if not visible:
+            await _withdraw(conn, settings, channel, live, now)
+        elif not live:
+            if is_stale(settings, article, now):
+                continue
+            if rows:  # re-published after a retraction: new ids (Mastodon keeps tombstones)
+                await conn.execute(
+                    delete(posts).where(
+                        posts.c.actor_name == channel.name, posts.c.article_id == article.id
+                    )
+                )
+            await _create_posts(conn, settings, channel, article, now)
+        else:
+            await _revise_posts(conn, settings, channel, article, live, now)
+    await release_due_posts(conn, settings, now, article_id=article.id)
+
+
+async def _create_posts(
+    conn: AsyncConnection,
+    settings: Settings,
+    channel: ChannelSettings,
+    article: Article,
+    now: datetime,
+) -> None:
+    excerpts = excerpts_for(settings, channel, article)
+    count = len(excerpts)
+    quiet = channel.schedule.quiet_hours
+    due = part_times(
+        now,
+        count,
+        spaced=channel.excerpts.mode == "series",
+        interval=channel.excerpts.series_interval,
+        quiet=quiet.window if quiet else None,
+        tz=settings.site.tz,
+    )
+    uris = [urls.post_uri(settings, new_token(now)) for _ in range(count)]
+    objects = render_parts(settings, channel, article, excerpts, uris, due)
+    await conn.execute(
+        insert(posts),
+        [
+            {
+                "uri": uris[k],
+                "actor_name": channel.name,
+                "article_id": article.id,
+                "part": k,
+                "object": obj,
+                "object_hash": object_hash(obj),
+                "in_reply_to": obj.get("inReplyTo"),
+                "state": SCHEDULED,
+                "due_at": due[k],
+                "published_at": None,
+                "updated_at": None,
+                "pinned": article.id in channel.pinned,
+            }
+            for k, obj in enumerate(objects)
+        ],
+    )
+
+
+async def _revise_posts(
+    conn: AsyncConnection,
+    settings: Settings,
+    channel: ChannelSettings,
+    article: Article,
+    live: Sequence[RowMapping],
+    now: datetime,
+) -> None:
+    """An edit: Update the parts whose rendering changed; add or drop parts if the split did."""
+    excerpts = excerpts_for(settings, channel, article)
+    count = len(excerpts)
+    uris = [r["uri"] for r in live][:count]
+    published = [r["published_at"] or r["due_at"] for r in live][:count]
+    while len(uris) < count:  # the story grew: new parts follow the last one
+        uris.append(urls.post_uri(settings, new_token(now)))
+        published.append(max(now, published[-1]) if published else now)
+    objects = render_parts(settings, channel, article, excerpts, uris, published)
+    followers_url = urls.actor_followers_url(settings, channel.name)
+    actor = urls.actor_url(settings, channel.name)
+    targets = None
+    for k, obj in enumerate(objects):
+        digest = object_hash(obj)
+        if k < len(live):
+            row = live[k]
+            if row["object_hash"] == digest:
+                continue
+            if row["state"] == PUBLISHED:
+                obj["published"] = row["object"].get("published", obj["published"])
+                obj["updated"] = as_time(now)
+                if targets is None:
+                    targets = await follower_targets(
+                        conn, channel.name, settings.federation.blocked_domains
+                    )
+                document = render_update(urls.activity_uri(settings, new_token(now)), obj, now)
+                await emit(
+                    conn,
+                    actor_name=channel.name,
+                    document=document,
+                    targets=targets,
+                    now=now,
+                    object_uri=row["uri"],
+                )
+            await conn.execute(
+                update(posts)
+                .where(posts.c.id == row["id"])
+                .values(object=obj, object_hash=digest, updated_at=now)
+            )
+        else:
+            due = max(now, live[-1]["due_at"])
+            await conn.execute(
+                insert(posts).values(
+                    uri=uris[k],
+                    actor_name=channel.name,
+                    article_id=article.id,
+                    part=k,
+                    object=obj,
+                    object_hash=digest,
+                    in_reply_to=obj.get("inReplyTo"),
+                    state=SCHEDULED,
+                    due_at=due,
+                    pinned=article.id in channel.pinned,
+                )
+            )
+    # The story shrank: the parts beyond the new end are withdrawn.
+    await _withdraw(
+        conn, settings, channel, live[count:], now, actor=actor, followers=followers_url
+    )
+
+
+async def _withdraw(
+    conn: AsyncConnection,
+    settings: Settings,
+    channel: ChannelSettings,
+    rows: Sequence[RowMapping],
+    now: datetime,
+    *,
+    actor: str | None = None,
+    followers: str | None = None,
+) -> None:
+    """Delete (with a Tombstone) what was federated; drop what was only scheduled."""
+    if not rows:
+        return
+    actor = actor or urls.actor_url(settings, channel.name)
+    followers = followers or urls.actor_followers_url(settings, channel.name)
+    targets = None
+    # Last part first: a receiver never holds a reply whose parent is already gone.
+    for row in sorted(rows, key=lambda r: r["part"], reverse=True):
+        if row["state"] == PUBLISHED:
+            if targets is None:
+                targets = await follower_targets(
+                    conn, channel.name, settings.federation.blocked_domains
+                )
+            document = render_delete(
+                urls.activity_uri(settings, new_token(now)),
+                actor,
+                followers,
+                row["uri"],
+                row["object"].get("type", "Note"),
+                now,
+            )
+            await emit(
+                conn,
+                actor_name=channel.name,
+                document=document,
+                targets=targets,
+                now=now,
+                object_uri=row["uri"],
+            )
+        await conn.execute(
+            update(posts).where(posts.c.id == row["id"]).values(state=DELETED, updated_at=now)
+        )
+
+
+async def _previous_deliveries(conn: AsyncConnection, post_uri: str) -> dict[str, int]:
+    """Deliveries of the Create of an already released part: {inbox: delivery id}."""
+    result = await conn.execute(
+        select(deliveries.c.target, deliveries.c.id)
+        .join(activities, activities.c.id == deliveries.c.activity_id)
+        .where(activities.c.object_uri == post_uri, activities.c.type == "Create")
+    )
+    return {target: delivery_id for target, delivery_id in result.all()}
+
+
+async def release_due_posts(
+    conn: AsyncConnection, settings: Settings, now: datetime, *, article_id: str | None = None
+) -> int:
+    """Turn due scheduled parts into Create activities and deliveries; returns how many.
+
+    Parts of one thread go out in one go and in order: part n+1's delivery to an inbox waits
+    for part n's there (deliveries.after_id). Safe to run on several nodes: each part is claimed
+    with a conditional UPDATE, so exactly one node releases it.
+    """
+    query = (
+        select(posts)
+        .where(posts.c.state == SCHEDULED, posts.c.due_at <= now)
+        .order_by(posts.c.actor_name, posts.c.article_id, posts.c.part)
+        .limit(RELEASE_BATCH)
+    )
+    if article_id is not None:
+        query = query.where(posts.c.article_id == article_id)
+    rows = (await conn.execute(query)).mappings().all()
+    released = 0
+    channels = {c.name: c for c in fediverse_channels(settings)}
+    targets_by_actor: dict[str, Any] = {}
+    chain: dict[tuple[str, str], dict[str, int]] = {}
+    for row in rows:
+        channel = channels.get(row["actor_name"])
+        claimed = await conn.execute(
+            update(posts)
+            .where(posts.c.id == row["id"], posts.c.state == SCHEDULED)
+            .values(state=PUBLISHED, published_at=now)
+        )
+        if not claimed.rowcount:
+            continue
+        released += 1
+        if channel is None:
+            continue
+        # Down longer than stale_after: the post exists (outbox, its URL) but is not pushed.
+        if now - row["due_at"] > settings.scheduler.stale_after:
+            continue
+        obj = dict(row["object"])
+        obj["published"] = as_time(now)
+        await conn.execute(update(posts).where(posts.c.id == row["id"]).values(object=obj))
+        if channel.name not in targets_by_actor:
+            targets_by_actor[channel.name] = await follower_targets(
+                conn, channel.name, settings.federation.blocked_domains
+            )
+        key = (row["actor_name"], row["article_id"])
+        after = chain.get(key)
+        if after is None and row["in_reply_to"]:
+            after = await _previous_deliveries(conn, row["in_reply_to"])
+        create = render_create(urls.activity_uri(settings, new_token(now)), obj)
+        emitted = await emit(
+            conn,
+            actor_name=channel.name,
+            document=create,
+            targets=targets_by_actor[channel.name],
+            now=now,
+            object_uri=row["uri"],
+            after=after,
+        )
+        chain[key] = emitted.deliveries
+        if row["part"] == 0:
+            await _announce(conn, settings, channel, row["uri"], now, emitted.deliveries)
+    return released
+
+
+async def _announce(
+    conn: AsyncConnection,
+    settings: Settings,
+    channel: ChannelSettings,
+    object_uri: str,
+    now: datetime,
+    after: Mapping[str, int],
+) -> None:
+    """The site-wide account boosts a section account's post to its own followers."""
+    booster_name = channel.fediverse.announce_by
+    if not booster_name or booster_name == channel.name:
+        return
+    booster = next((c for c in fediverse_channels(settings) if c.name == booster_name), None)
+    if booster is None:
+        log.warning("announce_by names no fediverse channel", extra={"channel": channel.name})
+        return
+    targets = await follower_targets(conn, booster.name, settings.federation.blocked_domains)
+    document = render_announce(
+        urls.activity_uri(settings, new_token(now)),
+        urls.actor_url(settings, booster.name),
+        urls.actor_followers_url(settings, booster.name),
+        object_uri,
+        urls.actor_url(settings, channel.name),
+        now,
+    )
+    await emit(
+        conn,
+        actor_name=booster.name,
+        document=document,
+        targets=targets,
+        now=now,
+        object_uri=object_uri,
+        after={inbox: after[inbox] for inbox in (t.inbox for t in targets) if inbox in after},
+    )

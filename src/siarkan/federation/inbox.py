@@ -1,0 +1,339 @@
+"""The inbox: verify a signed POST, then let its type's handler act, once per activity id.
+
+    InboxRequest | size (413) | parse signature (401) | blocked domain (403)
+        | coverage + Date/created window + (Content-)Digest (401) | JSON (400)
+        | signer key: memory -> table -> fetch; refetched once on failure (rotation) (401)
+        | key owner == activity actor (401)
+        | HANDLERS[type] -> effects  (remote fetches happen here, outside any transaction)
+        | InboxWriter: inbox_seen + effects of many requests in one transaction -> 202
+
+401 for anything we cannot verify, never 5xx: Fedify re-signs ("double-knocks") on any answer
+>= 400 and treats 2xx as delivered, so a 5xx would only make it retry the same bad request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from siarkan import urls
+from siarkan.clock import Clock
+from siarkan.config import Settings
+from siarkan.federation.audience import domain_blocked
+from siarkan.federation.fetch import FetchError
+from siarkan.federation.handlers import (
+    HANDLERS,
+    Effect,
+    InboxContext,
+    InsertRow,
+    Refused,
+)
+from siarkan.federation.keys import fediverse_channels
+from siarkan.federation.remote import RemoteDirectory, RemoteKey
+from siarkan.federation.signatures import (
+    RequestView,
+    SignatureError,
+    SignedRequest,
+    check_signed_request,
+    parse_signed_request,
+    verify_signature,
+)
+from siarkan.federation.sqlutil import insert_ignore
+from siarkan.federation.vocab import first_id
+from siarkan.metrics import Metrics
+from siarkan.store.db import Database
+from siarkan.store.tables import followers, inbox_seen, remote_actors
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRequest:
+    method: str
+    target_uri: str  # absolute, as the sender addressed it
+    headers: dict[str, str]  # signatures.header_map
+    body: bytes
+    inbox_actor: str | None = None  # channel name of a personal inbox
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: int
+    reason: str
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == 202
+
+
+ACCEPTED = Verdict(202, "accepted")
+
+
+# --- the writer: group commit --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Pending:
+    seen: dict[str, Any]
+    effects: list[Effect]
+    done: asyncio.Future[bool] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+def _seen_insert(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return (
+        dialect.insert(inbox_seen)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=["activity_id"])
+        .returning(inbox_seen.c.activity_id)
+    )
+
+
+async def apply_batch(conn: AsyncConnection, batch: Sequence[_Pending]) -> list[bool]:
+    """In one transaction: mark activity ids seen, then apply the effects of the new ones.
+
+    Returns, per request, whether it was new (False: a replay or a duplicate delivery, which is
+    still answered 202 but changes nothing).
+    """
+    unique: dict[str, dict[str, Any]] = {}
+    for item in batch:
+        unique.setdefault(item.seen["activity_id"], item.seen)
+    inserted = set((await conn.execute(_seen_insert(conn, list(unique.values())))).scalars().all())
+    results: list[bool] = []
+    queued: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
+
+    async def flush() -> None:
+        for (table, conflict), rows in queued.items():
+            await conn.execute(insert_ignore(conn, table, conflict), rows)
+        queued.clear()
+
+    for item in batch:
+        activity_id = item.seen["activity_id"]
+        new = activity_id in inserted
+        inserted.discard(activity_id)  # a second copy in the same batch is a duplicate
+        results.append(new)
+        if not new:
+            continue
+        for effect in item.effects:
+            if isinstance(effect, InsertRow):
+                queued[(effect.table, effect.conflict)].append(effect.row)
+            else:
+                await flush()
+                await effect.step(conn)
+    await flush()
+    return results
+
+
+class InboxWriter:
+    """Group commit: requests that arrive while a transaction runs share the next one.
+
+    Under load this turns N transactions into one per batch; idle, a request is written at once
+    (no waiting for a batch to fill). A failing batch is retried one request at a time, so one
+    bad activity cannot fail the others.
+    """
+
+    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self._queue: list[_Pending] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, seen: dict[str, Any], effects: list[Effect]) -> bool:
+        item = _Pending(seen, effects)
+        self._queue.append(item)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="inbox-writer")
+        return await item.done
+
+    async def _run(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            try:
+                async with self.db.begin() as conn:
+                    results = await apply_batch(conn, batch)
+            except Exception:
+                log.exception("inbox batch failed; retrying its requests one by one")
+                await self._one_by_one(batch)
+                continue
+            for item, new in zip(batch, results, strict=True):
+                if not item.done.done():
+                    item.done.set_result(new)
+
+    async def _one_by_one(self, batch: Sequence[_Pending]) -> None:
+        for item in batch:
+            try:
+                async with self.db.begin() as conn:
+                    (new,) = await apply_batch(conn, [item])
+            except Exception as exc:
+                if not item.done.done():
+                    item.done.set_exception(exc)
+            else:
+                if not item.done.done():
+                    item.done.set_result(new)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+# --- the inbox ------------------------------------------------------------------------------------
+
+
+class Inbox:
+    """One per process: verifies and dispatches; state is only caches and the writer."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        remote: RemoteDirectory,
+        clock: Clock,
+        metrics: Metrics,
+        writer: InboxWriter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.remote = remote
+        self.clock = clock
+        self.metrics = metrics
+        self.writer = writer or InboxWriter(db)
+        self.local_actors = {
+            urls.actor_url(settings, channel.name): channel.name
+            for channel in fediverse_channels(settings)
+        }
+        self._verified = metrics.inbox_verifications
+        self._activities = metrics.inbox_activities
+
+    def _refuse(self, status: int, reason: str) -> Verdict:
+        self._verified.labels(result=f"refused_{status}").inc()
+        log.info("inbox refused", extra={"status": status, "reason": reason})
+        return Verdict(status, reason)
+
+    async def receive(self, request: InboxRequest) -> Verdict:
+        settings = self.settings.federation
+        if len(request.body) > settings.max_inbox_bytes:
+            return self._refuse(413, "body too large")
+        view = RequestView(request.method, request.target_uri, request.headers)
+        try:
+            signed = parse_signed_request(view)
+        except SignatureError as exc:
+            return self._refuse(401, str(exc))
+        if domain_blocked(signed.key_id, settings.blocked_domains):
+            return self._refuse(403, "blocked domain")
+        now = self.clock.now()
+        try:
+            check_signed_request(
+                signed, view, request.body, now=now, window=settings.signature_window
+            )
+        except SignatureError as exc:
+            return self._refuse(401, str(exc))
+        try:
+            activity = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            return self._refuse(400, "body is not JSON")
+        if not isinstance(activity, dict):
+            return self._refuse(400, "body is not a JSON object")
+        actor = first_id(activity.get("actor"))
+        activity_id = activity.get("id")
+        kind = activity.get("type")
+        if not isinstance(actor, str) or not isinstance(kind, str):
+            return self._refuse(400, "activity without actor or type")
+        if domain_blocked(actor, settings.blocked_domains):
+            return self._refuse(403, "blocked domain")
+
+        key = self.remote.cached_key(signed.key_id)
+        try:
+            if key is None:
+                key = await self.remote.key(signed.key_id)
+            key = await self._verified_key(key, signed)
+        except FetchError as exc:
+            if await self._actor_gone(activity, actor, signed, exc):
+                key = None
+            else:
+                return self._refuse(401, f"signer key unavailable: {exc}")
+        except SignatureError as exc:
+            return self._refuse(401, str(exc))
+        if key is not None and key.owner != actor:
+            return self._refuse(401, "the key's owner is not the activity's actor")
+        self._verified.labels(result="ok").inc()
+
+        handler = HANDLERS.get(kind)
+        if handler is None or not isinstance(activity_id, str):
+            # Unknown types (and id-less transient activities) are accepted and ignored.
+            return ACCEPTED
+        context = InboxContext(
+            settings=self.settings,
+            remote=self.remote,
+            now=now,
+            signer=actor,
+            local_actors=self.local_actors,
+            inbox_actor=request.inbox_actor,
+        )
+        try:
+            effects = await handler(context, activity)
+        except Refused as exc:
+            return self._refuse(exc.status, str(exc))
+        seen = {
+            "activity_id": activity_id,
+            "type": kind[:50],
+            "actor_uri": actor,
+            "received_at": now,
+        }
+        await self.writer.submit(seen, effects)
+        self._activities.labels(type=kind).inc()
+        return ACCEPTED
+
+    async def _verified_key(self, key: RemoteKey, signed: SignedRequest) -> RemoteKey:
+        if verify_signature(key.public_key, signed):
+            return key
+        # A cached key that fails may have been rotated: fetch it again, once (rate-limited).
+        if self.remote.may_refetch(signed.key_id):
+            fresh = await self.remote.key(signed.key_id, fresh=True)
+            if verify_signature(fresh.public_key, signed):
+                return fresh
+        raise SignatureError("the signature does not verify with the signer's key")
+
+    async def _actor_gone(
+        self, activity: dict[str, Any], actor: str, signed: SignedRequest, error: FetchError
+    ) -> bool:
+        """Mastodon signs Delete(actor) with a key it no longer serves (410 Gone).
+
+        Such a Delete cannot be verified. It is still honoured when (1) it deletes the signer
+        itself, (2) the key id belongs to that actor's document, (3) we know the actor, and (4)
+        the actor's own URL now answers 410 or 404 — checked by us, so a forger gains nothing:
+        the actor really is gone, and all we do is forget it.
+        """
+        if activity.get("type") != "Delete" or first_id(activity.get("object")) != actor:
+            return False
+        if error.status not in (404, 410) or signed.key_id.split("#", 1)[0] != actor:
+            return False
+        async with self.db.connect() as conn:
+            known = await conn.scalar(
+                select(
+                    exists().where(followers.c.follower_uri == actor)
+                    | exists().where(remote_actors.c.uri == actor)
+                )
+            )
+        if not known:
+            return False
+        try:
+            await self.remote.actor(actor, fresh=True)
+        except FetchError as exc:
+            return exc.status in (404, 410)
+        return False
+
+    async def close(self) -> None:
+        await self.writer.close()

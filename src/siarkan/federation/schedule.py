@@ -1,0 +1,67 @@
+"""When each part of a post goes out. Pure: times in, times out.
+
+    now | part k due at previous + series_interval (series) or together (summary, thread)
+        | pushed out of the channel's quiet hours (site time zone; the window may wrap midnight)
+
+A post's lifecycle (stored in posts.state):
+
+    scheduled --release (due)--> published --retraction / part dropped--> deleted
+    scheduled --retraction-----> deleted      (never federated: no Delete is sent)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+SCHEDULED = "scheduled"
+PUBLISHED = "published"
+DELETED = "deleted"
+
+
+def in_window(local: time, start: time, end: time) -> bool:
+    """Is a local time of day inside [start, end)? A window with start > end wraps midnight."""
+    if start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def out_of_quiet_hours(when: datetime, window: tuple[time, time] | None, tz: ZoneInfo) -> datetime:
+    """`when`, or the end of the quiet window it falls in (same tz-aware instant type)."""
+    if window is None:
+        return when
+    start, end = window
+    local = when.astimezone(tz)
+    if not in_window(local.time().replace(tzinfo=None), start, end):
+        return when
+    candidate = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if candidate <= local:
+        candidate += timedelta(days=1)
+    # Rebuild through the zone so a DST change between now and then lands on the wall time.
+    wall = candidate.replace(tzinfo=None)
+    return wall.replace(tzinfo=tz).astimezone(when.tzinfo)
+
+
+def part_times(
+    now: datetime,
+    count: int,
+    *,
+    spaced: bool,
+    interval: timedelta,
+    quiet: tuple[time, time] | None,
+    tz: ZoneInfo,
+) -> list[datetime]:
+    """Due times of `count` parts; series parts keep `interval` between them even after one is
+    pushed past quiet hours, thread parts go out together (in order)."""
+    times: list[datetime] = []
+    for k in range(count):
+        if k == 0:
+            due = out_of_quiet_hours(now, quiet, tz)
+        elif spaced:
+            due = out_of_quiet_hours(times[-1] + interval, quiet, tz)
+        else:
+            due = times[-1]
+        times.append(due)
+    return times
