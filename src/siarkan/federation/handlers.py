@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from siarkan import urls
 from siarkan.config import Settings
 from siarkan.distribution.outbox import InboxTarget
-from siarkan.federation.activitystreams import render_accept
+from siarkan.federation.activitystreams import render_accept, render_reject
 from siarkan.federation.audience import ACCEPTED, BLOCKED, PENDING, host_of
 from siarkan.federation.fetch import FetchError
 from siarkan.federation.outgoing import emit, new_token
-from siarkan.federation.remote import RemoteActor, RemoteDirectory, parse_actor
+from siarkan.federation.remote import RemoteDirectory, parse_actor
 from siarkan.federation.sqlutil import insert_ignore, upsert
 from siarkan.federation.vocab import first_id
 from siarkan.store.tables import blocks, followers, interactions, remote_actors
@@ -130,8 +130,9 @@ async def on_follow(ctx: InboxContext, activity: Activity) -> list[Effect]:
         await conn.execute(
             upsert(conn, followers, ["actor_name", "follower_uri"], changed).values(**values)
         )
-        if state == ACCEPTED:
-            await send_follow_answer(conn, ctx.settings, channel_name, activity, follower, now)
+        inbox = follower.inbox or follower.shared_inbox
+        if state == ACCEPTED and inbox:
+            await send_follow_answer(conn, ctx.settings, channel_name, activity, inbox, now)
 
     return [Run(step)]
 
@@ -141,25 +142,19 @@ async def send_follow_answer(
     settings: Settings,
     channel_name: str,
     follow: Activity,
-    follower: RemoteActor,
+    inbox: str,
     now: datetime,
     *,
     accept: bool = True,
 ) -> None:
     """Accept (or Reject) a Follow: to the follower's own inbox, not the shared one."""
-    from siarkan.federation.activitystreams import render_reject
-
     actor = urls.actor_url(settings, channel_name)
     activity_id = urls.activity_uri(settings, new_token(now))
     render = render_accept if accept else render_reject
-    document = render(activity_id, actor, follow)
-    inbox = follower.inbox or follower.shared_inbox
-    if not inbox:
-        return
     await emit(
         conn,
         actor_name=channel_name,
-        document=document,
+        document=render(activity_id, actor, follow),
         targets=[InboxTarget(inbox, False)],
         now=now,
         public=False,

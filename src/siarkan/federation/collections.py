@@ -1,0 +1,178 @@
+"""An actor's collections: outbox, followers, following, featured; and NodeInfo usage counts.
+
+    outbox    | count + keyset page over activities.id (newest first, ?max_id=)
+              -> OrderedCollection {totalItems, first} / OrderedCollectionPage {orderedItems, next}
+    followers | count (the list only if followers_list_public)
+    following | always empty (our actors follow nobody)
+    featured  | pinned articles (channel.pinned) -> their first post objects
+
+The outbox lists what is public and still there: Create and Announce of published posts.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from siarkan import urls
+from siarkan.config import ChannelSettings, Settings
+from siarkan.federation.activitystreams import POST_CONTEXT
+from siarkan.federation.actors import Usage
+from siarkan.federation.audience import ACCEPTED
+from siarkan.federation.keys import fediverse_channels
+from siarkan.federation.schedule import PUBLISHED
+from siarkan.store.tables import activities, followers, posts
+
+PAGE_SIZE = 20
+OUTBOX_TYPES = ("Create", "Announce")
+
+
+def _collection(collection_id: str, total: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "@context": POST_CONTEXT,
+        "id": collection_id,
+        "type": "OrderedCollection",
+        "totalItems": total,
+        **extra,
+    }
+
+
+def _live_outbox(channel_name: str) -> Any:
+    live_posts = select(posts.c.uri).where(posts.c.state == PUBLISHED)
+    return (
+        activities.c.actor_name == channel_name,
+        activities.c.public.is_(True),
+        activities.c.type.in_(OUTBOX_TYPES),
+        activities.c.object_uri.in_(live_posts),
+    )
+
+
+async def outbox(
+    conn: AsyncConnection,
+    settings: Settings,
+    channel: ChannelSettings,
+    *,
+    page: bool,
+    max_id: int | None,
+) -> dict[str, Any]:
+    outbox_id = urls.actor_outbox_url(settings, channel.name)
+    conditions = _live_outbox(channel.name)
+    if not page:
+        total = await conn.scalar(select(func.count()).select_from(activities).where(*conditions))
+        return _collection(
+            outbox_id,
+            int(total or 0),
+            first=f"{outbox_id}?page=true",
+            last=f"{outbox_id}?page=true&min_id=0",
+        )
+    query = select(activities.c.id, activities.c.body).where(*conditions)
+    if max_id is not None:
+        query = query.where(activities.c.id < max_id)
+    rows = (await conn.execute(query.order_by(activities.c.id.desc()).limit(PAGE_SIZE))).all()
+    items = []
+    for row in rows:
+        item = json.loads(row.body)
+        item.pop("@context", None)
+        items.append(item)
+    page_id = f"{outbox_id}?page=true" + (f"&max_id={max_id}" if max_id is not None else "")
+    document: dict[str, Any] = {
+        "@context": POST_CONTEXT,
+        "id": page_id,
+        "type": "OrderedCollectionPage",
+        "partOf": outbox_id,
+        "orderedItems": items,
+    }
+    if len(rows) == PAGE_SIZE:
+        document["next"] = f"{outbox_id}?page=true&max_id={rows[-1].id}"
+    return document
+
+
+async def followers_collection(
+    conn: AsyncConnection,
+    settings: Settings,
+    channel: ChannelSettings,
+    *,
+    page: bool,
+    max_id: int | None,
+) -> dict[str, Any]:
+    collection_id = urls.actor_followers_url(settings, channel.name)
+    accepted = (followers.c.actor_name == channel.name, followers.c.state == ACCEPTED)
+    total = int(
+        await conn.scalar(select(func.count()).select_from(followers).where(*accepted)) or 0
+    )
+    if not channel.fediverse.followers_list_public:
+        # Like Mastodon's "hide your network": the count is public, the list is not.
+        return _collection(collection_id, total)
+    if not page:
+        return _collection(collection_id, total, first=f"{collection_id}?page=true")
+    query = select(followers.c.id, followers.c.follower_uri).where(*accepted)
+    if max_id is not None:
+        query = query.where(followers.c.id < max_id)
+    rows = (await conn.execute(query.order_by(followers.c.id.desc()).limit(PAGE_SIZE))).all()
+    document: dict[str, Any] = {
+        "@context": POST_CONTEXT,
+        "id": f"{collection_id}?page=true" + (f"&max_id={max_id}" if max_id else ""),
+        "type": "OrderedCollectionPage",
+        "partOf": collection_id,
+        "totalItems": total,
+        "orderedItems": [row.follower_uri for row in rows],
+    }
+    if len(rows) == PAGE_SIZE:
+        document["next"] = f"{collection_id}?page=true&max_id={rows[-1].id}"
+    return document
+
+
+def following_collection(settings: Settings, channel: ChannelSettings) -> dict[str, Any]:
+    return _collection(urls.actor_following_url(settings, channel.name), 0, orderedItems=[])
+
+
+async def featured_collection(
+    conn: AsyncConnection, settings: Settings, channel: ChannelSettings
+) -> dict[str, Any]:
+    """Pinned posts (Mastodon's `featured`): the first part of each pinned article, in the
+    order the YAML lists them."""
+    items: list[dict[str, Any]] = []
+    if channel.pinned:
+        rows = (
+            await conn.execute(
+                select(posts.c.article_id, posts.c.object).where(
+                    posts.c.actor_name == channel.name,
+                    posts.c.article_id.in_(channel.pinned),
+                    posts.c.part == 0,
+                    posts.c.state == PUBLISHED,
+                )
+            )
+        ).all()
+        by_article = {row.article_id: row.object for row in rows}
+        for article_id in channel.pinned:
+            obj = by_article.get(article_id)
+            if obj is not None:
+                items.append({k: v for k, v in obj.items() if k != "@context"})
+    return _collection(
+        urls.actor_featured_url(settings, channel.name), len(items), orderedItems=items
+    )
+
+
+async def usage(conn: AsyncConnection, settings: Settings, now: datetime) -> Usage:
+    published = posts.c.state == PUBLISHED
+
+    async def active(days: int) -> int:
+        since = now - timedelta(days=days)
+        query = select(func.count(func.distinct(posts.c.actor_name))).where(
+            published, posts.c.published_at >= since
+        )
+        return int(await conn.scalar(query) or 0)
+
+    local_posts = await conn.scalar(
+        select(func.count()).select_from(posts).where(published, posts.c.part == 0)
+    )
+    return Usage(
+        users=len(fediverse_channels(settings)),
+        active_month=await active(30),
+        active_halfyear=await active(180),
+        local_posts=int(local_posts or 0),
+    )
