@@ -1,0 +1,442 @@
+"""Plain-text report cleaning: pure functions, no I/O.
+
+    raw text | normalize | pull_related (Baca Juga blocks) | take_title | paragraphs
+        | split_dateline (first paragraph) | strip_trailer (editor initials, credits) -> TextReport
+
+The publisher's reports look like this (see samples/):
+
+    Banjir Rendam Tiga Kecamatan di Kabupaten Serang          <- title: short, no final period
+    SERANG, PROLOGMEDIA – Hujan deras yang mengguyur ...      <- dateline, then the lead
+    Baca Juga:                                                <- related link, not the story
+    Festival Kopi Banten Digelar Akhir Pekan Ini
+    ...
+    (fai/idh)                                                 <- editor initials, dropped
+
+The same helpers (dateline, related-link marker, trailer) serve the HTML and markdown importers,
+which apply them to their first/last paragraphs.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, tzinfo
+from email.utils import parsedate_to_datetime
+
+from siarkan.articles.model import RelatedLink
+
+
+class ArticleRejected(ValueError):
+    """The input holds no usable article; str(exc) is a one-line reason for the user."""
+
+
+# --- normalisation ----------------------------------------------------------------------------
+
+# Invisible characters that carry no text: BOM / zero-width no-break space (also met mid-text
+# when files are concatenated), zero-width space, word joiner, soft hyphen, and C0/C1 control
+# characters that are not whitespace. Everything else that is not whitespace is kept as is
+# (typographic quotes “…” ‘…’ included).
+DROPPED_CHARS = "\ufeff\u200b\u2060\u00ad" + "".join(
+    chr(c) for c in (*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F, *range(0x80, 0x85),
+                     *range(0x86, 0xA0))
+)  # fmt: skip
+_DROP_TABLE = str.maketrans("", "", DROPPED_CHARS)
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """CRLF/CR and Unicode line breaks -> LF; BOM, zero-width and control characters dropped;
+    NBSP, tabs and runs of spaces -> one space; lines stripped; at most one blank line in a
+    row; no leading or trailing blank lines. Idempotent."""
+    out: list[str] = []
+    blank = True  # swallows leading blank lines
+    for line in text.translate(_DROP_TABLE).splitlines():
+        line = _SPACES.sub(" ", line).strip()
+        if line:
+            out.append(line)
+            blank = False
+        elif not blank:
+            out.append("")
+            blank = True
+    if out and out[-1] == "":
+        out.pop()
+    return "\n".join(out)
+
+
+def inline(text: str) -> str:
+    """One paragraph or title on one line: all whitespace runs -> one space, invisibles gone."""
+    return _SPACES.sub(" ", text.translate(_DROP_TABLE)).strip()
+
+
+# --- datelines --------------------------------------------------------------------------------
+
+# "SERANG, PROLOGMEDIA –", "PROLOGMEDIA –", "Serang, PROLOGMEDIA -", "KOMPAS.com –",
+# "SERANG (ANTARA) -", "Jakarta -" (PROTOCOLS.md, Indonesian text). En/em dash with or without
+# spaces; a hyphen (or "--") only between spaces, so hyphenated words are never cut.
+_CAPS_WORDS = r"[A-Z0-9][A-Z0-9&.'’]*(?:[ -][A-Z0-9][A-Z0-9&.'’]*){0,4}"
+_TITLE_WORDS = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}"
+_SOURCE = rf"(?:{_CAPS_WORDS}|[A-Z][A-Za-z0-9]*\.(?:com|co\.id|id|net|org|tv))(?:\.[a-z]{{2,3}})*"
+_PLACE = rf"(?:{_CAPS_WORDS}|{_TITLE_WORDS})"
+_DASH = r"(?:\s*[\u2013\u2014\u2015\u2212]\s*|\s+--?\s+)"
+DATELINE_RE = re.compile(
+    rf"""^\s*(?P<dateline>
+        {_PLACE}\s*,\s*{_SOURCE}          # SERANG, PROLOGMEDIA
+      | {_PLACE}\s*\(\s*{_SOURCE}\s*\)    # SERANG (ANTARA)
+      | {_SOURCE}                         # PROLOGMEDIA / KOMPAS.com / SERANG
+      | {_TITLE_WORDS}                    # Jakarta
+    ){_DASH}(?=\S)""",
+    re.VERBOSE,
+)
+_DATELINE_MAX = 80
+
+
+@dataclass(frozen=True, slots=True)
+class DatelineMatch:
+    dateline: str  # "SERANG, PROLOGMEDIA"
+    end: int  # offset of the story's first character in the matched text
+
+
+def match_dateline(text: str) -> DatelineMatch | None:
+    """Find a dateline at the very start of a lead paragraph."""
+    m = DATELINE_RE.match(text)
+    if m is None:
+        return None
+    dateline = inline(m.group("dateline"))
+    if len(dateline) > _DATELINE_MAX:
+        return None
+    return DatelineMatch(dateline, m.end())
+
+
+def split_dateline(paragraph: str) -> tuple[str | None, str]:
+    """'SERANG, PROLOGMEDIA – Hujan ...' -> ('SERANG, PROLOGMEDIA', 'Hujan ...')."""
+    m = match_dateline(paragraph)
+    if m is None:
+        return None, paragraph
+    return m.dateline, paragraph[m.end :].lstrip()
+
+
+# --- "Baca Juga:" related-link blocks ---------------------------------------------------------
+
+# With a colon the marker is unambiguous; without one ("Simak juga Festival ...") only a short
+# line without a final period counts, so a story sentence starting "Lihat juga ..." survives.
+_MARKER_RE = re.compile(
+    r"^(?:baca|simak|lihat)\s+juga\b\s*(?P<colon>[:：]|[-\u2013\u2014](?=\s))?\s*(?P<rest>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_TRAILING_URL = re.compile(r"\s*[(<]?(?P<url>https?://[^\s<>()]+)[)>]?\s*$")
+_HEADLINE_MAX = 200
+
+
+def related_marker(line: str) -> str | None:
+    """The text after a "Baca Juga:" marker ("" when the headline is on the next line), or
+    None when the line is not a related-link line."""
+    m = _MARKER_RE.match(line)
+    if m is None:
+        return None
+    rest = m.group("rest").strip()
+    if m.group("colon") is None and not looks_like_headline(rest):
+        return None
+    return rest
+
+
+def looks_like_headline(line: str) -> bool:
+    return bool(line) and len(line) <= _HEADLINE_MAX and not line.endswith((".", ",", ";"))
+
+
+def related_link(text: str, url: str | None = None) -> RelatedLink:
+    """A headline, possibly followed by its URL on the same line."""
+    text = inline(text)
+    if url is None:
+        m = _TRAILING_URL.search(text)
+        if m is not None:
+            url, text = m.group("url"), text[: m.start()].rstrip(" -–:")
+    return RelatedLink(title=text.strip(' "“”'), url=url)
+
+
+_BULLET = re.compile(r"^[-•*·]\s+")
+
+
+def pull_related(lines: list[str]) -> tuple[list[str], list[RelatedLink]]:
+    """Take "Baca Juga:" blocks out of normalized lines; their place becomes a blank line so
+    the text around them stays in separate paragraphs."""
+    kept: list[str] = []
+    related: list[RelatedLink] = []
+    i = 0
+    while i < len(lines):
+        rest = related_marker(lines[i])
+        if rest is None:
+            kept.append(lines[i])
+            i += 1
+            continue
+        i += 1
+        if rest:
+            related.append(related_link(rest))
+        else:
+            # Headline on the next line (one blank line in between is tolerated), then maybe
+            # more bulleted headlines.
+            j = i + 1 if i < len(lines) and lines[i] == "" else i
+            if j < len(lines) and looks_like_headline(_BULLET.sub("", lines[j])):
+                related.append(related_link(_BULLET.sub("", lines[j])))
+                i = j + 1
+                while i < len(lines) and _BULLET.match(lines[i]):
+                    related.append(related_link(_BULLET.sub("", lines[i])))
+                    i += 1
+        if kept and kept[-1] != "":
+            kept.append("")
+    return kept, related
+
+
+# --- trailer: editor initials and credit lines ------------------------------------------------
+
+# "(fai/idh)", "(ant)", "(mg2/ida)", "(*)": lowercase codes, so "(BPBD)" ending a sentence
+# without its period is never taken for initials.
+_INITIALS_RE = re.compile(
+    r"\s*\((?P<initials>[a-z][a-z0-9]{1,5}(?:\s*/\s*[a-z][a-z0-9]{1,5}){0,4}|\*)\)\s*$"
+)
+_CREDIT_RE = re.compile(
+    r"^(?P<role>penulis|reporter|pewarta|editor|redaktur|penyunting|sumber)\s*:\s*(?P<name>.{2,80})$",
+    re.IGNORECASE,
+)
+_AUTHOR_ROLES = {"penulis", "reporter", "pewarta"}
+
+
+def match_initials(text: str) -> re.Match[str] | None:
+    """Editor initials at the end of `text` ("... warga. (fai/idh)")."""
+    return _INITIALS_RE.search(text)
+
+
+def match_credit(line: str) -> tuple[bool, str] | None:
+    """A "Penulis: Nama" / "Editor: Nama" line -> (names an author?, name)."""
+    m = _CREDIT_RE.match(line)
+    if m is None:
+        return None
+    return m.group("role").lower() in _AUTHOR_ROLES, m.group("name").strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Trailer:
+    initials: str | None = None
+    authors: tuple[str, ...] = ()
+    cut: int = 0  # characters removed from the end of the last paragraph
+
+
+def strip_trailer(paragraphs: list[str]) -> tuple[list[str], Trailer]:
+    """Remove editor initials and "Penulis: ..." / "Editor: ..." lines from the end."""
+    paras = list(paragraphs)
+    initials: str | None = None
+    authors: list[str] = []
+    cut = 0
+    while paras:
+        last = paras[-1]
+        credit = match_credit(last)
+        if credit is not None:
+            if credit[0]:
+                authors.insert(0, credit[1])
+            paras.pop()
+            continue
+        m = match_initials(last)
+        if m is not None and initials is None:
+            initials = re.sub(r"\s+", "", m.group("initials"))
+            remaining = last[: m.start()].rstrip()
+            if remaining:
+                paras[-1] = remaining
+                cut = len(last) - len(remaining)
+                break
+            paras.pop()
+            continue
+        break
+    return paras, Trailer(initials, tuple(authors), cut)
+
+
+# --- titles -----------------------------------------------------------------------------------
+
+TITLE_MAX = 110
+_TITLE_LINE_MAX = 160
+# Abbreviations that do not end a sentence (PROTOCOLS.md, Indonesian text).
+ABBREVIATIONS = frozenset(
+    [
+        "dr",
+        "dr.",
+        "h",
+        "hj",
+        "prof",
+        "ir",
+        "drs",
+        "s.h",
+        "m.h",
+        "m.si",
+        "m.kom",
+        "jl",
+        "jln",
+        "no",
+        "kab",
+        "kec",
+        "kel",
+        "tbk",
+        "rp",
+        "yth",
+        "dkk",
+        "dll",
+        "hlm",
+        "s.d",
+        "a.n",
+        "st",
+        "sdr",
+        "kh",
+        "ny",
+        "tn",
+        "bpk",
+    ]
+)
+_SENTENCE_END = re.compile(r"[.!?…][\"”’)]*(?=\s+[\"“‘(]?[A-Z0-9])")
+
+
+def looks_like_title(line: str) -> bool:
+    """A first line that is short and has no final period (question/exclamation allowed)."""
+    return (
+        0 < len(line) <= _TITLE_LINE_MAX
+        and not line.endswith((".", ",", ";", ":"))
+        and match_dateline(line) is None
+    )
+
+
+def first_sentence(text: str) -> str:
+    for m in _SENTENCE_END.finditer(text):
+        word = text[: m.start() + 1].rsplit(None, 1)[-1].lower().lstrip('("“')
+        if word.rstrip(".") in ABBREVIATIONS or word in ABBREVIATIONS:
+            continue
+        # "Rp1.5" / "12.30" never match (no space after the dot); initials like "H." do.
+        if len(word.rstrip(".")) == 1:
+            continue
+        return text[: m.end()]
+    return text
+
+
+def derive_title(lead: str, limit: int = TITLE_MAX) -> str:
+    """A title from the lead: its first sentence if short enough, else cut at a word boundary
+    with an ellipsis; never longer than `limit` characters."""
+    lead = inline(lead)
+    sentence = first_sentence(lead).rstrip()
+    if sentence.endswith(".") and not sentence.endswith(".."):
+        sentence = sentence[:-1]
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[: limit - 1]
+    if " " in cut and not sentence[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:–—-") + "…"
+
+
+# --- the plain-text report pipeline -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A cleaned story body, whatever format it came in."""
+
+    paragraphs: tuple[str, ...]
+    html: str
+    dateline: str | None = None
+    related: tuple[RelatedLink, ...] = ()
+    initials: str | None = None
+    authors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TextReport:
+    title: str | None
+    body: Body
+    warnings: tuple[str, ...] = field(default=())
+
+
+_SENTENCE_TAIL = (".", "!", "?", ":", "”", '"', "’", "'", ")", "…")
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Blank lines separate paragraphs. Inside a block a line that ends a sentence ends its
+    paragraph (one-paragraph-per-line exports); any other line break is a hard wrap."""
+    paras: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        if not line:
+            if current:
+                paras.append(" ".join(current))
+                current = []
+            continue
+        current.append(line)
+        if line.endswith(_SENTENCE_TAIL):
+            paras.append(" ".join(current))
+            current = []
+    if current:
+        paras.append(" ".join(current))
+    return paras
+
+
+def paragraphs_html(paragraphs: tuple[str, ...] | list[str]) -> str:
+    return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
+
+
+def parse_report(text: str, *, detect_title: bool = True) -> TextReport:
+    """A plain-text report -> title (if its first line is one) and a cleaned Body."""
+    lines, related = pull_related(normalize(text).split("\n"))
+    title: str | None = None
+    if detect_title:
+        while lines and not lines[0]:
+            lines.pop(0)
+        if len(lines) > 1 and looks_like_title(lines[0]):
+            title = lines.pop(0)
+    paras = _paragraphs(lines)
+    dateline = None
+    if paras:
+        dateline, lead = split_dateline(paras[0])
+        paras[0] = lead
+    paras, trailer = strip_trailer([p for p in paras if p])
+    body = Body(
+        paragraphs=tuple(paras),
+        html=paragraphs_html(paras),
+        dateline=dateline,
+        related=tuple(related),
+        initials=trailer.initials,
+        authors=trailer.authors,
+    )
+    return TextReport(title=title, body=body)
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+# RFC 822 dates from Indonesian feeds sometimes carry WIB/WITA/WIT, which email.utils does not
+# know (and the W3C validator rejects, PROTOCOLS.md): map them to their offsets.
+_ZONES = {"WIB": "+0700", "WITA": "+0800", "WIT": "+0900"}
+_ZONE_RE = re.compile(r"\b(WIB|WITA|WIT)\s*$")
+
+
+def aware(value: datetime, tz: tzinfo) -> datetime:
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def parse_datetime(value: object, tz: tzinfo) -> datetime | None:
+    """ISO 8601, RFC 822, a YAML date/datetime, or a Unix timestamp -> aware datetime (naive
+    values are taken in the site's time zone). None when the value is not a date."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return aware(value, tz)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), tz)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        return aware(datetime.fromisoformat(text.replace("Z", "+00:00")), tz)
+    except ValueError:
+        pass
+    text = _ZONE_RE.sub(lambda m: _ZONES[m.group(1)], text)
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    # email.utils marks "-0000" and unknown zones as naive.
+    return aware(parsed, tz)
