@@ -1,0 +1,487 @@
+"""The inbox over real loopback HTTP, on SQLite and PostgreSQL: who gets in, and what it does."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from siarkan.config import Settings
+from siarkan.store.db import Database
+from siarkan.store.tables import (
+    activities,
+    blocks,
+    deliveries,
+    followers,
+    inbox_seen,
+    interactions,
+    remote_actors,
+)
+from tests.federation.conftest import Running, start
+from tests.federation.remote_server import AS, RemoteActor, RemoteServer, post
+from tests.federation.sender import deliver_pending
+
+
+def follow(actor: RemoteActor, target: str, n: int = 1) -> dict[str, Any]:
+    return {
+        "@context": AS,
+        "id": f"{actor.id}#follows/{n}",
+        "type": "Follow",
+        "actor": actor.id,
+        "object": target,
+    }
+
+
+async def rows(db: Database, table: Any, *where: Any) -> list[Any]:
+    async with db.connect() as conn:
+        return list((await conn.execute(select(table).where(*where))).mappings().all())
+
+
+async def count(db: Database, table: Any) -> int:
+    async with db.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def actor_url(running: Running, name: str = "utama") -> str:
+    return running.url(f"/ap/actors/{name}")
+
+
+# --- who gets in
+
+
+@pytest.mark.parametrize("scheme", ["cavage", "rfc9421"])
+async def test_valid_signature_is_accepted_and_follow_is_answered(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession, scheme: str
+) -> None:
+    alice = remote.add_actor("alice")
+    status = await post(
+        http, running.url("/ap/inbox"), follow(alice, actor_url(running)), alice, scheme=scheme
+    )
+    assert status == 202
+    (row,) = await rows(running.db, followers)
+    assert (row["actor_name"], row["follower_uri"], row["state"]) == ("utama", alice.id, "accepted")
+    assert row["shared_inbox"] == f"{remote.base}/inbox"
+    # The Accept goes to alice's own inbox, signed by our key, and embeds her Follow.
+    sent = await deliver_pending(running.db, http)
+    assert sent == [("Accept", alice.inbox, 202)]
+    accept = remote.received[-1]["json"]
+    assert accept["type"] == "Accept" and accept["actor"] == actor_url(running)
+    assert accept["object"]["id"] == f"{alice.id}#follows/1"
+    assert "Signature" in remote.received[-1]["headers"]
+
+
+async def test_unsigned_request_is_401(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    alice = remote.add_actor("alice")
+    assert (
+        await post(http, running.url("/ap/inbox"), follow(alice, actor_url(running)), None) == 401
+    )
+    assert await count(running.db, followers) == 0
+
+
+async def test_forged_signature_is_401(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    alice, mallory = remote.add_actor("alice"), remote.add_actor("mallory")
+    # Signed with mallory's key but claiming alice's key id.
+    body = json.dumps(follow(alice, actor_url(running))).encode()
+    status = await post(http, running.url("/ap/inbox"), body, mallory, key_id=alice.key_id)
+    assert status == 401
+    assert await count(running.db, followers) == 0
+
+
+async def test_bad_digest_is_401(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    from tests.federation.remote_server import signed_headers
+
+    alice = remote.add_actor("alice")
+    url = running.url("/ap/inbox")
+    body = json.dumps(follow(alice, actor_url(running))).encode()
+    headers = signed_headers(url, body, alice)
+    tampered = body.replace(b"Follow", b"Block ")
+    async with http.post(url, data=tampered, headers=headers) as response:
+        assert response.status == 401
+        assert "Digest" in await response.text()
+
+
+@pytest.mark.parametrize("scheme", ["cavage", "rfc9421"])
+async def test_stale_date_is_401(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession, scheme: str
+) -> None:
+    alice = remote.add_actor("alice")
+    stale = datetime.now(UTC) - timedelta(hours=2)
+    status = await post(
+        http,
+        running.url("/ap/inbox"),
+        follow(alice, actor_url(running)),
+        alice,
+        scheme=scheme,
+        now=stale,
+    )
+    assert status == 401
+
+
+async def test_key_owner_must_be_the_actor(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    alice, mallory = remote.add_actor("alice"), remote.add_actor("mallory")
+    # Validly signed by mallory, but the activity says alice follows.
+    status = await post(http, running.url("/ap/inbox"), follow(alice, actor_url(running)), mallory)
+    assert status == 401
+    assert await count(running.db, followers) == 0
+
+
+async def test_oversized_body_is_413(running: Running, http: aiohttp.ClientSession) -> None:
+    limit = running.settings.federation.max_inbox_bytes
+    async with http.post(running.url("/ap/inbox"), data=b"x" * (limit + 1)) as response:
+        assert response.status == 413
+
+
+async def test_unknown_actor_key_is_401_never_5xx(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    ghost = remote.add_actor("ghost")
+    del remote.actors["ghost"]  # its key URL now answers 404
+    status = await post(http, running.url("/ap/inbox"), follow(ghost, actor_url(running)), ghost)
+    assert status == 401
+
+
+async def test_blocked_domain_is_403(
+    make_settings: Any,
+    db: Database,
+    port: int,
+    remote: RemoteServer,
+    http: aiohttp.ClientSession,
+) -> None:
+    settings: Settings = make_settings("  blocked_domains: ['127.0.0.1']\n")
+    alice = remote.add_actor("alice")
+    async with start(settings, db, port) as live:
+        status = await post(http, live.url("/ap/inbox"), follow(alice, actor_url(live)), alice)
+    assert status == 403
+    assert remote.fetches == []  # refused before anything was fetched from there
+    assert await count(db, followers) == 0
+
+
+async def test_the_same_activity_is_processed_once(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    alice = remote.add_actor("alice")
+    like = {
+        "@context": AS,
+        "id": f"{alice.id}#likes/1",
+        "type": "Like",
+        "actor": alice.id,
+        "object": running.url("/ap/posts/abc"),
+    }
+    for _ in range(3):  # a replay, and a re-delivery of the same activity
+        assert await post(http, running.url("/ap/inbox"), like, alice) == 202
+    assert len(await rows(running.db, interactions)) == 1
+    assert len(await rows(running.db, inbox_seen)) == 1
+
+
+async def test_rotated_key_is_refetched_once(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    from tests.federation.remote_server import rsa_key
+
+    alice = remote.add_actor("alice", key=rsa_key(0))
+    inbox = running.url("/ap/inbox")
+    assert await post(http, inbox, follow(alice, actor_url(running), 1), alice) == 202
+    alice.key = rsa_key(1)  # rotated on her server
+    assert await post(http, inbox, follow(alice, actor_url(running), 2), alice) == 202
+    assert remote.fetches.count("/users/alice") == 2
+
+
+async def test_unknown_types_are_accepted_and_ignored(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    alice = remote.add_actor("alice")
+    odd = {"@context": AS, "id": f"{alice.id}#x", "type": "Arrive", "actor": alice.id}
+    assert await post(http, running.url("/ap/inbox"), odd, alice) == 202
+
+
+# --- what each activity does
+
+
+async def test_undo_follow_removes_the_follower(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    alice = remote.add_actor("alice")
+    inbox = running.url("/ap/actors/utama/inbox")
+    the_follow = follow(alice, actor_url(running))
+    assert await post(http, inbox, the_follow, alice) == 202
+    undo = {
+        "@context": AS,
+        "id": f"{alice.id}#undo/1",
+        "type": "Undo",
+        "actor": alice.id,
+        "object": {k: v for k, v in the_follow.items() if k != "@context"},
+    }
+    assert await post(http, inbox, undo, alice) == 202
+    assert await rows(running.db, followers) == []
+
+
+async def test_like_announce_and_reply_are_counted_and_undone(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    alice = remote.add_actor("alice")
+    ours = running.url("/ap/posts/abc")
+    inbox = running.url("/ap/inbox")
+    like = {
+        "@context": AS,
+        "id": f"{alice.id}#likes/1",
+        "type": "Like",
+        "actor": alice.id,
+        "object": ours,
+    }
+    boost = {
+        "@context": AS,
+        "id": f"{alice.id}/statuses/2/activity",
+        "type": "Announce",
+        "actor": alice.id,
+        "object": ours,
+    }
+    reply = {
+        "@context": AS,
+        "id": f"{alice.id}/statuses/3/activity",
+        "type": "Create",
+        "actor": alice.id,
+        "object": {
+            "id": f"{alice.id}/statuses/3",
+            "type": "Note",
+            "attributedTo": alice.id,
+            "inReplyTo": ours,
+            "content": "<p>Semoga cepat surut<script>alert(1)</script></p>",
+        },
+    }
+    elsewhere = {
+        "@context": AS,
+        "id": f"{alice.id}#likes/2",
+        "type": "Like",
+        "actor": alice.id,
+        "object": "https://elsewhere.example/notes/1",
+    }
+    for activity in (like, boost, reply, elsewhere):
+        assert await post(http, inbox, activity, alice) == 202
+    found = {r["kind"]: r for r in await rows(running.db, interactions)}
+    assert set(found) == {"like", "announce", "reply"}
+    assert all(r["object_uri"] == ours for r in found.values())
+    assert "<script>" not in found["reply"]["content"]
+    assert "Semoga cepat surut" in found["reply"]["content"]
+    undo = {
+        "@context": AS,
+        "id": f"{alice.id}#undo/like",
+        "type": "Undo",
+        "actor": alice.id,
+        "object": {"id": like["id"], "type": "Like", "actor": alice.id, "object": ours},
+    }
+    delete_reply = {
+        "@context": AS,
+        "id": f"{alice.id}#delete/3",
+        "type": "Delete",
+        "actor": alice.id,
+        "object": {"id": f"{alice.id}/statuses/3", "type": "Tombstone"},
+    }
+    assert await post(http, inbox, undo, alice) == 202
+    assert await post(http, inbox, delete_reply, alice) == 202
+    assert [r["kind"] for r in await rows(running.db, interactions)] == ["announce"]
+
+
+async def test_block_stops_delivery_and_undo_block_lifts_it(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    alice = remote.add_actor("alice")
+    inbox = running.url("/ap/inbox")
+    assert await post(http, inbox, follow(alice, actor_url(running)), alice) == 202
+    block = {
+        "@context": AS,
+        "id": f"{alice.id}#blocks/1",
+        "type": "Block",
+        "actor": alice.id,
+        "object": actor_url(running),
+    }
+    assert await post(http, inbox, block, alice) == 202
+    (row,) = await rows(running.db, followers)
+    assert row["state"] == "blocked"
+    assert len(await rows(running.db, blocks)) == 1
+    undo = {
+        "@context": AS,
+        "id": f"{alice.id}#undo/block",
+        "type": "Undo",
+        "actor": alice.id,
+        "object": {k: v for k, v in block.items() if k != "@context"},
+    }
+    assert await post(http, inbox, undo, alice) == 202
+    assert await rows(running.db, blocks) == []
+    assert await rows(running.db, followers) == []
+
+
+async def test_delete_of_an_actor_drops_it(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    alice = remote.add_actor("alice")
+    inbox = running.url("/ap/inbox")
+    assert await post(http, inbox, follow(alice, actor_url(running)), alice) == 202
+    delete = {
+        "@context": AS,
+        "id": f"{alice.id}#delete",
+        "type": "Delete",
+        "actor": alice.id,
+        "object": alice.id,
+    }
+    assert await post(http, inbox, delete, alice) == 202
+    assert await rows(running.db, followers) == []
+    assert await rows(running.db, remote_actors) == []
+
+
+async def test_delete_of_a_gone_actor_whose_key_cannot_be_fetched(
+    make_settings: Any,
+    db: Database,
+    port: int,
+    remote: RemoteServer,
+    http: aiohttp.ClientSession,
+) -> None:
+    """Mastodon signs Delete(actor) with a key its server no longer serves (410)."""
+    settings: Settings = make_settings()
+    alice = remote.add_actor("alice")
+    async with start(settings, db, port) as live:
+        assert await post(http, live.url("/ap/inbox"), follow(alice, actor_url(live)), alice) == 202
+    alice.gone = True  # a fresh process: no key in memory, actor URL answers 410
+    async with db.begin() as conn:  # and no stored key either
+        await conn.execute(remote_actors.update().values(public_key_pem=None, document=None))
+    delete = {
+        "@context": AS,
+        "id": f"{alice.id}#delete",
+        "type": "Delete",
+        "actor": alice.id,
+        "object": alice.id,
+    }
+    async with start(settings, db, port) as live:
+        assert await post(http, live.url("/ap/inbox"), delete, alice) == 202
+        assert await rows(db, followers) == []
+        # The same trick cannot delete anything else, nor an actor that still exists.
+        bob = remote.add_actor("bob")
+        assert await post(http, live.url("/ap/inbox"), follow(bob, actor_url(live)), bob) == 202
+        forged = {
+            "@context": AS,
+            "id": f"{bob.id}#delete",
+            "type": "Delete",
+            "actor": bob.id,
+            "object": bob.id,
+        }
+        status = await post(http, live.url("/ap/inbox"), forged, alice, key_id=f"{bob.id}#main-key")
+        assert status == 401
+        assert len(await rows(db, followers)) == 1
+
+
+async def test_move_replaces_the_follower_when_the_target_vouches(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    old, new, liar = remote.add_actor("old"), remote.add_actor("new"), remote.add_actor("liar")
+    new.also_known_as = [old.id]
+    inbox = running.url("/ap/inbox")
+    assert await post(http, inbox, follow(old, actor_url(running)), old) == 202
+    refused = {
+        "@context": AS,
+        "id": f"{old.id}#move/0",
+        "type": "Move",
+        "actor": old.id,
+        "object": old.id,
+        "target": liar.id,
+    }
+    assert await post(http, inbox, refused, old) == 401
+    move = {
+        "@context": AS,
+        "id": f"{old.id}#move/1",
+        "type": "Move",
+        "actor": old.id,
+        "object": old.id,
+        "target": new.id,
+    }
+    assert await post(http, inbox, move, old) == 202
+    (row,) = await rows(running.db, followers)
+    assert row["follower_uri"] == new.id and row["inbox"] == new.inbox
+
+
+async def test_update_of_an_actor_refreshes_its_key_and_inboxes(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    from tests.federation.remote_server import rsa_key
+
+    alice = remote.add_actor("alice", key=rsa_key(0))
+    inbox = running.url("/ap/inbox")
+    assert await post(http, inbox, follow(alice, actor_url(running)), alice) == 202
+    alice.key = rsa_key(2)
+    document = alice.document()
+    document["endpoints"] = {"sharedInbox": f"{remote.base}/new-shared-inbox"}
+    update = {
+        "@context": AS,
+        "id": f"{alice.id}#updates/1",
+        "type": "Update",
+        "actor": alice.id,
+        "object": document,
+    }
+    # Signed with the new key: the cached old key fails, one refetch finds the new one.
+    assert await post(http, inbox, update, alice) == 202
+    (row,) = await rows(running.db, followers)
+    assert row["shared_inbox"] == f"{remote.base}/new-shared-inbox"
+    (stored,) = await rows(running.db, remote_actors)
+    assert "BEGIN PUBLIC KEY" in stored["public_key_pem"]
+
+
+async def test_manually_approved_follow_is_held_until_approved(
+    make_settings: Any,
+    db: Database,
+    port: int,
+    remote: RemoteServer,
+    http: aiohttp.ClientSession,
+) -> None:
+    from siarkan.cli.context import CliContext
+    from siarkan.cli.main import build_parser
+    from siarkan.config import DatabaseSettings
+
+    extra = """  - name: redaksi
+    title: Redaksi
+    fediverse:
+      enabled: true
+      manually_approves_followers: true
+"""
+    settings: Settings = make_settings(channels_extra=extra)
+    alice = remote.add_actor("alice")
+    async with start(settings, db, port) as live:
+        target = actor_url(live, "redaksi")
+        assert await post(http, live.url("/ap/inbox"), follow(alice, target), alice) == 202
+        (row,) = await rows(db, followers)
+        assert row["state"] == "pending"
+        assert await rows(db, deliveries) == []  # no Accept yet
+        cli_settings = settings.model_copy(
+            update={"database": DatabaseSettings(url=db.engine.url.render_as_string(False))}
+        )
+        ctx = CliContext(settings=cli_settings, config_path=__import__("pathlib").Path("x"))
+        args = build_parser().parse_args(["followers", "approve", "--actor", "redaksi", alice.id])
+        assert await args.handler(args, ctx) == 0
+        (row,) = await rows(db, followers)
+        assert row["state"] == "accepted"
+        sent = await deliver_pending(db, http)
+        assert sent == [("Accept", alice.inbox, 202)]
+        assert remote.received[-1]["json"]["object"]["id"] == f"{alice.id}#follows/1"
+
+
+async def test_accept_activity_is_not_public(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    alice = remote.add_actor("alice")
+    assert (
+        await post(http, running.url("/ap/inbox"), follow(alice, actor_url(running)), alice) == 202
+    )
+    (activity,) = await rows(running.db, activities)
+    assert activity["type"] == "Accept" and activity["public"] is False
+    token = activity["uri"].rsplit("/", 1)[1]
+    async with http.get(running.url(f"/ap/activities/{token}")) as response:
+        assert response.status == 404
