@@ -457,7 +457,7 @@ def find_body(doc: lxml.html.HtmlElement, *, is_article: bool) -> lxml.html.Html
 JUNK_TAGS = (
     "script", "style", "noscript", "iframe", "form", "button", "input", "select", "textarea",
     "svg", "nav", "aside", "footer", "header", "object", "embed", "video", "audio", "canvas",
-    "template", "link", "meta", "h1", "time",
+    "template", "link", "meta",
 )  # fmt: skip
 _JUNK_CLASS = re.compile(
     r"(?<![a-z0-9])(?:share|sharing|social|sosmed|newsletter|subscribe|subscription|langganan"
@@ -477,13 +477,28 @@ _NOISE_LINE = re.compile(
     re.I,
 )
 BLOCK_TAGS = frozenset(
-    {"p", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "figure", "table", "pre", "dl"}
+    {
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "ul",
+        "ol",
+        "figure",
+        "table",
+        "pre",
+        "dl",
+    }
 )
 CONTAINER_TAGS = frozenset(
     {"div", "section", "article", "main", "center", "body", "html", "span", "font", "tbody",
      "thead", "tr", "td", "th"}
 )  # fmt: skip
-_HEADING_MAP = {"h5": "h4", "h6": "h4"}
+_HEADING_MAP = {"h1": "h2", "h5": "h4", "h6": "h4"}
 _INLINE_TRIM_TAGS = frozenset({"strong", "b", "em", "i", "span", "a", "font", "u"})
 
 
@@ -729,9 +744,15 @@ def _trailer(blocks: list[_Block]) -> tuple[str | None, list[str]]:
     return initials, authors
 
 
-def clean_container(container: lxml.html.HtmlElement, *, base_url: str | None) -> Body:
+def clean_container(
+    container: lxml.html.HtmlElement, *, base_url: str | None, page: bool = True
+) -> Body:
+    """`page`: the container comes from a whole page, whose <h1> is the title (dropped); in a
+    fragment (markdown, JSON) an <h1> is a section heading (kept as <h2>)."""
     related: list[RelatedLink] = []
     _take_related_boxes(container, base_url, related)
+    if page:
+        etree.strip_elements(container, "h1", with_tail=False)
     _drop_junk(container)
     blocks: list[_Block] = []
     pending_marker = False
@@ -798,7 +819,7 @@ def clean_fragment(html: str, *, base_url: str | None) -> Body:
     if not html.strip():
         return Body(paragraphs=(), html="")
     container = lxml.html.fragment_fromstring(html, create_parent="div")
-    return clean_container(container, base_url=base_url)
+    return clean_container(container, base_url=base_url, page=False)
 
 
 def parse_page(html: str, *, url: str | None, tz: tzinfo) -> PageArticle:

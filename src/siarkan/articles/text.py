@@ -64,6 +64,11 @@ def normalize(text: str) -> str:
     return "\n".join(out)
 
 
+def normalize_newlines(text: str) -> str:
+    """CRLF/CR -> LF and invisibles dropped, indentation kept (markdown, YAML need it)."""
+    return "\n".join(text.translate(_DROP_TABLE).splitlines())
+
+
 def inline(text: str) -> str:
     """One paragraph or title on one line: all whitespace runs -> one space, invisibles gone."""
     return _SPACES.sub(" ", text.translate(_DROP_TABLE)).strip()
