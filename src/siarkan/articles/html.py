@@ -20,7 +20,7 @@ import codecs
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -42,6 +42,7 @@ from siarkan.articles.text import (
     parse_report,
     related_link,
     related_marker,
+    split_dateline,
 )
 
 # --- decoding ---------------------------------------------------------------------------------
@@ -839,4 +840,12 @@ def parse_page(html: str, *, url: str | None, tz: tzinfo) -> PageArticle:
         )
     if not body.paragraphs:
         raise NoArticleFound("the article body is empty")
+    if meta.subtitle and _repeats_lead(meta.subtitle, body.paragraphs[0]):
+        meta = replace(meta, subtitle=None)
     return PageArticle(meta=meta, body=body, warnings=tuple(warnings))
+
+
+def _repeats_lead(description: str, lead: str) -> bool:
+    """Most CMSs fill the description with the lead's first sentence: not a subtitle."""
+    text = split_dateline(inline(description))[1].rstrip(" .…").casefold()[:80]
+    return bool(text) and lead.casefold().startswith(text)

@@ -1,10 +1,112 @@
-"""Placeholder: this command group is being written."""
+"""`siarkan import PATH|URL ...`: reports from files, directories, pages, feeds and sitemaps.
+
+    arguments | ImportOptions | importer.import_targets (progress bar on a terminal)
+        | per-file warnings and failures on stderr | summary line (or --json) on stdout
+
+Exit status 1 when any input failed, 0 otherwise; failed inputs never stop the others.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
+
+import aiohttp
+
+from siarkan.articles.importer import KINDS, ImportOptions, ImportReport, import_targets
+from siarkan.articles.model import Status
+from siarkan.cli.context import CliContext
+from siarkan.web.app import make_client_session
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    return None
+    parser = sub.add_parser(
+        "import",
+        help="import reports from files, directories or URLs",
+        description=(
+            "Import reports: files by extension ("
+            + ", ".join(KINDS)
+            + "), directories recursively, article pages, RSS/Atom feeds and sitemaps by URL."
+            " Re-importing the same input is a no-op; an edited one updates the same article."
+        ),
+    )
+    parser.add_argument("targets", nargs="+", metavar="PATH|URL")
+    parser.add_argument("--section", help="put every imported article in this section")
+    parser.add_argument(
+        "--status", choices=[s.value for s in Status], help="set this status on every article"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="parse and report; store nothing")
+    parser.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    parser.set_defaults(handler=run)
+
+
+@asynccontextmanager
+async def _progress(
+    enabled: bool,
+) -> AsyncIterator[tuple[Callable[[int], None] | None, Callable[[str], None] | None]]:
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not enabled:
+        yield None, None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def on_total(total: int) -> None:
+            bar.update(task, total=total)
+
+        def on_item(name: str) -> None:
+            bar.update(task, advance=1, description=name[-50:])
+
+        yield on_total, on_item
+
+
+def _print_human(report: ImportReport) -> None:
+    for path, message in report.warnings:
+        print(f"{path}: warning: {message}", file=sys.stderr)
+    for failed in report.failed:
+        print(f"{failed.source}: failed: {failed.reason}", file=sys.stderr)
+    print(report.summary())
+
+
+async def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    options = ImportOptions(
+        section=args.section,
+        status=Status(args.status) if args.status else None,
+        dry_run=args.dry_run,
+    )
+    needs_http = any(t.startswith(("http://", "https://")) for t in args.targets)
+    async with AsyncExitStack() as stack:
+        session: aiohttp.ClientSession | None = None
+        if needs_http:
+            session = await stack.enter_async_context(make_client_session(ctx.settings))
+        db = None if options.dry_run else await stack.enter_async_context(ctx.database())
+        on_total, on_item = await stack.enter_async_context(_progress(ctx.interactive))
+        report = await import_targets(
+            args.targets,
+            db=db,
+            settings=ctx.settings,
+            clock=ctx.clock,
+            options=options,
+            session=session,
+            on_total=on_total,
+            on_item=on_item,
+        )
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_human(report)
+    return 0 if report.ok else 1

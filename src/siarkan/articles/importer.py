@@ -1,0 +1,563 @@
+"""Import orchestration: paths and URLs -> parsed articles -> stored, one transaction each.
+
+    targets | expand (files by extension; directories recursively, sorted; URLs)
+        | read (size checked before reading) | parse_bytes (pure; one parser per kind)
+        | store_article (upsert + publishing.article_changed in its own transaction)
+        -> ImportReport (imported / updated / unchanged / failed + warnings)
+
+    URL | remote.fetch | html page -> parse_page_bytes
+                       | feed or sitemap -> parse_feed_or_sitemap -> fetch each page (4 at once)
+
+A bad input never stops the batch: it becomes a `Failed` with a one-line reason. Parsing is
+pure (bytes in, Articles out), so the scheduler can poll publisher feeds with the same code:
+`fetch_and_parse_url`, `import_url`, `parse_page_bytes`, `store_article`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from siarkan.articles.html import decode_html, parse_page
+from siarkan.articles.jsonin import (
+    ArticleInvalid,
+    Built,
+    articles_from_json,
+    build_article,
+    validate_payload,
+)
+from siarkan.articles.markdown import parse_markdown
+from siarkan.articles.model import Article, Status
+from siarkan.articles.remote import (
+    MAX_BYTES,
+    FeedEntry,
+    fetch,
+    parse_feed_or_sitemap,
+    sniff_kind,
+)
+from siarkan.articles.text import ArticleRejected, derive_title, parse_report
+from siarkan.clock import Clock
+from siarkan.config import Settings, SiteSettings
+from siarkan.publishing import article_changed
+from siarkan.store.articles import Outcome, UpsertResult, upsert_article
+from siarkan.store.db import Database
+
+__all__ = [
+    "FeedEntry",
+    "ImportOptions",
+    "ImportReport",
+    "fetch_and_parse_url",
+    "import_targets",
+    "import_url",
+    "parse_bytes",
+    "parse_feed_or_sitemap",
+    "parse_page_bytes",
+    "store_article",
+]
+
+log = logging.getLogger(__name__)
+
+KINDS = {
+    ".txt": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".json": "json",
+}
+PAGE_CONCURRENCY = 4
+SITEMAP_DEPTH = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    source: str  # what the user named: a path as given, or a URL
+    article: Article
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    source: str
+    reason: str
+
+
+ParseOutcome = Parsed | Failed
+
+
+# --- pure parsing -----------------------------------------------------------------------------
+
+
+def check_bytes(data: bytes) -> None:
+    if not data.strip():
+        raise ArticleRejected("empty file" if not data else "the file holds only whitespace")
+    nul = data.find(b"\x00")
+    # UTF-16 text is full of NULs too, but the publisher's files are UTF-8; HTML with a UTF-16
+    # BOM is decoded by decode_html before this check matters.
+    if nul >= 0 and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ArticleRejected(f"binary data, not text (NUL byte at offset {nul})")
+
+
+def decode_utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start]
+        raise ArticleRejected(
+            f"not UTF-8 text: invalid byte 0x{bad:02x} at offset {exc.start}"
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    settings: SiteSettings
+    source: str  # stored in Article.source
+    id_seed: str  # stable across re-imports of the same file / URL
+    url: str | None = None  # the page URL, for pages fetched from the web
+    charset: str | None = None  # from the HTTP Content-Type
+
+
+def _parse_text(data: bytes, ctx: ParseContext) -> list[Built | ArticleRejected]:
+    report = parse_report(decode_utf8(data))
+    if not report.body.paragraphs:
+        raise ArticleRejected("no text in the file")
+    warnings: tuple[str, ...] = ()
+    title = report.title
+    if title is None:
+        title = derive_title(report.body.paragraphs[0])
+        warnings = (f"no title line; derived from the lead: {title!r}",)
+    model = validate_payload({"title": title, "paragraphs": list(report.body.paragraphs)})
+    article = build_article(
+        model, report.body, settings=ctx.settings, source=ctx.source, id_seed=ctx.id_seed
+    )
+    return [Built(article, warnings)]
+
+
+def _parse_markdown(data: bytes, ctx: ParseContext) -> list[Built | ArticleRejected]:
+    text = decode_utf8(data)
+    return [parse_markdown(text, settings=ctx.settings, source=ctx.source, id_seed=ctx.id_seed)]
+
+
+def _parse_json(data: bytes, ctx: ParseContext) -> list[Built | ArticleRejected]:
+    return articles_from_json(
+        decode_utf8(data).removeprefix("\ufeff"),
+        settings=ctx.settings,
+        source=ctx.source,
+        id_seed=ctx.id_seed,
+    )
+
+
+# Page metadata that fails validation is dropped with a warning rather than losing the page.
+_OPTIONAL_PAGE_FIELDS = ("image", "canonical_url", "language", "subtitle", "section")
+
+
+def _parse_html(data: bytes, ctx: ParseContext) -> list[Built | ArticleRejected]:
+    try:
+        text = decode_html(data, ctx.charset)
+    except UnicodeDecodeError as exc:
+        raise ArticleRejected(
+            f"not UTF-8 text: invalid byte 0x{data[exc.start]:02x} at offset {exc.start} "
+            "(and no other charset declared)"
+        ) from None
+    page = parse_page(text, url=ctx.url, tz=ctx.settings.tz)
+    meta, warnings = page.meta, list(page.warnings)
+    title = meta.title
+    if not title:
+        title = derive_title(page.body.paragraphs[0])
+        warnings.append(f"no title in the page; derived from the lead: {title!r}")
+    fields: dict[str, Any] = {
+        "title": title,
+        "subtitle": meta.subtitle,
+        "authors": list(meta.authors),
+        "section": meta.section,
+        "tags": list(meta.tags),
+        "canonical_url": meta.canonical_url,
+        "image": asdict(meta.image) if meta.image else None,
+        "published_at": meta.published_at,
+        "updated_at": meta.updated_at,
+        "language": meta.language,
+        "paragraphs": list(page.body.paragraphs),
+    }
+    try:
+        model = validate_payload(fields)
+    except ArticleInvalid as exc:
+        dropped = {path.split(".")[0] for path, _ in exc.errors} & set(_OPTIONAL_PAGE_FIELDS)
+        if not dropped:
+            raise
+        warnings.extend(f"ignored invalid {path}: {message}" for path, message in exc.errors)
+        model = validate_payload({k: v for k, v in fields.items() if k not in dropped})
+    article = build_article(
+        model,
+        page.body,
+        settings=ctx.settings,
+        source=ctx.source,
+        id_seed=ctx.url or ctx.id_seed,
+    )
+    return [Built(article, tuple(warnings))]
+
+
+PARSERS: dict[str, Callable[[bytes, ParseContext], list[Built | ArticleRejected]]] = {
+    "text": _parse_text,
+    "markdown": _parse_markdown,
+    "json": _parse_json,
+    "html": _parse_html,
+}
+
+
+def parse_bytes(data: bytes, kind: str, *, display: str, ctx: ParseContext) -> list[ParseOutcome]:
+    """One input's bytes -> its articles (most inputs hold one; a JSON list holds many)."""
+    try:
+        if kind != "html":
+            check_bytes(data)
+        elif not data.strip():
+            raise ArticleRejected("empty file")
+        results = PARSERS[kind](data, ctx)
+    except ArticleRejected as exc:
+        return [Failed(display, str(exc))]
+    outcomes: list[ParseOutcome] = []
+    for result in results:
+        if isinstance(result, Built):
+            outcomes.append(Parsed(display, result.article, result.warnings))
+        else:
+            outcomes.append(Failed(display, str(result)))
+    return outcomes
+
+
+def parse_page_bytes(
+    data: bytes, *, url: str, settings: SiteSettings, charset: str | None = None
+) -> ParseOutcome:
+    """A fetched article page -> Parsed | Failed (pure)."""
+    ctx = ParseContext(settings=settings, source=url, id_seed=url, url=url, charset=charset)
+    return parse_bytes(data, "html", display=url, ctx=ctx)[0]
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    display: str
+    path: Path | None = None
+    url: str | None = None
+    error: str | None = None
+
+
+def _is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+def _skipped_in_walk(path: Path, root: Path) -> bool:
+    parts = path.relative_to(root).parts
+    # Hidden files/dirs and a folder's README are documentation, not reports.
+    return any(part.startswith(".") for part in parts) or path.name.upper().startswith("README")
+
+
+def expand_targets(values: Iterable[str]) -> list[Target]:
+    """Paths and URLs as given -> concrete inputs (blocking: run it in a thread)."""
+    expected = ", ".join(KINDS)
+    targets: list[Target] = []
+    for value in values:
+        if _is_url(value):
+            targets.append(Target(value, url=value))
+            continue
+        path = Path(value)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if (
+                    child.suffix.lower() in KINDS
+                    and child.is_file()
+                    and not _skipped_in_walk(child, path)
+                ):
+                    targets.append(Target(str(child), path=child))
+        elif path.is_file():
+            if path.suffix.lower() in KINDS:
+                targets.append(Target(value, path=path))
+            else:
+                suffix = path.suffix or "(none)"
+                targets.append(
+                    Target(value, error=f"unsupported file type {suffix} (expected {expected})")
+                )
+        elif path.exists():
+            targets.append(Target(value, error="not a regular file"))
+        else:
+            targets.append(Target(value, error="no such file or directory"))
+    return targets
+
+
+def read_file(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The size is checked before reading, so a 50 MB file is refused without loading it."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ArticleRejected(
+                f"file is {size / (1024 * 1024):.1f} MB; the limit is "
+                f"{max_bytes / (1024 * 1024):.0f} MB"
+            )
+        with path.open("rb") as stream:
+            data = stream.read(max_bytes + 1)
+    except OSError as exc:
+        raise ArticleRejected(f"cannot read: {exc.strerror}") from None
+    if len(data) > max_bytes:
+        raise ArticleRejected("file grew past the size limit while being read")
+    return data
+
+
+def file_outcomes(path: Path, display: str, settings: SiteSettings) -> list[ParseOutcome]:
+    try:
+        data = read_file(path)
+    except ArticleRejected as exc:
+        return [Failed(display, str(exc))]
+    resolved = str(path.resolve())
+    ctx = ParseContext(settings=settings, source=resolved, id_seed=resolved)
+    return parse_bytes(data, KINDS[path.suffix.lower()], display=display, ctx=ctx)
+
+
+# --- the web ----------------------------------------------------------------------------------
+
+
+async def _page_outcome(
+    session: aiohttp.ClientSession, url: str, settings: SiteSettings
+) -> ParseOutcome:
+    try:
+        fetched = await fetch(session, url)
+    except ArticleRejected as exc:
+        return Failed(url, str(exc))
+    return parse_page_bytes(
+        fetched.body, url=fetched.url, settings=settings, charset=fetched.charset
+    )
+
+
+async def url_outcomes(
+    session: aiohttp.ClientSession, url: str, *, settings: SiteSettings, depth: int = 0
+) -> AsyncIterator[ParseOutcome]:
+    """A page, or every page a feed/sitemap lists (fetched a few at a time, in order)."""
+    try:
+        fetched = await fetch(session, url)
+    except ArticleRejected as exc:
+        yield Failed(url, str(exc))
+        return
+    if sniff_kind(fetched.content_type, fetched.body) == "html":
+        yield parse_page_bytes(
+            fetched.body, url=fetched.url, settings=settings, charset=fetched.charset
+        )
+        return
+    try:
+        entries = parse_feed_or_sitemap(fetched.body, fetched.url, tz=settings.tz)
+    except ArticleRejected as exc:
+        yield Failed(url, str(exc))
+        return
+    if not entries:
+        yield Failed(url, "the feed or sitemap lists no articles")
+        return
+    pages = [e.url for e in entries if not e.is_sitemap]
+    for entry in entries:
+        if entry.is_sitemap:
+            if depth >= SITEMAP_DEPTH:
+                yield Failed(entry.url, "sitemap index nested too deeply (ignored)")
+                continue
+            async for outcome in url_outcomes(
+                session, entry.url, settings=settings, depth=depth + 1
+            ):
+                yield outcome
+    for start in range(0, len(pages), PAGE_CONCURRENCY):
+        batch = pages[start : start + PAGE_CONCURRENCY]
+        for outcome in await asyncio.gather(*(_page_outcome(session, u, settings) for u in batch)):
+            yield outcome
+
+
+async def fetch_and_parse_url(
+    session: aiohttp.ClientSession, url: str, *, settings: SiteSettings
+) -> list[Article]:
+    """Every article behind a URL (a page, a feed or a sitemap); failures are logged."""
+    articles: list[Article] = []
+    async for outcome in url_outcomes(session, url, settings=settings):
+        if isinstance(outcome, Parsed):
+            articles.append(outcome.article)
+        else:
+            log.warning("import %s failed: %s", outcome.source, outcome.reason)
+    return articles
+
+
+# --- storing ----------------------------------------------------------------------------------
+
+
+async def store_article(
+    conn: AsyncConnection, settings: Settings, article: Article, *, now: datetime
+) -> UpsertResult:
+    """Upsert and fan out in one transaction of its own: all of it is stored, or none."""
+    async with conn.begin():
+        result = await upsert_article(conn, article, now=now)
+        if result.outcome is not Outcome.UNCHANGED:
+            await article_changed(conn, settings, result.article, previous=result.previous, now=now)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    section: str | None = None
+    status: Status | None = None
+    dry_run: bool = False
+
+    def apply(self, article: Article) -> Article:
+        if self.section is not None:
+            article = replace(article, section=self.section)
+        if self.status is not None:
+            article = replace(article, status=self.status)
+        return article
+
+
+@dataclass
+class ImportReport:
+    imported: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    parsed: list[str] = field(default_factory=list)  # dry run: what would be stored
+    failed: list[Failed] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        if self.dry_run:
+            return f"{len(self.parsed)} parsed, {len(self.failed)} failed (dry run: nothing stored)"
+        return (
+            f"{len(self.imported)} imported, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.failed)} failed"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": [{"path": f.source, "reason": f.reason} for f in self.failed],
+            "warnings": [{"path": path, "message": message} for path, message in self.warnings],
+        }
+        if self.dry_run:
+            data["dry_run"] = True
+            data["parsed"] = self.parsed
+        return data
+
+
+Progress = Callable[[str], None]
+
+
+class _Batch:
+    """Stores outcomes one by one on a single connection (one transaction per article)."""
+
+    def __init__(
+        self,
+        conn: AsyncConnection | None,
+        settings: Settings,
+        clock: Clock,
+        options: ImportOptions,
+        report: ImportReport,
+    ) -> None:
+        self.conn, self.settings, self.clock = conn, settings, clock
+        self.options, self.report = options, report
+
+    async def handle(self, outcome: ParseOutcome) -> None:
+        report = self.report
+        if isinstance(outcome, Failed):
+            report.failed.append(outcome)
+            return
+        report.warnings.extend((outcome.source, w) for w in outcome.warnings)
+        article = self.options.apply(outcome.article)
+        if self.conn is None:
+            report.parsed.append(article.id)
+            return
+        try:
+            result = await store_article(self.conn, self.settings, article, now=self.clock.now())
+        except Exception as exc:  # one bad row must not end the batch; the transaction rolled back
+            log.debug("storing %s failed", outcome.source, exc_info=True)
+            first_line = (str(exc).splitlines() or [""])[0][:200]
+            report.failed.append(
+                Failed(outcome.source, f"not stored: {exc.__class__.__name__}: {first_line}")
+            )
+            return
+        {
+            Outcome.CREATED: report.imported,
+            Outcome.UPDATED: report.updated,
+            Outcome.UNCHANGED: report.unchanged,
+        }[result.outcome].append(result.article.id)
+
+
+async def import_targets(
+    values: Sequence[str],
+    *,
+    db: Database | None,
+    settings: Settings,
+    clock: Clock,
+    options: ImportOptions = ImportOptions(),
+    session: aiohttp.ClientSession | None = None,
+    on_total: Callable[[int], None] | None = None,
+    on_item: Progress | None = None,
+) -> ImportReport:
+    """What `siarkan import` does. `db` may be None only for a dry run; `session` is needed
+    only when a URL is given."""
+    report = ImportReport(dry_run=options.dry_run)
+    targets = await asyncio.to_thread(expand_targets, values)
+    if on_total is not None:
+        on_total(len(targets))
+    if options.dry_run or db is None:
+        await _run(targets, None, settings, clock, options, report, session, on_item)
+    else:
+        # One connection for the whole batch, one transaction per article on it.
+        async with db.connect() as conn:
+            await _run(targets, conn, settings, clock, options, report, session, on_item)
+    return report
+
+
+async def _run(
+    targets: list[Target],
+    conn: AsyncConnection | None,
+    settings: Settings,
+    clock: Clock,
+    options: ImportOptions,
+    report: ImportReport,
+    session: aiohttp.ClientSession | None,
+    on_item: Progress | None,
+) -> None:
+    batch = _Batch(conn, settings, clock, options, report)
+    for target in targets:
+        if target.error is not None:
+            await batch.handle(Failed(target.display, target.error))
+        elif target.url is not None:
+            if session is None:
+                raise ValueError("import_targets needs an aiohttp session for URLs")
+            async for outcome in url_outcomes(session, target.url, settings=settings.site):
+                await batch.handle(outcome)
+        elif target.path is not None:
+            outcomes = await asyncio.to_thread(
+                file_outcomes, target.path, target.display, settings.site
+            )
+            for outcome in outcomes:
+                await batch.handle(outcome)
+        if on_item is not None:
+            on_item(target.display)
+
+
+async def import_url(
+    db: Database,
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    settings: Settings,
+    clock: Clock,
+    options: ImportOptions = ImportOptions(),
+) -> ImportReport:
+    """Fetch, parse and store everything behind one URL (for the scheduler's source polling)."""
+    return await import_targets(
+        [url], db=db, settings=settings, clock=clock, options=options, session=session
+    )
