@@ -22,9 +22,10 @@ from typing import Any
 from siarkan.articles.model import Article
 from siarkan.config import ChannelSettings
 from siarkan.excerpts import Excerpt, pick_hashtags
-from siarkan.federation.vocab import AS_CONTEXT, CONTEXT, EXTENSIONS, PUBLIC, as_time
+from siarkan.federation.vocab import AS_CONTEXT, CONTEXT, PUBLIC, as_time
 
-POST_CONTEXT: list[Any] = [AS_CONTEXT, EXTENSIONS]
+# Objects need only the terms they use; actors carry the full set (vocab.CONTEXT).
+POST_CONTEXT: list[Any] = [AS_CONTEXT, {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag"}]
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from siarkan import urls
 from siarkan.articles.model import Article, Status
 from siarkan.channels import belongs
 from siarkan.config import ChannelSettings, Settings
-from siarkan.excerpts import Excerpt, make_excerpts
+from siarkan.excerpts import Excerpt, make_excerpts, mastodon_length
 from siarkan.federation.activitystreams import (
     PostRef,
     object_hash,
@@ -89,9 +89,16 @@ def _ref(
 
 
 def excerpts_for(settings: Settings, channel: ChannelSettings, article: Article) -> list[Excerpt]:
+    limits = channel.excerpts
+    warning = channel.fediverse.content_warning
+    if warning and channel.fediverse.object_type == "Note":
+        # Mastodon counts the content warning into the 500 (StatusLengthValidator).
+        limits = limits.model_copy(
+            update={"max_chars": max(limits.max_chars - mastodon_length(warning), 100)}
+        )
     return make_excerpts(
         article,
-        channel.excerpts,
+        limits,
         permalink=urls.article_url(settings, article),
         tag_url=lambda tag: urls.tag_url(settings, channel.name, tag),
     )
