@@ -179,10 +179,29 @@ async def test_the_same_activity_is_processed_once(
         "actor": alice.id,
         "object": running.url("/ap/posts/abc"),
     }
-    for _ in range(3):  # a replay, and a re-delivery of the same activity
-        assert await post(http, running.url("/ap/inbox"), like, alice) == 202
+    now = datetime.now(UTC)
+    for k in range(3):  # re-deliveries of the same activity, each signed afresh
+        signed_at = now - timedelta(seconds=k)
+        assert await post(http, running.url("/ap/inbox"), like, alice, now=signed_at) == 202
     assert len(await rows(running.db, interactions)) == 1
     assert len(await rows(running.db, inbox_seen)) == 1
+
+
+async def test_a_replayed_signature_is_401(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    from tests.federation.remote_server import signed_headers
+
+    alice = remote.add_actor("alice")
+    url = running.url("/ap/inbox")
+    body = json.dumps(follow(alice, actor_url(running))).encode()
+    headers = signed_headers(url, body, alice)
+    statuses = []
+    for _ in range(2):  # the same captured request, played back
+        async with http.post(url, data=body, headers=headers) as response:
+            statuses.append((response.status, await response.text()))
+    assert statuses[0][0] == 202
+    assert statuses[1] == (401, "replayed signature")
 
 
 async def test_rotated_key_is_refetched_once(

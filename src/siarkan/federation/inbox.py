@@ -56,6 +56,30 @@ from siarkan.store.tables import followers, inbox_seen, remote_actors
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
+REPLAY_CACHE = 200_000
+
+
+class ReplayGuard:
+    """Signatures already accepted, until they leave the signature window.
+
+    Senders sign every attempt afresh (a new Date), so the same signature twice is a captured
+    request played back: refused with 401 even inside the window. Bounded in memory; the
+    inbox_seen table still makes an older replay a no-op.
+    """
+
+    def __init__(self, window: int, size: int = REPLAY_CACHE) -> None:
+        self.window = window
+        self.size = size
+        self._seen: dict[bytes, float] = {}
+
+    def seen(self, signature: bytes, now: float) -> bool:
+        expiry = self._seen.get(signature)
+        return expiry is not None and expiry > now
+
+    def remember(self, signature: bytes, now: float) -> None:
+        self._seen[signature] = now + self.window
+        while len(self._seen) > self.size:
+            del self._seen[next(iter(self._seen))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +238,7 @@ class Inbox:
             urls.actor_url(settings, channel.name): channel.name
             for channel in fediverse_channels(settings)
         }
+        self.replays = ReplayGuard(settings.federation.signature_window * 2)
         self._verified = metrics.inbox_verifications
         self._activities = metrics.inbox_activities
 
@@ -234,6 +259,9 @@ class Inbox:
         if domain_blocked(signed.key_id, settings.blocked_domains):
             return self._refuse(403, "blocked domain")
         now = self.clock.now()
+        timestamp = now.timestamp()
+        if self.replays.seen(signed.signature, timestamp):
+            return self._refuse(401, "replayed signature")
         try:
             check_signed_request(
                 signed, view, request.body, now=now, window=settings.signature_window
@@ -268,6 +296,7 @@ class Inbox:
             return self._refuse(401, str(exc))
         if key is not None and key.owner != actor:
             return self._refuse(401, "the key's owner is not the activity's actor")
+        self.replays.remember(signed.signature, timestamp)
         self._verified.labels(result="ok").inc()
 
         handler = HANDLERS.get(kind)
