@@ -323,7 +323,7 @@ def derive_title(lead: str, limit: int = TITLE_MAX) -> str:
     with an ellipsis; never longer than `limit` characters."""
     lead = inline(lead)
     sentence = first_sentence(lead).rstrip()
-    if sentence.endswith(".") and not sentence.endswith(".."):
+    if sentence.endswith(".") and not sentence.endswith("..") and len(sentence) > 1:
         sentence = sentence[:-1]
     if len(sentence) <= limit:
         return sentence

@@ -1,0 +1,370 @@
+"""HTML pages and bodies: metadata sources, body finding, junk and XSS removal, related links."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from siarkan.articles.html import (
+    NoArticleFound,
+    clean_fragment,
+    decode_html,
+    parse_page,
+    split_caption_credit,
+)
+from siarkan.articles.model import RelatedLink
+from siarkan.articles.sanitize import sanitize_html
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+JAKARTA = ZoneInfo("Asia/Jakarta")
+PAGE_URL = "https://news.example/berita/2025/10/judul"
+
+
+def page(body: str, head: str = "") -> str:
+    return (
+        "<!DOCTYPE html><html lang='id'><head><meta charset='utf-8'>"
+        f"{head}</head><body>{body}</body></html>"
+    )
+
+
+def ld(data: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+STORY = "<p>SERANG, PROLOGMEDIA – Paragraf pembuka berita.</p><p>Paragraf kedua berita.</p>"
+
+
+def test_sample_page() -> None:
+    html = (SAMPLES / "festival-kopi-pandeglang.html").read_text(encoding="utf-8")
+    result = parse_page(html, url=None, tz=JAKARTA)
+    meta, body = result.meta, result.body
+    assert meta.title == (
+        "Festival Kopi Banten Digelar di Alun-alun Pandeglang, Hadirkan 80 Pelaku UMKM"
+    )
+    # The page's canonical link is relative: resolved against og:url.
+    assert meta.canonical_url == (
+        "https://prologmedia.example/ekonomi/2025/10/festival-kopi-banten-alun-alun-pandeglang"
+    )
+    assert meta.authors == ("Dhimas Prasetyo",)
+    assert meta.section == "Ekonomi"
+    assert meta.tags == ("UMKM", "kopi", "Pandeglang", "festival")
+    assert meta.published_at == datetime(2025, 10, 18, 2, 15, tzinfo=UTC)
+    assert meta.updated_at == datetime(2025, 10, 18, 4, 40, tzinfo=UTC)
+    assert meta.language == "id"
+    assert meta.image is not None
+    assert (
+        meta.image.url == "https://prologmedia.example/media/2025/10/festival-kopi-pandeglang.jpg"
+    )
+    assert meta.image.alt.startswith("Pengunjung mencicipi kopi robusta")
+    assert meta.image.credit == "PROLOGMEDIA/Dhimas Prasetyo"
+    assert (meta.image.width, meta.image.height) == (1200, 675)
+    assert body.dateline == "PANDEGLANG, PROLOGMEDIA"
+    assert body.initials == "dhi/idh"
+    assert body.paragraphs[0].startswith("Aroma kopi robusta")
+    assert body.paragraphs[-1].endswith("22.00 WIB.")
+    assert [r.title for r in body.related] == [
+        "Banjir Rendam Tiga Kecamatan di Kabupaten Serang, 1.240 Warga Mengungsi",
+        "Puskesmas Kramatwatu Gelar Cek Kesehatan Gratis, Ratusan Warga Antre Sejak Pagi",
+    ]
+    assert all(r.url and r.url.startswith("https://prologmedia.example/") for r in body.related)
+    text = " ".join(body.paragraphs)
+    for junk in (
+        "Facebook",
+        "WhatsApp",
+        "Salin tautan",
+        "Berlangganan",
+        "Iklan",
+        "Komentar",
+        "Berita Terkait",
+        "Baca Juga",
+        "Tag:",
+        "Beranda",
+        "adsbygoogle",
+        "dataLayer",
+    ):
+        assert junk not in text and junk not in body.html
+    for bad in ("<script", "onclick", "style=", "javascript:", "<iframe", "<form", "<table"):
+        assert bad not in body.html
+    assert 'href="https://prologmedia.example/layanan/klinik-umkm"' in body.html
+    assert "<h2>Dari Kebun ke Cangkir</h2>" in body.html
+
+
+def test_json_ld_graph_and_plain_article_type() -> None:
+    data = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebSite", "name": "Situs"},
+            {
+                "@type": ["Article"],
+                "headline": "Judul dari JSON-LD",
+                "author": {"@type": "Person", "name": "Ani"},
+                "keywords": "banjir, serang",
+                "datePublished": "2025-03-11T08:00:00",
+                "articleSection": ["Daerah", "Banten"],
+                "image": [
+                    {
+                        "@type": "ImageObject",
+                        "url": "/foto.jpg",
+                        "caption": "Banjir (Foto: Dok. BPBD)",
+                    }
+                ],
+                "mainEntityOfPage": PAGE_URL,
+            },
+        ],
+    }
+    result = parse_page(page(f"<article>{STORY}</article>", ld(data)), url=None, tz=JAKARTA)
+    assert result.meta.title == "Judul dari JSON-LD"
+    assert result.meta.authors == ("Ani",)
+    assert result.meta.tags == ("banjir", "serang")
+    assert result.meta.section == "Daerah"
+    assert result.meta.published_at == datetime(2025, 3, 11, 8, tzinfo=JAKARTA)
+    assert result.meta.canonical_url == PAGE_URL
+    assert result.meta.image is not None
+    assert result.meta.image.url == "https://news.example/foto.jpg"
+    assert (result.meta.image.caption, result.meta.image.credit) == ("Banjir", "Dok. BPBD")
+
+
+def test_reportage_type_wins_over_webpage_and_broken_json_ld_is_skipped() -> None:
+    head = (
+        '<script type="application/ld+json">{not json</script>'
+        + ld({"@type": "WebPage", "name": "Bukan artikel"})
+        + ld({"@type": "ReportageNewsArticle", "headline": "Liputan"})
+    )
+    result = parse_page(page(f"<article>{STORY}</article>", head), url=PAGE_URL, tz=JAKARTA)
+    assert result.meta.title == "Liputan"
+    assert result.warnings == ("a JSON-LD block is not valid JSON (ignored)",)
+
+
+def test_opengraph_only_page_with_site_suffix() -> None:
+    head = (
+        '<meta property="og:title" content="Judul OG | Prolog Media">'
+        '<meta property="og:site_name" content="Prolog Media">'
+        '<meta property="og:type" content="article">'
+        '<meta property="article:tag" content="A"><meta property="article:tag" content="B">'
+        '<meta property="article:published_time" content="2025-01-02T03:04:05+07:00">'
+        '<meta property="og:image" content="https://img.example/a.jpg">'
+        '<meta property="og:image:alt" content="Alt OG">'
+        '<meta name="author" content="Budi">'
+        '<link rel="canonical" href="https://news.example/kanonik">'
+    )
+    result = parse_page(
+        page(f'<div class="entry-content">{STORY}</div>', head), url=None, tz=JAKARTA
+    )
+    assert result.meta.title == "Judul OG"
+    assert result.meta.tags == ("A", "B")
+    assert result.meta.authors == ("Budi",)
+    assert result.meta.canonical_url == "https://news.example/kanonik"
+    assert result.meta.image is not None and result.meta.image.alt == "Alt OG"
+
+
+@pytest.mark.parametrize(
+    "container",
+    [
+        '<div itemprop="articleBody">{}</div>',
+        '<div class="read__content">{}</div>',
+        '<div class="detail-text">{}</div>',
+        '<div class="post entry-content clearfix">{}</div>',
+        "<article>{}</article>",
+    ],
+)
+def test_body_containers(container: str) -> None:
+    html = page('<div class="sidebar"><p>Berita populer lain.</p></div>' + container.format(STORY))
+    result = parse_page(html, url=PAGE_URL, tz=JAKARTA)
+    assert result.body.paragraphs == ("Paragraf pembuka berita.", "Paragraf kedua berita.")
+
+
+def test_page_without_article_is_refused() -> None:
+    html = page("<nav><a href='/'>Beranda</a></nav><div><p>Selamat datang di situs kami.</p></div>")
+    with pytest.raises(NoArticleFound, match="no article found"):
+        parse_page(html, url=PAGE_URL, tz=JAKARTA)
+
+
+def test_empty_document_is_refused() -> None:
+    with pytest.raises(NoArticleFound):
+        parse_page("   ", url=PAGE_URL, tz=JAKARTA)
+
+
+def test_json_ld_article_body_is_a_fallback() -> None:
+    data = {
+        "@type": "NewsArticle",
+        "headline": "H",
+        "articleBody": "SERANG, PROLOGMEDIA – Isi.\n\nDua.",
+    }
+    result = parse_page(page("<div></div>", ld(data)), url=PAGE_URL, tz=JAKARTA)
+    assert result.body.paragraphs == ("Isi.", "Dua.")
+    assert result.body.dateline == "SERANG, PROLOGMEDIA"
+
+
+def test_baca_juga_paragraphs_and_boxes() -> None:
+    body = clean_fragment(
+        "<p>Satu.</p>"
+        '<p><strong>Baca Juga:</strong> <a href="/a">Judul A</a></p>'
+        "<p>Dua.</p>"
+        '<table class="linksisip"><tr><td><div class="lihatjg">Baca Juga</div>'
+        '<a href="https://x.example/b">Judul B</a></td></tr></table>'
+        '<div class="lihatjg"><strong>Lihat juga:</strong> <a href="/c">Judul C</a></div>'
+        "<p>Baca juga:</p><p>Judul D Tanpa Tautan</p>"
+        "<p>Simak juga: Judul E</p>"
+        "<p>Tiga. (fai/idh)</p>",
+        base_url="https://news.example/berita/x",
+    )
+    assert body.paragraphs == ("Satu.", "Dua.", "Tiga.")
+    assert body.related == (
+        RelatedLink("Judul B", "https://x.example/b"),
+        RelatedLink("Judul C", "https://news.example/c"),
+        RelatedLink("Judul A", "https://news.example/a"),
+        RelatedLink("Judul D Tanpa Tautan"),
+        RelatedLink("Judul E"),
+    )
+    assert body.html == "<p>Satu.</p><p>Dua.</p><p>Tiga.</p>"
+    assert body.initials == "fai/idh"
+
+
+XSS = (
+    '<p onclick="steal()" style="color:red">Teks <a href="javascript:alert(1)">klik</a> '
+    '<a href=" JaVaScRiPt:alert(2)">dua</a> <a href="data:text/html,x">tiga</a> '
+    '<img src="x.jpg" onerror="alert(3)"> <img src="javascript:alert(4)">'
+    '<a href="/relatif" onmouseover="x()">rel</a> <a href="mailto:redaksi@news.example">surel</a>'
+    "<script>alert(5)</script><style>p{}</style><svg onload=alert(6)></svg>"
+    '<iframe src="https://evil.example"></iframe><object data="x"></object>'
+    '<span style="position:fixed">tetap</span></p>'
+)
+
+
+@pytest.mark.parametrize("base", [None, "https://news.example/berita/x"])
+def test_dangerous_markup_never_survives(base: str | None) -> None:
+    for html in (clean_fragment(XSS, base_url=base).html, sanitize_html(XSS, base_url=base)):
+        lowered = html.lower()
+        for bad in (
+            "onclick",
+            "onerror",
+            "onload",
+            "onmouseover",
+            "javascript:",
+            "data:",
+            "<script",
+            "<style",
+            "<svg",
+            "<iframe",
+            "<object",
+            "style=",
+            "alert",
+        ):
+            assert bad not in lowered, (bad, html)
+        assert 'rel="nofollow noopener"' in html
+        assert 'href="mailto:redaksi@news.example"' in html
+        if base:
+            assert 'href="https://news.example/relatif"' in html
+            assert 'src="https://news.example/berita/x.jpg"' in html
+        else:
+            assert "/relatif" not in html  # a relative link with no base points nowhere
+        assert "tetap" in html
+
+
+def test_allow_list_keeps_structure() -> None:
+    html = sanitize_html(
+        '<h1>A</h1><h2 id="x">B</h2><blockquote><p>C</p></blockquote><ul><li>D</li></ul>'
+        '<figure><img src="https://i.example/a.jpg" alt="E" width="10" height="20" class="z">'
+        "<figcaption>F</figcaption></figure><p>G<br>H <b>I</b> <i>J</i> <em>K</em> "
+        '<strong>L</strong> <a href="https://a.example" title="M" target="_blank">N</a></p>'
+        "<table><tr><td>O</td></tr></table><div>P</div><span>Q</span>"
+    )
+    assert html == (
+        "A<h2>B</h2><blockquote><p>C</p></blockquote><ul><li>D</li></ul>"
+        '<figure><img src="https://i.example/a.jpg" alt="E" width="10" height="20">'
+        "<figcaption>F</figcaption></figure><p>G<br>H <b>I</b> <i>J</i> <em>K</em> "
+        '<strong>L</strong> <a href="https://a.example" title="M" rel="nofollow noopener">N</a></p>'
+        "OPQ"
+    )
+
+
+def test_loose_text_split_at_double_breaks_and_lazy_images() -> None:
+    body = clean_fragment(
+        "<div>SERANG, PROLOGMEDIA – Satu <b>tebal</b>.<br><br>Dua baris<br>masih dua."
+        '<br/><br/><img data-src="/foto.jpg" src="data:image/gif;base64,R0l" alt="foto">'
+        '<img src="https://t.example/pixel.gif" width="1" height="1"></div>',
+        base_url="https://news.example/",
+    )
+    assert body.dateline == "SERANG, PROLOGMEDIA"
+    assert body.paragraphs == ("Satu tebal.", "Dua baris masih dua.")
+    assert body.html.count("<p>") == 3
+    assert 'src="https://news.example/foto.jpg"' in body.html
+    assert "pixel" not in body.html
+
+
+def test_dateline_across_tags_and_initials_in_tags() -> None:
+    body = clean_fragment(
+        "<p><strong>SERANG</strong>, <b>PROLOGMEDIA</b>&nbsp;– <em>Hujan</em> turun.</p>"
+        "<p>Akhir berita. <em>(fai/idh)</em></p>",
+        base_url=None,
+    )
+    assert body.dateline == "SERANG, PROLOGMEDIA"
+    assert body.paragraphs == ("Hujan turun.", "Akhir berita.")
+    assert body.html == "<p><em>Hujan</em> turun.</p><p>Akhir berita.</p>"
+
+
+def test_headings_lists_quotes_and_data_tables() -> None:
+    body = clean_fragment(
+        "<h1>Bagian</h1><p>Teks.</p><ul><li>Satu</li><li>Dua</li></ul>"
+        "<blockquote><p>Kutipan.</p></blockquote>"
+        "<table><tr><th>Pos</th><th>Nilai</th></tr>"
+        "<tr><td>Belanja</td><td>Rp11,8 triliun</td></tr></table>"
+        "<p>ADVERTISEMENT</p>",
+        base_url=None,
+    )
+    assert body.paragraphs == (
+        "Bagian",
+        "Teks.",
+        "Satu",
+        "Dua",
+        "Kutipan.",
+        "Pos | Nilai",
+        "Belanja | Rp11,8 triliun",
+    )
+    assert body.html.startswith("<h2>Bagian</h2>")
+    assert "<p>Belanja | Rp11,8 triliun</p>" in body.html
+
+
+def test_description_repeating_the_lead_is_not_a_subtitle() -> None:
+    head = '<meta name="description" content="SERANG, PROLOGMEDIA – Paragraf pembuka berita.">'
+    result = parse_page(page(f"<article>{STORY}</article>", head), url=PAGE_URL, tz=JAKARTA)
+    assert result.meta.subtitle is None
+    head = '<meta name="description" content="Ringkasan yang berbeda dari lead.">'
+    result = parse_page(page(f"<article>{STORY}</article>", head), url=PAGE_URL, tz=JAKARTA)
+    assert result.meta.subtitle == "Ringkasan yang berbeda dari lead."
+
+
+def test_caption_credit() -> None:
+    assert split_caption_credit("Warga mengungsi. (Foto: PROLOGMEDIA/Rina)") == (
+        "Warga mengungsi.",
+        "PROLOGMEDIA/Rina",
+    )
+    assert split_caption_credit("Tanpa kredit.") == ("Tanpa kredit.", "")
+
+
+def test_decode_html_charsets() -> None:
+    assert decode_html("<p>“Kopi”</p>".encode()) == "<p>“Kopi”</p>"
+    latin = '<meta charset="windows-1252"><p>caf\xe9</p>'.encode("cp1252")
+    assert "café" in decode_html(latin)
+    assert decode_html(b"\xef\xbb\xbf<p>x</p>") == "<p>x</p>"
+    assert "café" in decode_html("<p>café</p>".encode("latin-1"), "iso-8859-1")
+    with pytest.raises(UnicodeDecodeError) as info:
+        decode_html(b"<p>ok</p>\xff")
+    assert info.value.start == 9
+
+
+def test_xhtml_with_xml_declaration() -> None:
+    html = '<?xml version="1.0" encoding="utf-8"?>' + page(f"<article>{STORY}</article>")
+    result = parse_page(html, url=PAGE_URL, tz=JAKARTA)
+    assert len(result.body.paragraphs) == 2
+
+
+def test_no_empty_inline_leftovers() -> None:
+    body = clean_fragment("<p><strong>PROLOGMEDIA</strong> – Isi berita.</p>", base_url=None)
+    assert body.html == "<p>Isi berita.</p>"
+    assert not re.search(r"<(strong|b|em|i)>\s*</\1>", body.html)

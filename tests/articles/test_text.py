@@ -1,0 +1,259 @@
+"""Plain-text cleaning: normaliser properties, datelines, Baca Juga blocks, trailers, titles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from siarkan.articles.model import RelatedLink
+from siarkan.articles.text import (
+    DROPPED_CHARS,
+    TITLE_MAX,
+    derive_title,
+    first_sentence,
+    match_dateline,
+    normalize,
+    parse_datetime,
+    parse_report,
+    pull_related,
+    split_dateline,
+    strip_trailer,
+)
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+# Text made of what real files contain: letters, typographic quotes, every kind of space and
+# line break, BOMs, zero-width characters and stray control characters.
+messy_text = st.text(
+    alphabet=st.one_of(
+        st.characters(codec="utf-8"),
+        st.sampled_from(list(" \t\r\n\u00a0\u2028\u2029\x0b\x0c\x85\ufeff\u200b\u00ad“”‘’–—")),
+    ),
+    max_size=300,
+)
+
+
+def _visible(text: str) -> list[str]:
+    return [c for c in text if not c.isspace() and c not in DROPPED_CHARS]
+
+
+@given(messy_text)
+def test_normalize_is_idempotent(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@given(messy_text)
+def test_normalize_keeps_every_visible_character_in_order(text: str) -> None:
+    assert _visible(normalize(text)) == _visible(text)
+
+
+@given(messy_text)
+def test_normalize_output_shape(text: str) -> None:
+    out = normalize(text)
+    assert "\r" not in out and "\u00a0" not in out and "\ufeff" not in out
+    assert "  " not in out and "\n\n\n" not in out
+    assert out == out.strip()
+    assert all(line == line.strip() for line in out.split("\n"))
+
+
+def test_normalize_windows_export() -> None:
+    raw = "\ufeffJudul  Berita\r\n\r\n\r\nSERANG,\u00a0PROLOGMEDIA – “Kutipan”\t teks.\r\n\r\n\r\n"
+    assert normalize(raw) == "Judul Berita\n\nSERANG, PROLOGMEDIA – “Kutipan” teks."
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "dateline", "rest"),
+    [
+        ("SERANG, PROLOGMEDIA – Hujan deras.", "SERANG, PROLOGMEDIA", "Hujan deras."),
+        ("SERANG, PROLOGMEDIA — Hujan deras.", "SERANG, PROLOGMEDIA", "Hujan deras."),
+        ("SERANG, PROLOGMEDIA - Hujan deras.", "SERANG, PROLOGMEDIA", "Hujan deras."),
+        ("SERANG, PROLOGMEDIA -- Hujan deras.", "SERANG, PROLOGMEDIA", "Hujan deras."),
+        ("SERANG, PROLOGMEDIA–Hujan deras.", "SERANG, PROLOGMEDIA", "Hujan deras."),
+        ("PROLOGMEDIA – Peringatan HKN.", "PROLOGMEDIA", "Peringatan HKN."),
+        ("PROLOGMEDIA - Peringatan HKN.", "PROLOGMEDIA", "Peringatan HKN."),
+        ("TANGERANG SELATAN, PROLOGMEDIA – Warga.", "TANGERANG SELATAN, PROLOGMEDIA", "Warga."),
+        ("Serang, PROLOGMEDIA - Warga.", "Serang, PROLOGMEDIA", "Warga."),
+        ("JAKARTA, KOMPAS.com – Presiden.", "JAKARTA, KOMPAS.com", "Presiden."),
+        ("KOMPAS.com – Presiden.", "KOMPAS.com", "Presiden."),
+        ("SERANG (ANTARA) - Pemprov.", "SERANG (ANTARA)", "Pemprov."),
+        ("Jakarta - Presiden.", "Jakarta", "Presiden."),
+        ("SERANG,\u00a0PROLOGMEDIA\u00a0– Hujan.", "SERANG, PROLOGMEDIA", "Hujan."),
+    ],
+)
+def test_dateline_variants(paragraph: str, dateline: str, rest: str) -> None:
+    assert split_dateline(paragraph) == (dateline, rest)
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Hujan deras mengguyur Serang – warga mengungsi.",
+        "Anak-anak bermain di halaman sekolah.",
+        "BPBD Kab. Serang mencatat 1.240 warga mengungsi.",
+        "Pemerintah Kabupaten Serang menetapkan status tanggap darurat.",
+        "Sebanyak 20 - 30 rumah terendam.",
+        "PROLOGMEDIA – ",
+    ],
+)
+def test_no_dateline(paragraph: str) -> None:
+    assert match_dateline(paragraph) is None
+
+
+def test_related_blocks_on_next_line_same_line_and_middle() -> None:
+    lines = normalize(
+        "Paragraf satu.\n\nBaca Juga:\nFestival Kopi Banten Digelar\n\nParagraf dua.\n"
+        "Baca juga: DPRD Banten Soroti APBD\nParagraf tiga.\n"
+        "Simak juga: Puskesmas Gelar Cek Kesehatan https://prologmedia.example/x\n"
+        "Lihat Juga:\n\nSekolah Rusak di Lebak\nParagraf empat."
+    ).split("\n")
+    kept, related = pull_related(lines)
+    assert related == [
+        RelatedLink("Festival Kopi Banten Digelar"),
+        RelatedLink("DPRD Banten Soroti APBD"),
+        RelatedLink("Puskesmas Gelar Cek Kesehatan", "https://prologmedia.example/x"),
+        RelatedLink("Sekolah Rusak di Lebak"),
+    ]
+    assert [line for line in kept if line] == [
+        "Paragraf satu.",
+        "Paragraf dua.",
+        "Paragraf tiga.",
+        "Paragraf empat.",
+    ]
+
+
+def test_related_marker_without_colon_needs_a_headline() -> None:
+    lines = ["Lihat juga bagaimana warga bergotong royong membersihkan lumpur di desa itu."]
+    assert pull_related(lines) == (lines, [])
+
+
+def test_marker_followed_by_a_story_paragraph_takes_nothing() -> None:
+    story = "Warga mulai membersihkan rumah setelah air surut pada Rabu pagi."
+    kept, related = pull_related(["Baca Juga:", story])
+    assert related == [] and story in kept
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "left", "initials"),
+    [
+        (["Satu.", "Dua. (fai/idh)"], ["Satu.", "Dua."], "fai/idh"),
+        (["Satu.", "Dua.", "(fai/idh)"], ["Satu.", "Dua."], "fai/idh"),
+        (["Satu.", "Dua.(mg2/ida)"], ["Satu.", "Dua."], "mg2/ida"),
+        (["Satu.", "Dua. (ant)"], ["Satu.", "Dua."], "ant"),
+        (["Satu.", "Dua. (*)"], ["Satu.", "Dua."], "*"),
+        (["Satu.", "Kata Kepala BPBD (BPBD)"], ["Satu.", "Kata Kepala BPBD (BPBD)"], None),
+        (["Satu.", "Dua."], ["Satu.", "Dua."], None),
+    ],
+)
+def test_editor_initials(paragraphs: list[str], left: list[str], initials: str | None) -> None:
+    kept, trailer = strip_trailer(paragraphs)
+    assert kept == left
+    assert trailer.initials == initials
+
+
+def test_credit_lines_become_authors() -> None:
+    kept, trailer = strip_trailer(
+        ["Isi berita.", "Penulis: Rina Marlina", "Editor: Idham (rin/idh)"]
+    )
+    assert kept == ["Isi berita."]
+    assert trailer.authors == ("Rina Marlina",)
+
+
+def test_report_with_title_dateline_related_and_initials() -> None:
+    raw = (
+        "\ufeffBanjir Rendam Tiga Kecamatan\r\n\r\n"
+        "SERANG, PROLOGMEDIA – Hujan deras mengguyur Kab. Serang.\u00a0 Air naik.\r\n\r\n"
+        "Baca Juga:\r\nFestival Kopi Banten Digelar\r\n\r\n"
+        "“Kami siaga,” kata H. Rahmat, S.H., M.Si. (fai/idh)\r\n\r\n\r\n"
+    )
+    report = parse_report(raw)
+    assert report.title == "Banjir Rendam Tiga Kecamatan"
+    assert report.body.dateline == "SERANG, PROLOGMEDIA"
+    assert report.body.paragraphs == (
+        "Hujan deras mengguyur Kab. Serang. Air naik.",
+        "“Kami siaga,” kata H. Rahmat, S.H., M.Si.",
+    )
+    assert report.body.related == (RelatedLink("Festival Kopi Banten Digelar"),)
+    assert report.body.initials == "fai/idh"
+    assert report.body.html.startswith("<p>Hujan deras")
+    assert "fai/idh" not in report.body.html and "Baca" not in report.body.html
+
+
+def test_report_without_title_starts_with_dateline() -> None:
+    report = parse_report("PROLOGMEDIA – Peringatan HKN ke-61 digelar.\n\nParagraf kedua.")
+    assert report.title is None
+    assert report.body.dateline == "PROLOGMEDIA"
+    assert report.body.paragraphs[0] == "Peringatan HKN ke-61 digelar."
+
+
+def test_single_newline_paragraphs_and_hard_wraps() -> None:
+    report = parse_report(
+        "Judul\n\nSERANG, PROLOGMEDIA – Baris yang dibungkus\nkeras di tengah kalimat.\n"
+        "Paragraf berikutnya di baris sendiri.\nDan satu lagi."
+    )
+    assert report.body.paragraphs == (
+        "Baris yang dibungkus keras di tengah kalimat.",
+        "Paragraf berikutnya di baris sendiri.",
+        "Dan satu lagi.",
+    )
+
+
+def test_html_escapes_text() -> None:
+    report = parse_report("Judul\n\nHarga <b>naik</b> & turun.")
+    assert report.body.html == "<p>Harga &lt;b&gt;naik&lt;/b&gt; &amp; turun.</p>"
+
+
+def test_first_sentence_skips_abbreviations() -> None:
+    lead = (
+        "Kepala BPBD Kab. Serang, H. Rahmat, S.H., M.Si., meninjau Jl. Veteran No. 12. Lalu pulang."
+    )
+    assert first_sentence(lead) == (
+        "Kepala BPBD Kab. Serang, H. Rahmat, S.H., M.Si., meninjau Jl. Veteran No. 12."
+    )
+
+
+def test_derived_title_uses_a_short_first_sentence() -> None:
+    assert derive_title("Banjir merendam Kec. Tirtayasa. Warga mengungsi.") == (
+        "Banjir merendam Kec. Tirtayasa"
+    )
+
+
+@given(st.lists(st.from_regex(r"[A-Za-z0-9.,“”]{1,25}", fullmatch=True), min_size=1, max_size=60))
+def test_derived_title_fits_and_cuts_at_a_word_boundary(words: list[str]) -> None:
+    lead = " ".join(words)
+    title = derive_title(lead)
+    assert 0 < len(title) <= TITLE_MAX
+    stem = title.removesuffix("…").rstrip(" ,;:–—-.")
+    # Every word of the title is a whole word of the lead, in order.
+    assert lead.startswith(stem) or lead.startswith(stem + ".")
+    assert len(stem) == len(lead) or lead[len(stem)] in " .,;:–—-…"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-07-14T10:00:00", datetime(2025, 7, 14, 10, tzinfo=JAKARTA)),
+        ("2025-07-14T10:00:00Z", datetime(2025, 7, 14, 10, tzinfo=UTC)),
+        ("2025-07-14T10:00:00+07:00", datetime(2025, 7, 14, 3, tzinfo=UTC)),
+        ("Mon, 14 Jul 2025 10:00:00 +0700", datetime(2025, 7, 14, 3, tzinfo=UTC)),
+        ("Mon, 14 Jul 2025 10:00:00 WIB", datetime(2025, 7, 14, 3, tzinfo=UTC)),
+        ("Mon, 14 Jul 2025 10:00:00 WITA", datetime(2025, 7, 14, 2, tzinfo=UTC)),
+        ("kemarin sore", None),
+        ("", None),
+    ],
+)
+def test_parse_datetime(value: str, expected: datetime | None) -> None:
+    parsed = parse_datetime(value, JAKARTA)
+    assert parsed == expected
+    if parsed is not None:
+        assert parsed.utcoffset() is not None
+
+
+def test_parse_datetime_keeps_explicit_offsets() -> None:
+    parsed = parse_datetime("2025-07-14T10:00:00+09:00", JAKARTA)
+    assert parsed is not None and parsed.utcoffset() == timedelta(hours=9)
+    assert parsed.astimezone(UTC).hour == 1
