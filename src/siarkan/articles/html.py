@@ -333,8 +333,12 @@ def read_meta(
     og_url = first("og:url")
     # A relative canonical (seen in the wild) is resolved against the best absolute URL known.
     anchor = url or _absolute(og_url, None) or _absolute(ld_url, None)
+    # A fetched page that names no canonical URL is its own.
     canonical_url = (
-        _absolute(canonical, anchor) or _absolute(og_url, anchor) or _absolute(ld_url, anchor)
+        _absolute(canonical, anchor)
+        or _absolute(og_url, anchor)
+        or _absolute(ld_url, anchor)
+        or _absolute(url, None)
     )
     base = _absolute(base_href, url or canonical_url) or url or canonical_url
 

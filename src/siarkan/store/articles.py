@@ -187,6 +187,9 @@ async def upsert_article(conn: AsyncConnection, article: Article, *, now: dateti
         return UpsertResult(Outcome.UNCHANGED, row_to_article(existing))
 
     slug = await _free_slug(conn, article.slug or article.title, article.id)
+    if existing is not None and article.published_at is None:
+        # An edit that names no publication time keeps the first one, not "now".
+        article = replace(article, published_at=existing["published_at"])
     stored = _settle_status(replace(article, slug=slug, content_hash=incoming_hash), now)
     if existing is None:
         stored = replace(stored, updated_at=stored.updated_at or stored.published_at or now)
