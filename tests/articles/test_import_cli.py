@@ -1,0 +1,179 @@
+"""`siarkan import` end to end through the real CLI entry point, over a temp directory and a
+temp SQLite database: every bad input gets a one-line reason, the rest is imported."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from siarkan.cli import context as cli_context
+from siarkan.cli.main import main
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "siarkan.yaml"
+    path.write_text(
+        "site:\n  name: Prolog Media\n  base_url: http://127.0.0.1:8080\n"
+        f"database:\n  url: sqlite+aiosqlite:///{tmp_path / 'db' / 'siarkan.db'}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def rows(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(tmp_path / "db" / "siarkan.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+@pytest.fixture
+def batch(tmp_path: Path) -> Path:
+    folder = tmp_path / "batch"
+    shutil.copytree(SAMPLES, folder)
+    (folder / "a-empty.txt").write_bytes(b"")
+    (folder / "b-binary.txt").write_bytes(b"JUDUL\n\x00\x01\x02\xff")
+    (folder / "c-latin1.txt").write_bytes("Judul\n\nKopi café enak.".encode("cp1252"))
+    with (folder / "d-huge.txt").open("wb") as stream:  # sparse: 50 MB without writing them
+        stream.truncate(50 * 1024 * 1024)
+    (folder / "e-noarticle.html").write_text(
+        "<html><body><nav><a href='/'>Beranda</a></nav>"
+        "<p>Halaman tidak ditemukan.</p></body></html>",
+        encoding="utf-8",
+    )
+    (folder / "f-notitle.json").write_text(
+        json.dumps({"body_text": "SERANG, PROLOGMEDIA – Isi berita.", "tags": ["x"]}),
+        encoding="utf-8",
+    )
+    (folder / "sub").mkdir()
+    (folder / "sub" / "g-derived.txt").write_text(
+        "PROLOGMEDIA – Peringatan Hari Guru di Kab. Lebak berlangsung meriah. "
+        "Ratusan guru hadir.\n\n"
+        "Paragraf kedua. (ern/idh)",
+        encoding="utf-8",
+    )
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "x.txt").write_text("Judul\n\nTersembunyi.", encoding="utf-8")
+    (folder / "notes.docx").write_bytes(b"PK\x03\x04")
+    return folder
+
+
+EXPECTED_FAILURES = {
+    "a-empty.txt": "empty file",
+    "b-binary.txt": "binary data, not text (NUL byte at offset 6)",
+    "c-latin1.txt": "not UTF-8 text: invalid byte 0xe9 at offset 15",
+    "d-huge.txt": "file is 50.0 MB; the limit is 10 MB",
+    "e-noarticle.html": (
+        "no article found in the HTML (no JSON-LD NewsArticle, <article> or article body)"
+    ),
+    "f-notitle.json": "title: required",
+}
+
+
+def test_bad_inputs_are_reported_and_the_rest_imported(
+    config: Path, batch: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = str(batch / "tidak-ada.txt")
+    status = main(
+        ["--config", str(config), "import", str(batch), str(batch / "notes.docx"), missing]
+    )
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert out.strip() == "6 imported, 0 updated, 0 unchanged, 8 failed"
+    failures = [line for line in err.splitlines() if ": failed: " in line]
+    assert len(failures) == 8
+    for name, reason in EXPECTED_FAILURES.items():
+        assert f"{batch / name}: failed: {reason}" in failures
+    assert f"{batch / 'notes.docx'}: failed: unsupported file type .docx" in err
+    assert f"{missing}: failed: no such file or directory" in err
+    warning = f"{batch / 'sub' / 'g-derived.txt'}: warning: no title line; derived from the lead:"
+    assert warning in err
+    assert all("\n" not in line for line in failures)
+
+    titles = {title for (title,) in rows(tmp_path, "select title from articles")}
+    assert len(titles) == 6
+    assert "Peringatan Hari Guru di Kab. Lebak berlangsung meriah" in titles
+    assert not any("Tersembunyi" in t for t in titles)  # hidden folders and README skipped
+    # Nothing of a failed input reached the database.
+    assert rows(tmp_path, "select count(*) from article_tags where tag = 'x'") == [(0,)]
+
+
+def test_json_summary_and_reimport(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config), "import", str(SAMPLES), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert set(first) == {"imported", "updated", "unchanged", "failed", "warnings"}
+    assert len(first["imported"]) == 5 and first["failed"] == [] and first["warnings"] == []
+
+    assert main(["--config", str(config), "import", str(SAMPLES), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert sorted(again["unchanged"]) == sorted(first["imported"])
+    assert again["imported"] == again["updated"] == []
+
+
+def test_json_lists_failures_and_warnings(
+    config: Path, batch: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        ["--config", str(config), "import", str(batch / "f-notitle.json"),
+         str(batch / "sub"), "--json"]
+    )  # fmt: skip
+    out, err = capsys.readouterr()
+    assert status == 1 and err == ""
+    data = json.loads(out)
+    assert data["failed"] == [{"path": str(batch / "f-notitle.json"), "reason": "title: required"}]
+    [warning] = data["warnings"]
+    assert warning["path"] == str(batch / "sub" / "g-derived.txt")
+    assert warning["message"].startswith("no title line; derived from the lead")
+    assert len(data["imported"]) == 1
+
+
+def test_dry_run_touches_no_database(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config), "import", str(SAMPLES), "--dry-run", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["dry_run"] is True and len(data["parsed"]) == 5 and data["imported"] == []
+    assert not (tmp_path / "db" / "siarkan.db").exists()
+
+
+def test_section_and_status_options(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = str(SAMPLES / "banjir-kabupaten-serang.txt")
+    args = ["--config", str(config), "import", target, "--section", "Banten", "--status", "draft"]
+    assert main(args) == 0
+    assert capsys.readouterr().out.strip() == "1 imported, 0 updated, 0 unchanged, 0 failed"
+    assert rows(tmp_path, "select section, status from articles") == [("Banten", "draft")]
+
+
+def test_progress_bar_on_a_terminal(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli_context.CliContext, "interactive", property(lambda self: True))
+    assert main(["--config", str(config), "import", str(SAMPLES)]) == 0
+    assert capsys.readouterr().out.strip() == "5 imported, 0 updated, 0 unchanged, 0 failed"
+
+
+def test_oversized_files_are_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from siarkan.articles.importer import read_file
+    from siarkan.articles.text import ArticleRejected
+
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as stream:
+        stream.truncate(50 * 1024 * 1024)
+
+    def no_open(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an oversized file must not be opened")
+
+    monkeypatch.setattr(Path, "open", no_open)
+    with pytest.raises(ArticleRejected, match=r"50\.0 MB"):
+        read_file(huge)
