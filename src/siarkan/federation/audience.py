@@ -30,6 +30,8 @@ def host_of(url: str) -> str:
 
 def domain_blocked(host_or_url: str, blocked: Iterable[str]) -> bool:
     """`blocked.example` also blocks `a.blocked.example` (subdomains included)."""
+    if not blocked:
+        return False
     host = host_of(host_or_url) if "//" in host_or_url else host_or_url.lower().split(":")[0]
     for domain in blocked:
         domain = domain.lower().strip().strip(".")

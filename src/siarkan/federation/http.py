@@ -401,6 +401,7 @@ async def _receive(request: web.Request, inbox_actor: str | None) -> web.Respons
             headers=header_map(request.headers.items()),
             body=body,
             inbox_actor=inbox_actor,
+            path_qs=request.raw_path,
         )
     )
     if verdict.accepted:

@@ -13,17 +13,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import exists, select
 
 from siarkan import urls
 from siarkan.clock import Clock
@@ -32,9 +27,7 @@ from siarkan.federation.audience import domain_blocked
 from siarkan.federation.fetch import FetchError
 from siarkan.federation.handlers import (
     HANDLERS,
-    Effect,
     InboxContext,
-    InsertRow,
     Refused,
 )
 from siarkan.federation.keys import fediverse_channels
@@ -47,15 +40,14 @@ from siarkan.federation.signatures import (
     parse_signed_request,
     verify_signature,
 )
-from siarkan.federation.sqlutil import insert_ignore
 from siarkan.federation.vocab import first_id
+from siarkan.federation.writer import InboxWriter
 from siarkan.metrics import Metrics
 from siarkan.store.db import Database
-from siarkan.store.tables import followers, inbox_seen, remote_actors
+from siarkan.store.tables import followers, remote_actors
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 256
 REPLAY_CACHE = 200_000
 
 
@@ -89,6 +81,7 @@ class InboxRequest:
     headers: dict[str, str]  # signatures.header_map
     body: bytes
     inbox_actor: str | None = None  # channel name of a personal inbox
+    path_qs: str | None = None  # raw path + query, if the server has it at hand
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,115 +95,6 @@ class Verdict:
 
 
 ACCEPTED = Verdict(202, "accepted")
-
-
-# --- the writer: group commit --------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Pending:
-    seen: dict[str, Any]
-    effects: list[Effect]
-    done: asyncio.Future[bool] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-def _seen_insert(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return (
-        dialect.insert(inbox_seen)
-        .values(list(rows))
-        .on_conflict_do_nothing(index_elements=["activity_id"])
-        .returning(inbox_seen.c.activity_id)
-    )
-
-
-async def apply_batch(conn: AsyncConnection, batch: Sequence[_Pending]) -> list[bool]:
-    """In one transaction: mark activity ids seen, then apply the effects of the new ones.
-
-    Returns, per request, whether it was new (False: a replay or a duplicate delivery, which is
-    still answered 202 but changes nothing).
-    """
-    unique: dict[str, dict[str, Any]] = {}
-    for item in batch:
-        unique.setdefault(item.seen["activity_id"], item.seen)
-    inserted = set((await conn.execute(_seen_insert(conn, list(unique.values())))).scalars().all())
-    results: list[bool] = []
-    queued: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
-
-    async def flush() -> None:
-        for (table, conflict), rows in queued.items():
-            await conn.execute(insert_ignore(conn, table, conflict), rows)
-        queued.clear()
-
-    for item in batch:
-        activity_id = item.seen["activity_id"]
-        new = activity_id in inserted
-        inserted.discard(activity_id)  # a second copy in the same batch is a duplicate
-        results.append(new)
-        if not new:
-            continue
-        for effect in item.effects:
-            if isinstance(effect, InsertRow):
-                queued[(effect.table, effect.conflict)].append(effect.row)
-            else:
-                await flush()
-                await effect.step(conn)
-    await flush()
-    return results
-
-
-class InboxWriter:
-    """Group commit: requests that arrive while a transaction runs share the next one.
-
-    Under load this turns N transactions into one per batch; idle, a request is written at once
-    (no waiting for a batch to fill). A failing batch is retried one request at a time, so one
-    bad activity cannot fail the others.
-    """
-
-    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
-        self.db = db
-        self.max_batch = max_batch
-        self._queue: list[_Pending] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def submit(self, seen: dict[str, Any], effects: list[Effect]) -> bool:
-        item = _Pending(seen, effects)
-        self._queue.append(item)
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="inbox-writer")
-        return await item.done
-
-    async def _run(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-            try:
-                async with self.db.begin() as conn:
-                    results = await apply_batch(conn, batch)
-            except Exception:
-                log.exception("inbox batch failed; retrying its requests one by one")
-                await self._one_by_one(batch)
-                continue
-            for item, new in zip(batch, results, strict=True):
-                if not item.done.done():
-                    item.done.set_result(new)
-
-    async def _one_by_one(self, batch: Sequence[_Pending]) -> None:
-        for item in batch:
-            try:
-                async with self.db.begin() as conn:
-                    (new,) = await apply_batch(conn, [item])
-            except Exception as exc:
-                if not item.done.done():
-                    item.done.set_exception(exc)
-            else:
-                if not item.done.done():
-                    item.done.set_result(new)
-
-    async def close(self) -> None:
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
 
 
 # --- the inbox ------------------------------------------------------------------------------------
@@ -233,14 +117,16 @@ class Inbox:
         self.remote = remote
         self.clock = clock
         self.metrics = metrics
-        self.writer = writer or InboxWriter(db)
+        self.writer = writer or InboxWriter(db.engine)
         self.local_actors = {
             urls.actor_url(settings, channel.name): channel.name
             for channel in fediverse_channels(settings)
         }
         self.replays = ReplayGuard(settings.federation.signature_window * 2)
         self._verified = metrics.inbox_verifications
+        self._verified_ok = metrics.inbox_verifications.labels(result="ok")
         self._activities = metrics.inbox_activities
+        self._by_type: dict[str, Any] = {}
 
     def _refuse(self, status: int, reason: str) -> Verdict:
         self._verified.labels(result=f"refused_{status}").inc()
@@ -251,7 +137,7 @@ class Inbox:
         settings = self.settings.federation
         if len(request.body) > settings.max_inbox_bytes:
             return self._refuse(413, "body too large")
-        view = RequestView(request.method, request.target_uri, request.headers)
+        view = RequestView(request.method, request.target_uri, request.headers, request.path_qs)
         try:
             signed = parse_signed_request(view)
         except SignatureError as exc:
@@ -297,7 +183,7 @@ class Inbox:
         if key is not None and key.owner != actor:
             return self._refuse(401, "the key's owner is not the activity's actor")
         self.replays.remember(signed.signature, timestamp)
-        self._verified.labels(result="ok").inc()
+        self._verified_ok.inc()
 
         handler = HANDLERS.get(kind)
         if handler is None or not isinstance(activity_id, str):
@@ -322,7 +208,10 @@ class Inbox:
             "received_at": now,
         }
         await self.writer.submit(seen, effects)
-        self._activities.labels(type=kind).inc()
+        counter = self._by_type.get(kind)
+        if counter is None:
+            counter = self._by_type[kind] = self._activities.labels(type=kind[:50])
+        counter.inc()
         return ACCEPTED
 
     async def _verified_key(self, key: RemoteKey, signed: SignedRequest) -> RemoteKey:

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -106,8 +106,17 @@ def check_digest(value: str, body: bytes) -> None:
         raise SignatureError("Digest has no SHA-256 or SHA-512 value")
 
 
+_ONE_DIGEST_RE = re.compile(r"\s*(sha-256|sha-512)=:([A-Za-z0-9+/=]*):\s*")
+
+
 def check_content_digest(value: str, body: bytes) -> None:
     """RFC 9530 `Content-Digest` (a structured dictionary of byte sequences)."""
+    one = _ONE_DIGEST_RE.fullmatch(value)
+    if one:  # the common case: a single sha-256 (Fedify, us)
+        expected = hashlib.new(_DIGEST_ALGORITHMS[one.group(1)], body).digest()
+        if not hmac.compare_digest(_b64decode(one.group(2)), expected):
+            raise SignatureError(f"Content-Digest {one.group(1)} does not match the body")
+        return
     matched = False
     for name, item in parse_dictionary(value).items():
         algorithm = _DIGEST_ALGORITHMS.get(name)
@@ -323,10 +332,12 @@ def _serialize_params(params: Iterable[tuple[str, BareItem | Token]]) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def serialize_item(item: Item) -> str:
     return _serialize_bare(item.value) + _serialize_params(item.params)
 
 
+@lru_cache(maxsize=4096)
 def serialize_inner_list(inner: InnerList) -> str:
     return (
         "("
@@ -351,9 +362,13 @@ class RequestView:
     method: str
     target_uri: str
     headers: Mapping[str, str]
+    # The raw path and query when the server already has it (saves re-parsing target_uri).
+    path_qs: str | None = None
 
     @property
     def path_and_query(self) -> str:
+        if self.path_qs is not None:
+            return self.path_qs
         parts = urlsplit(self.target_uri)
         return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
@@ -493,44 +508,64 @@ def sign_cavage(
 _SUPPORTED_FIELD_PARAMS: frozenset[str] = frozenset()
 
 
-def _component_value(request: RequestView, item: Item) -> str:
-    if not isinstance(item.value, str):
-        raise SignatureError("a covered component is not a string")
-    name = item.value
-    if item.params and any(k not in _SUPPORTED_FIELD_PARAMS for k, _ in item.params):
-        raise SignatureError(f"component parameters on {name!r} are not supported")
-    if name.startswith("@"):
-        parts = urlsplit(request.target_uri)
-        derived = {
-            "@method": request.method.upper(),
-            "@target-uri": request.target_uri,
-            "@authority": parts.netloc.lower(),
-            "@scheme": parts.scheme.lower(),
-            "@request-target": request.path_and_query,
-            "@path": parts.path or "/",
-            "@query": "?" + parts.query,
-        }
-        if name not in derived:
+@lru_cache(maxsize=4096)
+def _component_names(covered: InnerList) -> tuple[tuple[str, str], ...]:
+    """(serialised label, name) per component, validated once per distinct Signature-Input."""
+    names: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for item in covered.items:
+        if not isinstance(item.value, str):
+            raise SignatureError("a covered component is not a string")
+        name = item.value
+        if item.params and any(k not in _SUPPORTED_FIELD_PARAMS for k, _ in item.params):
+            raise SignatureError(f"component parameters on {name!r} are not supported")
+        if name.startswith("@") and name not in _DERIVED:
             raise SignatureError(f"derived component {name!r} is not supported")
-        return derived[name]
-    if name != name.lower():
-        raise SignatureError("component names must be lowercase")
-    value = request.headers.get(name)
-    if value is None:
-        raise SignatureError(f"covered field {name!r} is missing")
-    return value
+        if name != name.lower():
+            raise SignatureError("component names must be lowercase")
+        label = serialize_item(item)
+        if label in seen:
+            raise SignatureError("a component is covered twice")
+        seen.add(label)
+        names.append((label, name))
+    return tuple(names)
+
+
+_DERIVED = frozenset(
+    {"@method", "@target-uri", "@authority", "@scheme", "@request-target", "@path", "@query"}
+)
+
+
+def _derived(request: RequestView, name: str, parts: SplitResult) -> str:
+    if name == "@method":
+        return request.method.upper()
+    if name == "@target-uri":
+        return request.target_uri
+    if name == "@authority":
+        return parts.netloc.lower()
+    if name == "@scheme":
+        return parts.scheme.lower()
+    if name == "@request-target":
+        return request.path_and_query
+    if name == "@path":
+        return parts.path or "/"
+    return "?" + parts.query  # @query
 
 
 def rfc9421_signature_base(request: RequestView, covered: InnerList) -> str:
     """RFC 9421 §2.5: `"component": value` lines, then `"@signature-params": ...` last."""
     lines: list[str] = []
-    seen: set[str] = set()
-    for item in covered.items:
-        label = serialize_item(item)
-        if label in seen:
-            raise SignatureError("a component is covered twice")
-        seen.add(label)
-        lines.append(f"{label}: {_component_value(request, item)}")
+    parts: SplitResult | None = None
+    for label, name in _component_names(covered):
+        if name[0] == "@":
+            parts = parts or urlsplit(request.target_uri)
+            value = _derived(request, name, parts)
+        else:
+            header = request.headers.get(name)
+            if header is None:
+                raise SignatureError(f"covered field {name!r} is missing")
+            value = header
+        lines.append(f"{label}: {value}")
     lines.append(f'"@signature-params": {serialize_inner_list(covered)}')
     return "\n".join(lines)
 
@@ -542,18 +577,38 @@ def _param(inner: InnerList, name: str) -> BareItem | Token | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _signature_inputs(text: str) -> tuple[tuple[str, InnerList], ...]:
+    """Cached: one sender's Signature-Input is the same string for every request it signs
+    within a second (only `created` changes), so busy inboxes parse it once."""
+    return tuple(
+        (label, inner)
+        for label, inner in parse_dictionary(text).items()
+        if isinstance(inner, InnerList)
+    )
+
+
+_ONE_SIGNATURE_RE = re.compile(r"\s*([a-z*][a-z0-9_\-.*]*)=:([A-Za-z0-9+/=]*):\s*")
+
+
+def _signature_values(text: str) -> dict[str, bytes]:
+    match = _ONE_SIGNATURE_RE.fullmatch(text)
+    if match:  # the common case: one signature
+        return {match.group(1): _b64decode(match.group(2))}
+    return {
+        label: item.value
+        for label, item in parse_dictionary(text).items()
+        if isinstance(item, Item) and isinstance(item.value, bytes)
+    }
+
+
 def _parse_rfc9421(request: RequestView, signature_input: str, signature: str) -> SignedRequest:
-    inputs = parse_dictionary(signature_input)
-    values = parse_dictionary(signature)
+    values = _signature_values(signature)
     # Several signatures may be present (a proxy's and the sender's): use the first one we can.
-    for label, inner in inputs.items():
-        if not isinstance(inner, InnerList):
-            continue
+    for label, inner in _signature_inputs(signature_input):
         value = values.get(label)
         key_id = _param(inner, "keyid")
-        if not isinstance(value, Item) or not isinstance(value.value, bytes):
-            continue
-        if not isinstance(key_id, str):
+        if value is None or not isinstance(key_id, str):
             continue
         created, expires, alg = (_param(inner, n) for n in ("created", "expires", "alg"))
         return SignedRequest(
@@ -561,12 +616,17 @@ def _parse_rfc9421(request: RequestView, signature_input: str, signature: str) -
             key_id=key_id,
             algorithm=alg if isinstance(alg, str) else "",
             base=rfc9421_signature_base(request, inner).encode("utf-8"),
-            signature=value.value,
-            covered=frozenset(i.value for i in inner.items if isinstance(i.value, str)),
+            signature=value,
+            covered=_covered(inner),
             created=created if isinstance(created, int) and created is not True else None,
             expires=expires if isinstance(expires, int) and expires is not True else None,
         )
     raise SignatureError("no usable signature in Signature-Input / Signature")
+
+
+@lru_cache(maxsize=4096)
+def _covered(inner: InnerList) -> frozenset[str]:
+    return frozenset(i.value for i in inner.items if isinstance(i.value, str))
 
 
 def sign_rfc9421(
