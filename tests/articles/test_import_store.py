@@ -160,3 +160,24 @@ async def test_dry_run_stores_nothing(db: Database, settings: Settings, corpus: 
     assert len(report.parsed) == 5 and report.imported == []
     assert report.summary() == "5 parsed, 0 failed (dry run: nothing stored)"
     assert await count(db, articles) == 0
+
+
+async def test_recurring_headlines_get_numbered_slugs(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "harga"
+    folder.mkdir()
+    for day in range(1, 6):
+        (folder / f"hari-{day}.txt").write_text(
+            f"Harga Cabai di Pasar Rau Naik Lagi\n\nSERANG, PROLOGMEDIA – Laporan hari ke-{day}.",
+            encoding="utf-8",
+        )
+    report = await import_targets([str(folder)], db=db, settings=settings, clock=ManualClock(T0))
+    assert len(report.imported) == 5
+    async with db.connect() as conn:
+        slugs = sorted(await conn.scalars(select(articles.c.slug)))
+    base = "harga-cabai-di-pasar-rau-naik-lagi"
+    assert slugs == sorted([base, *(f"{base}-{n}" for n in range(2, 6))])
+    # Re-importing keeps every article on its own slug.
+    again = await import_targets([str(folder)], db=db, settings=settings, clock=ManualClock(T0))
+    assert len(again.unchanged) == 5

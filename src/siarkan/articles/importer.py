@@ -74,6 +74,7 @@ KINDS = {
     ".json": "json",
 }
 PAGE_CONCURRENCY = 4
+PARSE_CHUNK = 16  # files parsed per worker-thread hop (bounded memory, fewer hops)
 SITEMAP_DEPTH = 2
 
 
@@ -270,16 +271,18 @@ def expand_targets(values: Iterable[str]) -> list[Target]:
             continue
         path = Path(value)
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
+            root = path.resolve()  # once: children of a resolved root are resolved
+            for child in sorted(root.rglob("*")):
                 if (
                     child.suffix.lower() in KINDS
                     and child.is_file()
-                    and not _skipped_in_walk(child, path)
+                    and not _skipped_in_walk(child, root)
                 ):
-                    targets.append(Target(str(child), path=child))
+                    shown = path / child.relative_to(root)
+                    targets.append(Target(str(shown), path=child))
         elif path.is_file():
             if path.suffix.lower() in KINDS:
-                targets.append(Target(value, path=path))
+                targets.append(Target(value, path=path.resolve()))
             else:
                 suffix = path.suffix or "(none)"
                 targets.append(
@@ -311,12 +314,12 @@ def read_file(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
 
 
 def file_outcomes(path: Path, display: str, settings: SiteSettings) -> list[ParseOutcome]:
+    """Read and parse one file; `path` is absolute (resolved) and seeds the stable id."""
     try:
         data = read_file(path)
     except ArticleRejected as exc:
         return [Failed(display, str(exc))]
-    resolved = str(path.resolve())
-    ctx = ParseContext(settings=settings, source=resolved, id_seed=resolved)
+    ctx = ParseContext(settings=settings, source=str(path), id_seed=str(path))
     return parse_bytes(data, KINDS[path.suffix.lower()], display=display, ctx=ctx)
 
 
@@ -530,7 +533,28 @@ async def _run(
     on_item: Progress | None,
 ) -> None:
     batch = _Batch(conn, settings, clock, options, report)
-    for target in targets:
+    index = 0
+    while index < len(targets):
+        target = targets[index]
+        if target.path is not None:
+            # Files are read and parsed a few at a time in a worker thread (one hop per chunk,
+            # not per file); each article is still stored in its own transaction.
+            chunk = [target]
+            while (
+                index + len(chunk) < len(targets)
+                and targets[index + len(chunk)].path is not None
+                and len(chunk) < PARSE_CHUNK
+            ):
+                chunk.append(targets[index + len(chunk)])
+            index += len(chunk)
+            parsed = await asyncio.to_thread(_parse_files, chunk, settings.site)
+            for done, outcomes in zip(chunk, parsed, strict=True):
+                for outcome in outcomes:
+                    await batch.handle(outcome)
+                if on_item is not None:
+                    on_item(done.display)
+            continue
+        index += 1
         if target.error is not None:
             await batch.handle(Failed(target.display, target.error))
         elif target.url is not None:
@@ -538,14 +562,12 @@ async def _run(
                 raise ValueError("import_targets needs an aiohttp session for URLs")
             async for outcome in url_outcomes(session, target.url, settings=settings.site):
                 await batch.handle(outcome)
-        elif target.path is not None:
-            outcomes = await asyncio.to_thread(
-                file_outcomes, target.path, target.display, settings.site
-            )
-            for outcome in outcomes:
-                await batch.handle(outcome)
         if on_item is not None:
             on_item(target.display)
+
+
+def _parse_files(chunk: list[Target], settings: SiteSettings) -> list[list[ParseOutcome]]:
+    return [file_outcomes(t.path, t.display, settings) for t in chunk if t.path is not None]
 
 
 async def import_url(
