@@ -39,9 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 TARGETS = {"text": 300.0, "html": 100.0}
-PG_URL = os.environ.get(
-    "SIARKAN_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("SIARKAN_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 CONFIG = """
 site:
@@ -105,7 +103,7 @@ def write_html_pages(folder: Path, count: int) -> None:
     page = (SAMPLES / "festival-kopi-pandeglang.html").read_text(encoding="utf-8")
     start = page.index('<div class="detail-text"')
     start = page.index(">", start) + 1
-    end = page.index("  <div class=\"post-tags\">")
+    end = page.index('  <div class="post-tags">')
     body = page[start:end]
     paragraphs = re.findall(r"\n    <p>.*?</p>", body)
     first, last = paragraphs[0], paragraphs[-1]
@@ -117,11 +115,9 @@ def write_html_pages(folder: Path, count: int) -> None:
         for old, new in zip(paragraphs, [first, *middle, last], strict=True):
             new_body = new_body.replace(old, f"\0{new}", 1)
         new_body = new_body.replace("\0", "")
-        variant = (
-            page[:start]
-            + new_body
-            + page[end:]
-        ).replace("Festival Kopi Banten Digelar", f"Festival Kopi Banten Edisi {i + 1} Digelar")
+        variant = (page[:start] + new_body + page[end:]).replace(
+            "Festival Kopi Banten Digelar", f"Festival Kopi Banten Edisi {i + 1} Digelar"
+        )
         variant = variant.replace(
             "festival-kopi-banten-alun-alun-pandeglang", f"festival-kopi-banten-edisi-{i + 1}"
         )
