@@ -101,3 +101,48 @@ async def enqueue_websub(
             created_at=now,
         )
     )
+
+
+async def enqueue_websub_verify(
+    conn: AsyncConnection, *, subscription_id: int, callback: str, now: datetime
+) -> None:
+    """Intent verification for a (un)subscribe request; the worker reads the pending_* columns."""
+    await conn.execute(
+        insert(deliveries).values(
+            kind="websub_verify",
+            activity_id=None,
+            subscription_id=subscription_id,
+            target=callback,
+            host=urlsplit(callback).netloc.lower(),
+            actor_name=None,
+            shared=False,
+            state=PENDING,
+            attempts=0,
+            due_at=now,
+            after_id=None,
+            created_at=now,
+        )
+    )
+
+
+async def enqueue_websub_ping(
+    conn: AsyncConnection, *, hub: str, topic: str, now: datetime
+) -> None:
+    """`hub.mode=publish` for one topic to an external hub (settings.websub.external_hub)."""
+    await conn.execute(
+        insert(deliveries).values(
+            kind="websub_ping",
+            activity_id=None,
+            subscription_id=None,
+            target=hub,
+            topic=topic,
+            host=urlsplit(hub).netloc.lower(),
+            actor_name=None,
+            shared=False,
+            state=PENDING,
+            attempts=0,
+            due_at=now,
+            after_id=None,
+            created_at=now,
+        )
+    )

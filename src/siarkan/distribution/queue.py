@@ -1,0 +1,497 @@
+"""The delivery queue in the `deliveries` table: claim due rows, record what happened.
+
+    claim (one UPDATE ... RETURNING: due, unleased, predecessor settled, host breaker closed,
+           at most `allowance` in flight per host) -> [Claimed]
+        -> worker sends -> [Done] -> record (rows, hosts, per-kind effects) in one transaction
+
+Claims are leases (`lease_until`, `leased_by`): a worker that dies loses nothing, its rows become
+claimable again when the lease runs out. On PostgreSQL, concurrent workers skip each other's
+rows (`FOR UPDATE SKIP LOCKED`) and re-check the lease on the locked row, so a row is never
+claimed twice while its lease lasts. SQLite has one worker process (see docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from siarkan.distribution.breaker import BreakerPolicy, HostHealth, after_failure, after_success
+from siarkan.distribution.breaker import held_until as hold_host
+from siarkan.distribution.lifecycle import (
+    ACTIVE_STATES,
+    FINAL_STATES,
+    Effect,
+    Obsolete,
+    Outcome,
+    Result,
+    State,
+)
+from siarkan.store.tables import deliveries, hosts
+
+ACTIVE = [s.value for s in ACTIVE_STATES]
+FINAL = [s.value for s in FINAL_STATES]
+# Claims look at the oldest this-many due rows (times the batch) to spread work over hosts.
+CANDIDATE_FACTOR = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    kind: str
+    target: str
+    host: str
+    activity_id: int | None
+    subscription_id: int | None
+    topic: str | None
+    actor_name: str | None
+    shared: bool
+    attempts: int  # tries before this one
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """One finished try: what came back and what the lifecycle made of it."""
+
+    row: Claimed
+    result: Result
+    outcome: Outcome
+    seconds: float = 0.0
+    scheme: str | None = None  # the signature scheme the host accepted (double-knock memory)
+    detail: Mapping[str, Any] | None = None  # kind-specific facts for its settle hook
+
+    @property
+    def status(self) -> int | None:
+        return getattr(self.result, "status", None)
+
+
+Settle = Callable[[AsyncConnection, Sequence[Done], datetime], Awaitable[None]]
+
+
+# --- claiming -----------------------------------------------------------------------------------
+
+
+def _predecessor_settled() -> ColumnElement[bool]:
+    """Thread order: a row waits until the row it follows is final (sent, dead or skipped).
+
+    Dead counts as settled on purpose: a follower still gets part 2 of a thread whose part 1
+    could not be delivered; part 2's inReplyTo points at part 1's id, which the receiver can
+    fetch from us (Mastodon resolves unknown parents on arrival).
+    """
+    before = deliveries.alias("before")
+    return or_(
+        deliveries.c.after_id.is_(None),
+        ~exists().where(before.c.id == deliveries.c.after_id, before.c.state.in_(ACTIVE)),
+    )
+
+
+def _allowance_sql(per_host: int) -> ColumnElement[int]:
+    """SQL twin of breaker.allowance for a host whose breaker is closed (tested against it)."""
+    probing = or_(
+        hosts.c.host.is_(None),
+        hosts.c.last_success_at.is_(None),
+        hosts.c.consecutive_failures > 0,
+        hosts.c.unavailable.is_(True),
+    )
+    return case((probing, literal(1)), else_=literal(per_host))
+
+
+async def claim(
+    conn: AsyncConnection,
+    *,
+    worker_id: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    per_host: int,
+    kinds: Sequence[str] | None = None,
+) -> list[Claimed]:
+    """Lease up to `limit` due rows, interleaving hosts (first row of every host first)."""
+    if limit <= 0:
+        return []
+    busy = and_(deliveries.c.lease_until.is_not(None), deliveries.c.lease_until >= now)
+    due = and_(deliveries.c.state.in_(ACTIVE), deliveries.c.due_at <= now, _predecessor_settled())
+    if kinds is not None:
+        due = and_(due, deliveries.c.kind.in_(list(kinds)))
+    candidates = (
+        select(
+            deliveries.c.id,
+            deliveries.c.host,
+            deliveries.c.due_at,
+            case((busy, literal(1)), else_=literal(0)).label("busy"),
+        )
+        .where(due)
+        .order_by(deliveries.c.due_at, deliveries.c.id)
+        .limit(max(limit * CANDIDATE_FACTOR, 1000))
+        .subquery("candidates")
+    )
+    # Rows in flight sort first in their host's partition, so `rn <= allowance` counts them.
+    ranked = select(
+        candidates.c.id,
+        candidates.c.busy,
+        func.row_number()
+        .over(
+            partition_by=candidates.c.host,
+            order_by=(candidates.c.busy.desc(), candidates.c.due_at, candidates.c.id),
+        )
+        .label("rn"),
+    ).subquery("ranked")
+    free = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
+    chosen = (
+        select(deliveries.c.id)
+        .select_from(
+            deliveries.join(ranked, ranked.c.id == deliveries.c.id).outerjoin(
+                hosts, hosts.c.host == deliveries.c.host
+            )
+        )
+        .where(
+            ranked.c.busy == 0,
+            ranked.c.rn <= _allowance_sql(per_host),
+            or_(hosts.c.breaker_open_until.is_(None), hosts.c.breaker_open_until <= now),
+            # Re-checked on the locked row version (PostgreSQL EvalPlanQual): never claim a row
+            # another worker leased after our snapshot was taken.
+            free,
+            deliveries.c.state.in_(ACTIVE),
+        )
+        .order_by(ranked.c.rn, deliveries.c.due_at, deliveries.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        chosen = chosen.with_for_update(of=deliveries, skip_locked=True)
+    stmt = (
+        update(deliveries)
+        .where(deliveries.c.id.in_(chosen.scalar_subquery()), free)
+        .values(lease_until=now + lease, leased_by=worker_id)
+        .returning(
+            deliveries.c.id,
+            deliveries.c.kind,
+            deliveries.c.target,
+            deliveries.c.host,
+            deliveries.c.activity_id,
+            deliveries.c.subscription_id,
+            deliveries.c.topic,
+            deliveries.c.actor_name,
+            deliveries.c.shared,
+            deliveries.c.attempts,
+            deliveries.c.created_at,
+        )
+    )
+    rows = (await conn.execute(stmt)).mappings().all()
+    claimed = [_claimed(row) for row in rows]
+    claimed.sort(key=lambda c: c.id)
+    return claimed
+
+
+def _claimed(row: RowMapping) -> Claimed:
+    return Claimed(
+        id=row["id"],
+        kind=row["kind"],
+        target=row["target"],
+        host=row["host"],
+        activity_id=row["activity_id"],
+        subscription_id=row["subscription_id"],
+        topic=row["topic"],
+        actor_name=row["actor_name"],
+        shared=bool(row["shared"]),
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+    )
+
+
+async def release(conn: AsyncConnection, ids: Iterable[int], worker_id: str) -> int:
+    """Give claimed rows back untried (shutdown, breaker opened meanwhile)."""
+    id_list = list(ids)
+    if not id_list:
+        return 0
+    result = await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(id_list), deliveries.c.leased_by == worker_id)
+        .values(lease_until=None, leased_by=None)
+    )
+    return result.rowcount
+
+
+async def release_all(conn: AsyncConnection, *, worker_id: str | None = None) -> int:
+    """Drop leases: all of them (SQLite start-up: the one worker is us) or one worker's."""
+    stmt = update(deliveries).where(
+        deliveries.c.lease_until.is_not(None), deliveries.c.state.in_(ACTIVE)
+    )
+    if worker_id is not None:
+        stmt = stmt.where(deliveries.c.leased_by == worker_id)
+    result = await conn.execute(stmt.values(lease_until=None, leased_by=None))
+    return result.rowcount
+
+
+async def release_expired(conn: AsyncConnection, now: datetime) -> int:
+    """Housekeeping: clear leases that ran out (claims already ignore them; this is for humans)."""
+    result = await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.lease_until.is_not(None), deliveries.c.lease_until < now)
+        .values(lease_until=None, leased_by=None)
+    )
+    return result.rowcount
+
+
+# --- hosts --------------------------------------------------------------------------------------
+
+
+def _health(row: RowMapping) -> HostHealth:
+    return HostHealth(
+        host=row["host"],
+        consecutive_failures=row["consecutive_failures"],
+        breaker_open_until=row["breaker_open_until"],
+        failure_days=tuple(row["failure_days"] or ()),
+        unavailable=bool(row["unavailable"]),
+        last_success_at=row["last_success_at"],
+        signature_scheme=row["signature_scheme"],
+    )
+
+
+async def load_hosts(
+    conn: AsyncConnection, names: Iterable[str], *, lock: bool = False
+) -> dict[str, HostHealth]:
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    query = select(hosts).where(hosts.c.host.in_(wanted))
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    rows = (await conn.execute(query)).mappings().all()
+    return {row["host"]: _health(row) for row in rows}
+
+
+async def save_hosts(conn: AsyncConnection, healths: Iterable[HostHealth]) -> None:
+    values = [
+        {
+            "host": h.host,
+            "consecutive_failures": h.consecutive_failures,
+            "breaker_open_until": h.breaker_open_until,
+            "failure_days": list(h.failure_days),
+            "unavailable": h.unavailable,
+            "last_success_at": h.last_success_at,
+            "signature_scheme": h.signature_scheme,
+        }
+        for h in healths
+    ]
+    if not values:
+        return
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = dialect_insert(hosts)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[hosts.c.host],
+        set_={name: stmt.excluded[name] for name in values[0] if name != "host"},
+    )
+    await conn.execute(stmt, values)
+
+
+def fold_host(health: HostHealth, done: Done, policy: BreakerPolicy, now: datetime) -> HostHealth:
+    """Apply one try's effects to its host's health (pure)."""
+    effects = done.outcome.effects
+    if Effect.HOST_UP in effects:
+        health = after_success(health, now, done.scheme)
+    elif Effect.HOST_DOWN in effects:
+        health = after_failure(health, now, policy)
+    if Effect.HOLD_HOST in effects and done.outcome.hold_until is not None:
+        health = hold_host(health, done.outcome.hold_until)
+    return health
+
+
+# --- recording ----------------------------------------------------------------------------------
+
+
+async def record(
+    conn: AsyncConnection,
+    done: Sequence[Done],
+    *,
+    worker_id: str,
+    now: datetime,
+    policy: BreakerPolicy,
+    settle: Mapping[str, Settle] | None = None,
+) -> None:
+    """Write a batch of finished tries: the rows, their hosts' health, per-kind effects."""
+    if not done:
+        return
+    params = [
+        {
+            "b_id": d.row.id,
+            "b_worker": worker_id,
+            "b_state": d.outcome.state.value,
+            "b_attempts": d.row.attempts + (0 if isinstance(d.result, Obsolete) else 1),
+            "b_due": d.outcome.due_at or now,
+            "b_status": d.status,
+            "b_error": None if d.outcome.state is State.SENT else d.outcome.reason[:2000],
+            "b_finished": now if d.outcome.final else None,
+        }
+        for d in done
+    ]
+    stmt = (
+        update(deliveries)
+        .where(
+            deliveries.c.id == bindparam("b_id"), deliveries.c.leased_by == bindparam("b_worker")
+        )
+        .values(
+            state=bindparam("b_state"),
+            attempts=bindparam("b_attempts"),
+            due_at=bindparam("b_due"),
+            last_status=bindparam("b_status"),
+            last_error=bindparam("b_error"),
+            finished_at=bindparam("b_finished"),
+            lease_until=None,
+            leased_by=None,
+        )
+    )
+    await conn.execute(stmt, params)
+
+    touched = [d for d in done if d.outcome.effects or d.scheme]
+    if touched:
+        current = await load_hosts(conn, (d.row.host for d in touched), lock=True)
+        changed: dict[str, HostHealth] = {}
+        for d in touched:
+            before = changed.get(d.row.host) or current.get(d.row.host) or HostHealth(d.row.host)
+            after = fold_host(before, d, policy, now)
+            if after != before or d.row.host not in current:
+                changed[d.row.host] = after
+        await save_hosts(conn, changed.values())
+
+    if settle:
+        by_kind: dict[str, list[Done]] = {}
+        for d in done:
+            by_kind.setdefault(d.row.kind, []).append(d)
+        for kind, items in by_kind.items():
+            hook = settle.get(kind)
+            if hook is not None:
+                await hook(conn, items, now)
+
+
+async def skip_target(conn: AsyncConnection, kind: str, target: str, reason: str) -> int:
+    """The target is gone (410): its other waiting rows will not be sent either."""
+    result = await conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.kind == kind,
+            deliveries.c.target == target,
+            deliveries.c.state.in_(ACTIVE),
+            deliveries.c.lease_until.is_(None),
+        )
+        .values(state=State.SKIPPED.value, last_error=reason)
+    )
+    return result.rowcount
+
+
+# --- reading and operating (CLI, metrics, housekeeping) -----------------------------------------
+
+
+async def queue_depth(conn: AsyncConnection, now: datetime) -> tuple[dict[str, int], float]:
+    """Rows per state, and the age in seconds of the oldest row that is due but not sent."""
+    rows = (
+        await conn.execute(select(deliveries.c.state, func.count()).group_by(deliveries.c.state))
+    ).all()
+    counts = {state: int(n) for state, n in rows}
+    oldest = await conn.scalar(
+        select(func.min(deliveries.c.due_at)).where(
+            deliveries.c.state.in_(ACTIVE), deliveries.c.due_at <= now
+        )
+    )
+    age = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+    return counts, age
+
+
+async def list_deliveries(
+    conn: AsyncConnection, *, status: str | None = None, limit: int = 50
+) -> list[RowMapping]:
+    """Newest first. status "failed" = tried and not (yet) sent: retrying or dead."""
+    query = select(deliveries).order_by(deliveries.c.id.desc()).limit(limit)
+    if status == "failed":
+        query = query.where(
+            deliveries.c.state.in_([State.RETRYING.value, State.DEAD.value]),
+            deliveries.c.attempts > 0,
+        )
+    elif status is not None:
+        query = query.where(deliveries.c.state == status)
+    return list((await conn.execute(query)).mappings().all())
+
+
+async def requeue_dead(
+    conn: AsyncConnection, *, now: datetime, ids: Sequence[int] | None = None
+) -> int:
+    """Dead rows back to pending, due now, with a fresh try budget (`siarkan retry`)."""
+    stmt = update(deliveries).where(deliveries.c.state == State.DEAD.value)
+    if ids is not None:
+        stmt = stmt.where(deliveries.c.id.in_(list(ids)))
+    result = await conn.execute(
+        stmt.values(
+            state=State.PENDING.value,
+            attempts=0,
+            due_at=now,
+            finished_at=None,
+            lease_until=None,
+            leased_by=None,
+        )
+    )
+    return result.rowcount
+
+
+async def list_hosts(conn: AsyncConnection) -> list[tuple[HostHealth, dict[str, int]]]:
+    """Every known host with its waiting deliveries by state."""
+    healths = {
+        row["host"]: _health(row)
+        for row in (await conn.execute(select(hosts).order_by(hosts.c.host))).mappings()
+    }
+    counts: dict[str, dict[str, int]] = {}
+    waiting = await conn.execute(
+        select(deliveries.c.host, deliveries.c.state, func.count())
+        .where(deliveries.c.state.in_(ACTIVE))
+        .group_by(deliveries.c.host, deliveries.c.state)
+    )
+    for host, state, n in waiting.all():
+        counts.setdefault(host, {})[state] = int(n)
+        healths.setdefault(host, HostHealth(host))
+    return [(healths[h], counts.get(h, {})) for h in sorted(healths)]
+
+
+async def delete_finished(conn: AsyncConnection, before: datetime) -> int:
+    result = await conn.execute(
+        delete(deliveries).where(deliveries.c.state.in_(FINAL), deliveries.c.finished_at < before)
+    )
+    return result.rowcount
+
+
+async def kill_held(conn: AsyncConnection, *, created_before: datetime, now: datetime) -> int:
+    """Rows waiting for an unavailable host longer than the whole retry span are given up."""
+    unavailable = select(hosts.c.host).where(hosts.c.unavailable.is_(True))
+    result = await conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.state.in_(ACTIVE),
+            deliveries.c.created_at < created_before,
+            deliveries.c.host.in_(unavailable.scalar_subquery()),
+            or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
+        )
+        .values(
+            state=State.DEAD.value,
+            last_error="host unavailable for longer than the retry span",
+            finished_at=now,
+            lease_until=None,
+            leased_by=None,
+        )
+    )
+    return result.rowcount

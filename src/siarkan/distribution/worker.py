@@ -1,0 +1,363 @@
+"""The delivery worker: a loop that claims due rows and applies the lifecycle to them.
+
+    loop: claim (up to free capacity, per-host allowance, breaker) | sender.prepare (batch)
+        | sender.send (one task per row; bounded globally and per host)
+        | lifecycle.decide | buffer | record (every FLUSH_SECONDS or FLUSH_ROWS, one transaction)
+
+At most `delivery.concurrency` sends are in flight, and a claimed row is only ever in flight or
+waiting to be recorded, so a crash repeats at most the rows in flight plus one unrecorded
+buffer (receivers dedupe by activity id). Shutdown stops claiming, lets in-flight sends finish
+within a grace period, records them and gives every other claim back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import secrets
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import aiohttp
+
+from siarkan.clock import Clock
+from siarkan.config import Settings
+from siarkan.distribution import queue
+from siarkan.distribution.activitypub import ActivityPubSender
+from siarkan.distribution.breaker import BreakerPolicy
+from siarkan.distribution.lifecycle import (
+    Effect,
+    Failure,
+    Obsolete,
+    State,
+    decide,
+    max_attempts_for,
+)
+from siarkan.distribution.queue import Claimed, Done
+from siarkan.distribution.sending import Sender, Sent
+from siarkan.distribution.topics import RenderTopic
+from siarkan.distribution.websub_send import FeedRenderer, NotifySender, PingSender, VerifySender
+from siarkan.metrics import Metrics
+from siarkan.store.db import Database
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 0.02
+SHUTDOWN_GRACE = 10.0
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def breaker_policy(settings: Settings) -> BreakerPolicy:
+    d = settings.delivery
+    return BreakerPolicy(
+        failures=d.breaker_failures,
+        open_for=timedelta(seconds=d.breaker_seconds),
+        unavailable_days=d.unavailable_days,
+    )
+
+
+def default_senders(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    session: aiohttp.ClientSession,
+    render: RenderTopic | None = None,
+) -> dict[str, Sender]:
+    render = render or FeedRenderer(settings, db, clock)
+    senders: list[Sender] = [
+        ActivityPubSender(settings, session),
+        NotifySender(settings, session, render),
+        VerifySender(settings, session),
+        PingSender(settings, session, render),
+    ]
+    return {str(s.kind): s for s in senders}
+
+
+@dataclass(slots=True)
+class _HostSlot:
+    semaphore: asyncio.Semaphore
+    users: int = 0
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    claimed: int = 0
+    recorded: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        session: aiohttp.ClientSession,
+        *,
+        metrics: Metrics | None = None,
+        senders: Mapping[str, Sender] | None = None,
+        render: RenderTopic | None = None,
+        worker_id: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.metrics = metrics
+        self.worker_id = worker_id or new_worker_id()
+        self.senders: dict[str, Sender] = dict(
+            senders or default_senders(settings, db, clock, session, render)
+        )
+        self.policy = breaker_policy(settings)
+        self.rng = rng or random.Random()
+        self.stats = WorkerStats()
+        d = settings.delivery
+        self.concurrency = d.concurrency
+        self.lease = timedelta(seconds=d.lease_seconds)
+        self.min_claim = max(1, min(d.batch_size, d.concurrency) // 8)
+        self.flush_rows = max(16, d.concurrency // 2)
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._held: set[int] = set()  # claimed and not yet recorded
+        self._buffer: list[Done] = []
+        self._flush_lock = asyncio.Lock()
+        self._signal = asyncio.Event()
+        self._hosts: dict[str, _HostSlot] = {}
+
+    # --- public ---------------------------------------------------------------------------------
+
+    def notify(self) -> None:
+        """Rows were queued in this process: look now instead of at the next poll."""
+        self._signal.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set, then finish or release what is in flight."""
+        watcher = asyncio.create_task(self._relay(stop))
+        flusher = asyncio.create_task(self._flush_loop(stop))
+        log.info("delivery worker started", extra={"worker": self.worker_id})
+        try:
+            while not stop.is_set():
+                room = self.concurrency - len(self._inflight)
+                asked = got = 0
+                if room >= self.min_claim or not self._inflight:
+                    asked = min(room, self.settings.delivery.batch_size)
+                    got = await self._claim_and_start(asked)
+                if got and got == asked:
+                    continue  # more may be due right now
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._signal.wait(), timeout=self.settings.delivery.poll_interval
+                    )
+                self._signal.clear()
+        finally:
+            await self._shutdown()
+            for task in (watcher, flusher):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await self.flush()
+            await self._release_held()
+            log.info("delivery worker stopped", extra={"worker": self.worker_id})
+
+    async def drain(self, *, rounds: int = 10_000) -> int:
+        """Deliver everything due now, batch by batch (tests, `siarkan deliver --once`)."""
+        total = 0
+        for _ in range(rounds):
+            rows = await self.claim(self.settings.delivery.batch_size)
+            if not rows:
+                break
+            await asyncio.gather(*(self._deliver(row) for row in rows))
+            await self.flush()
+            total += len(rows)
+        return total
+
+    async def claim(self, limit: int) -> list[Claimed]:
+        """Lease due rows and let their senders load what they need."""
+        now = self.clock.now()
+        async with self.db.begin() as conn:
+            rows = await queue.claim(
+                conn,
+                worker_id=self.worker_id,
+                now=now,
+                limit=limit,
+                lease=self.lease,
+                per_host=self.settings.delivery.per_host,
+            )
+        if not rows:
+            return []
+        self._held.update(r.id for r in rows)
+        self.stats.claimed += len(rows)
+        by_kind: dict[str, list[Claimed]] = {}
+        for row in rows:
+            by_kind.setdefault(row.kind, []).append(row)
+        async with self.db.connect() as conn:
+            healths = await queue.load_hosts(conn, {r.host for r in rows})
+            schemes = {h: v.signature_scheme for h, v in healths.items() if v.signature_scheme}
+            for kind, items in by_kind.items():
+                sender = self.senders.get(kind)
+                if sender is not None:
+                    await sender.prepare(conn, items, schemes)
+        return rows
+
+    async def flush(self) -> None:
+        """Record finished tries (one transaction); on a database error keep them for later."""
+        async with self._flush_lock:
+            batch, self._buffer = self._buffer, []
+            if not batch:
+                return
+            settle = {kind: sender.settle for kind, sender in self.senders.items()}
+            try:
+                async with self.db.begin() as conn:
+                    await queue.record(
+                        conn,
+                        batch,
+                        worker_id=self.worker_id,
+                        now=self.clock.now(),
+                        policy=self.policy,
+                        settle=settle,
+                    )
+            except Exception:
+                log.exception("recording deliveries failed; will retry", extra={"rows": len(batch)})
+                self._buffer[:0] = batch
+                return
+        for done in batch:
+            self._held.discard(done.row.id)
+            self._observe(done)
+        self.stats.recorded += len(batch)
+        self._signal.set()  # a recorded thread part may unblock the next one
+
+    # --- internals ------------------------------------------------------------------------------
+
+    async def _relay(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._signal.set()
+
+    async def _flush_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(FLUSH_SECONDS)
+            if self._buffer:
+                await self.flush()
+
+    async def _claim_and_start(self, limit: int) -> int:
+        try:
+            rows = await self.claim(limit)
+        except Exception:
+            log.exception("claiming deliveries failed")
+            await asyncio.sleep(self.settings.delivery.poll_interval)
+            return 0
+        for row in rows:
+            task = asyncio.create_task(self._deliver(row))
+            self._inflight.add(task)
+            task.add_done_callback(self._finished)
+        return len(rows)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._signal.set()
+
+    async def _deliver(self, row: Claimed) -> None:
+        sender = self.senders.get(row.kind)
+        slot = self._hosts.get(row.host)
+        if slot is None:
+            slot = self._hosts[row.host] = _HostSlot(
+                asyncio.Semaphore(self.settings.delivery.per_host)
+            )
+        slot.users += 1
+        started = time.perf_counter()
+        try:
+            async with slot.semaphore:
+                if sender is None:
+                    sent = Sent(Obsolete(f"no sender for kind {row.kind!r}"))
+                else:
+                    try:
+                        sent = await sender.send(row, self.clock.now())
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:  # a sender bug must not stop the worker
+                        log.exception("sender failed", extra={"delivery_id": row.id})
+                        sent = Sent(Failure(f"internal error: {type(exc).__name__}: {exc}"))
+        finally:
+            slot.users -= 1
+            if slot.users == 0:
+                self._hosts.pop(row.host, None)
+        outcome = decide(
+            sent.result,
+            attempts=row.attempts + 1,
+            max_attempts=max_attempts_for(row.kind, self.settings.delivery.max_attempts),
+            now=self.clock.now(),
+            jitter=self.rng.random(),
+        )
+        self._buffer.append(
+            Done(
+                row,
+                sent.result,
+                outcome,
+                seconds=time.perf_counter() - started,
+                scheme=sent.scheme,
+                detail=sent.detail,
+            )
+        )
+        if len(self._buffer) >= self.flush_rows:
+            await self.flush()
+
+    async def _shutdown(self) -> None:
+        if not self._inflight:
+            return
+        grace = min(self.settings.server.shutdown_timeout, SHUTDOWN_GRACE)
+        _, pending = await asyncio.wait(set(self._inflight), timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _release_held(self) -> None:
+        held = self._held - {d.row.id for d in self._buffer}
+        if not held:
+            return
+        try:
+            async with self.db.begin() as conn:
+                released = await queue.release(conn, held, self.worker_id)
+        except Exception:
+            log.exception("releasing claims failed; their leases will expire")
+            return
+        self._held -= held
+        log.info("released claims", extra={"worker": self.worker_id, "rows": released})
+
+    def _observe(self, done: Done) -> None:
+        row, outcome = done.row, done.outcome
+        self.stats.by_state[outcome.state.value] = self.stats.by_state.get(outcome.state, 0) + 1
+        if self.metrics is not None:
+            self.metrics.deliveries.labels(row.kind, outcome.state.value).inc()
+            self.metrics.delivery_seconds.labels(row.kind).observe(done.seconds)
+            if Effect.HOST_DOWN in outcome.effects:
+                self.metrics.host_failures.labels(row.host).inc()
+        if outcome.state is State.SENT and not log.isEnabledFor(logging.DEBUG):
+            return
+        level = {
+            State.SENT: logging.DEBUG,
+            State.RETRYING: logging.INFO,
+            State.SKIPPED: logging.INFO,
+            State.DEAD: logging.WARNING,
+        }.get(outcome.state, logging.INFO)
+        log.log(
+            level,
+            f"delivery {outcome.state.value}",
+            extra={
+                "delivery_id": row.id,
+                "kind": row.kind,
+                "host": row.host,
+                "status": done.status,
+                "attempt": row.attempts + (0 if isinstance(done.result, Obsolete) else 1),
+                "next_due": outcome.due_at.isoformat() if outcome.due_at else None,
+                "reason": outcome.reason,
+                "seconds": round(done.seconds, 3),
+            },
+        )
