@@ -312,6 +312,7 @@ _LINK_TEXT_DEFAULTS = {"id": "Baca selengkapnya:", "en": "Read more:", "ms": "Ba
 _DEFAULT_LINK_TEXT = ExcerptSettings.model_fields["link_text"].default
 _TRUNCATED = "… "
 _ELLIPSIS = " …"
+_MIN_TITLE = 12  # a title cut shorter than this says nothing; leave it out
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,15 +383,25 @@ def _frame(
     link_text = settings.link_text
     if link_text == _DEFAULT_LINK_TEXT:
         link_text = _LINK_TEXT_DEFAULTS.get(language.split("-")[0], link_text)
-    title = normalize_space(article.title) if settings.include_title else ""
-    if mastodon_length(title) > settings.max_chars // 2:
-        title = _shorten(title, settings.max_chars // 2)
     dateline = ""
     if not settings.strip_dateline and article.dateline:
         dateline = f"{normalize_space(article.dateline)} – "
     number_cost = 0
     if numbered:
         number_cost = mastodon_length(_number(settings, total, total)) + 1
+    # The title may take what is left once numbering, dateline, the longest link line and a
+    # third of the post for the story are set aside (at most half the post).
+    longest_tail = f"{_TRUNCATED}{link_text} {_deep_link(link, 'p999')}"
+    title_room = min(
+        settings.max_chars // 2,
+        settings.max_chars - settings.max_chars // 3 - number_cost - mastodon_length(dateline)
+        - mastodon_length(longest_tail) - 6,
+    )
+    title = normalize_space(article.title) if settings.include_title else ""
+    if mastodon_length(title) > title_room:
+        title = _shorten(title, title_room) if title_room >= _MIN_TITLE else ""
+        if mastodon_length(title) > title_room:
+            title = ""
     return _Frame(
         settings=settings,
         link=link,

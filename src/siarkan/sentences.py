@@ -48,11 +48,13 @@ _INITIAL_RE = re.compile(r"[A-Z]\.")
 _LIST_NUMBER_RE = re.compile(r"\d{1,2}\.")
 
 _OPENERS = "“\"‘'«([{"
-_CLOSERS = "”\"’'»)]}"
 
 # A candidate sentence end: terminal punctuation, any closing quotes/brackets, then one space
 # and something that can start a sentence (capital, digit, or an opening quote before one).
-_END_RE = re.compile(r"[.!?…][.!?…”\"’'»)\]]* (?=[“\"‘'«(\[]*[A-Z0-9À-ÖØ-Þ])")
+# ("dr." is the one lowercase word a sentence may start with: "dr. Rina mencatat ...".)
+_END_RE = re.compile(
+    r"[.!?…][.!?…”\"’'»)\]]* (?=[“\"‘'«(\[]*(?:[A-Z0-9À-ÖØ-Þ]|drg?\. ))"
+)
 _MORE_PUNCT = frozenset(".!?…")
 
 # Clause punctuation, then any closers, then the space we cut at: "; : , — –" and a spaced
