@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from siarkan.articles.html import clean_fragment
+from siarkan.articles.htmlbody import clean_fragment
 from siarkan.articles.model import Article, Image, RelatedLink, Status
 from siarkan.articles.schema import BODY_FIELDS, ArticleIn
 from siarkan.articles.text import ArticleRejected, Body, aware, inline, parse_report

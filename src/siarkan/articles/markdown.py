@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
-from siarkan.articles.html import clean_fragment
+from siarkan.articles.htmlbody import clean_fragment
 from siarkan.articles.jsonin import ArticleInvalid, Built, build_article, validate_payload
 from siarkan.articles.text import (
     ArticleRejected,
