@@ -34,6 +34,7 @@ class Rendered:
     last_modified: datetime | None
     content_key: str
     links: tuple[tuple[str, str], ...] = ()  # (rel, url) for the Link header
+    headers: dict[str, str] = field(default_factory=dict)  # built once by the HTTP layer
     _encoded: dict[str, bytes] = field(default_factory=dict)
 
     @property

@@ -212,16 +212,20 @@ def figure_html(image: Image, base: str) -> str:
     return f"<figure><img {attrs}>{figcaption}</figure>"
 
 
+def clean_fragment(html: str, base: str) -> lxml.html.HtmlElement:
+    """Sanitised body HTML as a <div> whose children are the body's top-level elements."""
+    root = lxml.html.fragment_fromstring(xml_safe(html) or "<p></p>", create_parent="div")
+    _clean_tree(root, base)
+    return root
+
+
 def feed_content_html(article: Article, base: str) -> str:
     """The full article for content:encoded / atom:content / content_html.
 
     `base` is the page relative URLs in the body were written against: the publisher's
     canonical URL when the article came from there, else siarkan's permalink.
     """
-    root = lxml.html.fragment_fromstring(
-        xml_safe(article.body_html) or "<p></p>", create_parent="div"
-    )
-    _clean_tree(root, base)
+    root = clean_fragment(article.body_html, base)
     if article.dateline:
         _prepend_dateline(root, xml_safe(article.dateline))
     body = "".join(lxml.html.tostring(child, encoding="unicode") for child in root)

@@ -1,5 +1,181 @@
-"""Placeholder: routes for this feature are being written."""
+"""Feed routes: live feeds with conditional GET, compression and WebSub discovery headers.
+
+    GET|HEAD /feeds/{channel}[/{kind}/{slug}][/archive/{cursor}]/{file}
+        (kind: section | tag | author; file: rss.xml | atom.xml | feed.json)
+    | FeedService.document (cached; see feeds/service.py)
+    | If-None-Match (weak comparison, RFC 9110 §13.1.2) / If-Modified-Since -> 304
+    | Accept-Encoding: br > gzip > identity, bodies compressed once per document
+    -> 200 with ETag, Last-Modified, Cache-Control (channel.feeds.max_age), Vary,
+       Link: <hub>; rel="hub", <self>; rel="self" (WebSub §4: discovery by headers)
+
+    GET /feeds        the list of every feed (HTML)
+    GET /feeds.opml   the same list as OPML 2.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from email.utils import parsedate_to_datetime
 
 from aiohttp import web
 
+from siarkan.feeds.cache import FeedCache, Redirect, Rendered
+from siarkan.feeds.model import FORMAT_BY_FILE, FORMAT_TITLES
+from siarkan.feeds.opml import render_opml
+from siarkan.feeds.service import FeedService
+from siarkan.web.keys import CLOCK, DB, METRICS, SETTINGS
+from siarkan.web.templating import render_html
+
+FEED_SERVICE = web.AppKey("feed_service", FeedService)
+
 routes = web.RouteTableDef()
+
+_FILE = r"{file:rss\.xml|atom\.xml|feed\.json}"
+_SCOPE = r"{kind:section|tag|author}/{slug:[^/]+}"
+_CURSOR = r"archive/{cursor:[A-Za-z0-9_-]+}"
+
+
+async def lifespan(app: web.Application) -> AsyncIterator[None]:
+    app[FEED_SERVICE] = FeedService(
+        app[SETTINGS], app[DB], app[CLOCK], metrics=app[METRICS], cache=FeedCache()
+    )
+    yield
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure HTTP decisions
+
+
+def choose_coding(accept_encoding: str) -> str:
+    """br if acceptable, else gzip, else identity (q=0 means "not acceptable", RFC 9110 §12.5.3)."""
+    if not accept_encoding:
+        return "identity"
+    accepted: dict[str, float] = {}
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        accepted[name.strip()] = quality
+    wildcard = accepted.get("*", 0.0)
+    for coding in ("br", "gzip"):
+        if accepted.get(coding, wildcard) > 0:
+            return coding
+    return "identity"
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Weak comparison: W/"x" and "x" match (RFC 9110 §8.8.3.2)."""
+    if if_none_match.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == opaque for tag in if_none_match.split(","))
+
+
+def is_not_modified(
+    if_none_match: str | None, if_modified_since: str | None, entry: Rendered
+) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
+    if if_none_match is not None:
+        return etag_matches(if_none_match, entry.etag)
+    if if_modified_since and entry.last_modified is not None:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False
+        if since.tzinfo is None:
+            return False
+        return entry.last_modified.replace(microsecond=0) <= since
+    return False
+
+
+def base_headers(entry: Rendered, max_age: int) -> dict[str, str]:
+    headers = {
+        "ETag": entry.etag,
+        "Cache-Control": f"public, max-age={max_age}",
+        "Vary": "Accept-Encoding",
+        "Link": ", ".join(f'<{url}>; rel="{rel}"' for rel, url in entry.links),
+        "X-Content-Type-Options": "nosniff",
+    }
+    if entry.last_modified_http:
+        headers["Last-Modified"] = entry.last_modified_http
+    return headers
+
+
+def respond(request: web.Request, entry: Rendered, max_age: int) -> web.Response:
+    headers = entry.headers
+    if not headers:
+        headers = entry.headers = base_headers(entry, max_age)
+    if is_not_modified(
+        request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"), entry
+    ):
+        return web.Response(status=304, headers=headers)
+    coding = choose_coding(request.headers.get("Accept-Encoding", ""))
+    response = web.Response(
+        body=entry.encoded(coding),
+        headers=headers,
+        content_type=entry.media_type,
+        charset="utf-8",
+    )
+    if coding != "identity":
+        response.headers["Content-Encoding"] = coding
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Routes
+
+
+async def _feed(request: web.Request) -> web.StreamResponse:
+    service = request.app[FEED_SERVICE]
+    info = request.match_info
+    spec = await service.spec(info["channel"], info.get("kind"), info.get("slug", ""))
+    if spec is None:
+        raise web.HTTPNotFound(text="no such feed\n")
+    entry = await service.document(spec, info.get("cursor"), FORMAT_BY_FILE[info["file"]])
+    if entry is None:
+        raise web.HTTPNotFound(text="no such feed page\n")
+    if isinstance(entry, Redirect):
+        raise web.HTTPFound(entry.location, headers={"Cache-Control": "public, max-age=60"})
+    return respond(request, entry, spec.channel.feeds.max_age)
+
+
+routes.get(f"/feeds/{{channel}}/{_FILE}")(_feed)
+routes.get(f"/feeds/{{channel}}/{_CURSOR}/{_FILE}")(_feed)
+routes.get(f"/feeds/{{channel}}/{_SCOPE}/{_FILE}")(_feed)
+routes.get(f"/feeds/{{channel}}/{_SCOPE}/{_CURSOR}/{_FILE}")(_feed)
+
+
+@routes.get("/feeds")
+async def feed_list(request: web.Request) -> web.Response:
+    service = request.app[FEED_SERVICE]
+    refs = await service.feed_list()
+    response = render_html(
+        request,
+        "feeds.html",
+        {
+            "settings": service.settings,
+            "refs": refs,
+            "format_titles": FORMAT_TITLES,
+            "page_title": "Daftar feed",
+        },
+    )
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@routes.get("/feeds.opml")
+async def feed_opml(request: web.Request) -> web.Response:
+    service = request.app[FEED_SERVICE]
+    refs = await service.feed_list()
+    body = render_opml(service.settings, refs, updated=None)
+    return web.Response(
+        body=body,
+        content_type="text/x-opml",
+        charset="utf-8",
+        headers={"Cache-Control": "public, max-age=300"},
+    )

@@ -1,5 +1,425 @@
-"""Placeholder: routes for this feature are being written."""
+"""Public HTML pages: home, article permalink, channel and tag pages, static files.
 
+    GET /                          channels + newest articles
+    GET /artikel/{slug}            the article (404 unknown / not yet due, 410 retracted)
+    GET /kanal/{name}              a channel's newest articles, ?sebelum=<cursor> for older
+    GET /kanal/{name}/tag/{slug}   the same for one tag
+    GET /static/{name}             CSS, served from memory with a year-long cache (versioned URL)
+
+Handlers read the store (keyset queries from siarkan.feeds.query) and hand plain data to the
+jinja2 templates; the article body is prepared by the pure `article_blocks`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+import lxml.html
 from aiohttp import web
+from markupsafe import Markup
+from sqlalchemy.engine import RowMapping
+
+from siarkan.articles.model import Article, Status
+from siarkan.channels import channels_for
+from siarkan.config import ChannelSettings, Settings
+from siarkan.feeds.content import clean_fragment, iri_to_uri
+from siarkan.feeds.model import FORMAT_TITLES, MEDIA_TYPES, FeedSpec, Scope
+from siarkan.feeds.paging import decode_cursor, encode_cursor
+from siarkan.feeds.query import Selection, read_rows, scope_name
+from siarkan.store.articles import get_article, row_to_article
+from siarkan.urls import (
+    article_link,
+    article_url,
+    channel_url,
+    feed_url,
+    feeds_index_url,
+    opml_url,
+    slugify,
+    tag_url,
+)
+from siarkan.web.keys import CLOCK, DB, SETTINGS, TEMPLATES
+from siarkan.web.templating import render_html
 
 routes = web.RouteTableDef()
+
+PAGE_SIZE = 20
+STATIC_FILES = ("siarkan.css",)
+_STATIC = web.AppKey("static_files", dict)
+
+_DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+_MONTHS = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure helpers
+
+
+def is_public(article: Article, now: datetime) -> bool:
+    """Python twin of siarkan.store.articles.visible_clause."""
+    due = article.publish_at is None or article.publish_at <= now
+    if article.status is Status.PUBLISHED:
+        return due
+    return article.status is Status.SCHEDULED and article.publish_at is not None and due
+
+
+def local_time(settings: Settings, when: datetime) -> str:
+    """ "Rabu, 4 November 2026 16.15 WIB": the site's zone, Indonesian names (PUEBI uses "."
+    between hours and minutes)."""
+    local = when.astimezone(settings.site.tz)
+    zone = local.tzname() or local.strftime("%z")
+    return (
+        f"{_DAYS[local.weekday()]}, {local.day} {_MONTHS[local.month - 1]} {local.year} "
+        f"{local:%H.%M} {zone}"
+    )
+
+
+def article_blocks(article: Article, base: str) -> list[Markup]:
+    """The body as HTML blocks, block K carrying id="pK" (K: 1-based index in paragraphs).
+
+    Uses the sanitised body_html when its top-level blocks line up with `paragraphs` (so links
+    and emphasis survive), else the plain paragraphs. The dateline opens the first block in bold.
+    """
+    blocks: list[lxml.html.HtmlElement] = []
+    if article.body_html.strip():
+        root = clean_fragment(article.body_html, base)
+        children = [child for child in root if isinstance(child.tag, str)]
+        if len(children) == len(article.paragraphs) and not (root.text or "").strip():
+            blocks = children
+    if not blocks:
+        blocks = []
+        for text in article.paragraphs:
+            paragraph = lxml.html.Element("p")
+            paragraph.text = text
+            blocks.append(paragraph)
+    if article.dateline and blocks:
+        first = blocks[0]
+        strong = lxml.html.Element("strong", {"class": "dateline"})
+        strong.text = article.dateline
+        strong.tail = " – " + (first.text or "")
+        first.text = None
+        first.insert(0, strong)
+    rendered = []
+    for index, block in enumerate(blocks, start=1):
+        block.set("id", f"p{index}")
+        block.tail = None
+        # Serialised by lxml from a tree clean_fragment sanitised: markup we built ourselves.
+        rendered.append(Markup(lxml.html.tostring(block, encoding="unicode")))  # noqa: S704
+    return rendered
+
+
+def json_ld(data: dict[str, Any]) -> Markup:
+    """JSON for a <script type="application/ld+json">: "<" escaped so "</script>" cannot occur."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    escaped = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(escaped)  # noqa: S704 - no "<" or "&" left to break out of the script
+
+
+def news_article_ld(settings: Settings, article: Article, description: str) -> dict[str, Any]:
+    """schema.org NewsArticle as Google's article structured-data guide describes it."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title[:110],
+        "mainEntityOfPage": article_link(settings, article),
+        "url": article_url(settings, article),
+        "inLanguage": article.language,
+        "description": description,
+        "publisher": {
+            "@type": "Organization",
+            "name": settings.site.name,
+            "url": settings.site.base_url,
+        },
+    }
+    if article.published_at:
+        data["datePublished"] = article.published_at.astimezone(settings.site.tz).isoformat()
+    if article.updated_at:
+        data["dateModified"] = article.updated_at.astimezone(settings.site.tz).isoformat()
+    if article.authors:
+        data["author"] = [{"@type": "Person", "name": name} for name in article.authors]
+    if article.image:
+        data["image"] = [iri_to_uri(article.image.url)]
+    if article.section:
+        data["articleSection"] = article.section
+    if article.tags:
+        data["keywords"] = list(article.tags)
+    if settings.site.icon:
+        data["publisher"]["logo"] = {"@type": "ImageObject", "url": settings.site.icon}
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class Alternate:
+    type: str
+    title: str
+    href: str
+
+
+def alternates(
+    settings: Settings, channel: ChannelSettings, scope: str = "", label: str = ""
+) -> list[Alternate]:
+    """<link rel="alternate"> for each feed format of a channel (feed autodiscovery)."""
+    if not channel.feeds.enabled:
+        return []
+    title = label or channel.title
+    return [
+        Alternate(
+            MEDIA_TYPES[fmt],
+            f"{title} ({FORMAT_TITLES[fmt]})",
+            feed_url(settings, channel.name, fmt, scope=scope),
+        )
+        for fmt in channel.feeds.formats
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Teaser:
+    """An article in a list."""
+
+    title: str
+    url: str
+    lead: str
+    section: str | None
+    time: str
+    iso_time: str
+    image: str | None
+    image_alt: str
+
+
+def teaser(settings: Settings, article: Article) -> Teaser:
+    when = article.published_at or article.updated_at
+    assert when is not None
+    return Teaser(
+        title=article.title,
+        url=article_url(settings, article),
+        lead=article.lead,
+        section=article.section,
+        time=local_time(settings, when),
+        iso_time=when.astimezone(settings.site.tz).isoformat(),
+        image=iri_to_uri(article.image.url) if article.image else None,
+        image_alt=article.image.alt if article.image else "",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifespan: static files in memory, template globals
+
+
+async def lifespan(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    files: dict[str, tuple[bytes, str, str]] = {}
+    folder = resources.files("siarkan") / "web" / "static"
+    for name in STATIC_FILES:
+        body = (folder / name).read_bytes()
+        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        files[name] = (body, media_type, hashlib.sha256(body).hexdigest()[:12])
+    app[_STATIC] = files
+    env = app[TEMPLATES]
+    env.globals.update(
+        site=settings.site,
+        nav_channels=[(c.title, channel_url(settings, c.name)) for c in settings.channels],
+        css_url=f"/static/siarkan.css?v={files['siarkan.css'][2]}",
+        feeds_index=feeds_index_url(settings),
+        opml=opml_url(settings),
+    )
+    yield
+
+
+@routes.get("/static/{name}")
+async def static_file(request: web.Request) -> web.Response:
+    found = request.app[_STATIC].get(request.match_info["name"])
+    if found is None:
+        raise web.HTTPNotFound()
+    body, media_type, version = found
+    etag = f'"{version}"'
+    headers = {
+        # The URL carries the content hash (?v=...), so the file can be cached for a year.
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "ETag": etag,
+    }
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type=media_type, charset="utf-8", headers=headers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+def _error(request: web.Request, status: int, title: str, message: str) -> web.Response:
+    return render_html(
+        request,
+        "error.html",
+        {"status": status, "title": title, "message": message},
+        status=status,
+    )
+
+
+def not_found(request: web.Request) -> web.Response:
+    return _error(
+        request,
+        404,
+        "Halaman tidak ditemukan",
+        "Halaman yang Anda cari tidak ada atau belum diterbitkan.",
+    )
+
+
+async def _list(
+    request: web.Request, spec: FeedSpec, cursor: str | None, limit: int = PAGE_SIZE
+) -> tuple[list[Teaser], str | None]:
+    """A page of a selection, newest first, and the cursor of the next (older) page."""
+    settings = request.app[SETTINGS]
+    below = decode_cursor(cursor) if cursor else None
+    async with request.app[DB].connect() as conn:
+        rows: Sequence[RowMapping] = await read_rows(
+            conn, Selection(spec), request.app[CLOCK].now(), limit=limit + 1, below=below
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    older = encode_cursor((rows[-1]["published_at"], rows[-1]["id"])) if more and rows else None
+    return [teaser(settings, row_to_article(row)) for row in rows], older
+
+
+@routes.get("/")
+async def home(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    everything = ChannelSettings(name="semua", title=settings.site.name)
+    articles, _ = await _list(request, FeedSpec(everything), None)
+    channels = [
+        {"title": c.title, "description": c.description, "url": channel_url(settings, c.name)}
+        for c in settings.channels
+    ]
+    feeds = alternates(settings, settings.channels[0]) if settings.channels else []
+    return render_html(
+        request,
+        "home.html",
+        {"channels": channels, "articles": articles, "alternates": feeds},
+    )
+
+
+@routes.get("/artikel/{slug}")
+async def article_page(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    async with request.app[DB].connect() as conn:
+        article = await get_article(conn, request.match_info["slug"])
+    if article is None or article.slug != request.match_info["slug"]:
+        return not_found(request)
+    if article.status is Status.RETRACTED:
+        return _error(
+            request,
+            410,
+            "Artikel telah ditarik",
+            "Artikel ini telah ditarik oleh redaksi dan tidak lagi tersedia.",
+        )
+    if not is_public(article, request.app[CLOCK].now()):
+        return not_found(request)
+    permalink = article_url(settings, article)
+    base = article.canonical_url or permalink
+    channels = channels_for(settings, article)
+    home_channel = channels[0] if channels else None
+    description = article.subtitle or article.lead[:200]
+    tags = [
+        {"name": tag, "url": tag_url(settings, home_channel.name, tag) if home_channel else None}
+        for tag in article.tags
+    ]
+    published = article.published_at or article.updated_at
+    updated = article.updated_at
+    context = {
+        "article": article,
+        "blocks": article_blocks(article, base),
+        "canonical": iri_to_uri(article_link(settings, article)),
+        "permalink": permalink,
+        "description": description,
+        "image_url": iri_to_uri(article.image.url) if article.image else None,
+        "published": local_time(settings, published) if published else None,
+        "published_iso": published.astimezone(settings.site.tz).isoformat() if published else None,
+        "updated": (
+            local_time(settings, updated) if updated and published and updated > published else None
+        ),
+        "updated_iso": updated.astimezone(settings.site.tz).isoformat() if updated else None,
+        "tags": tags,
+        "related": [
+            {"title": r.title, "url": iri_to_uri(r.url) if r.url else None} for r in article.related
+        ],
+        "json_ld": json_ld(news_article_ld(settings, article, description)),
+        "channel": home_channel,
+        "channel_url": channel_url(settings, home_channel.name) if home_channel else None,
+        "alternates": alternates(settings, home_channel) if home_channel else [],
+        "og_locale": "id_ID" if article.language.startswith("id") else article.language,
+    }
+    return render_html(request, "article.html", context)
+
+
+@routes.get("/kanal/{name}")
+async def channel_page(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    channel = _channel(settings, request.match_info["name"])
+    if channel is None:
+        return not_found(request)
+    cursor = request.query.get("sebelum")
+    if cursor is not None and decode_cursor(cursor) is None:
+        return not_found(request)
+    articles, older = await _list(request, FeedSpec(channel), cursor)
+    return render_html(
+        request,
+        "channel.html",
+        {
+            "channel": channel,
+            "heading": channel.title,
+            "description": channel.description,
+            "articles": articles,
+            "older": f"?sebelum={older}" if older else None,
+            "newest": channel_url(settings, channel.name) if cursor else None,
+            "alternates": alternates(settings, channel),
+        },
+    )
+
+
+@routes.get("/kanal/{name}/tag/{slug}")
+async def tag_page(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    channel = _channel(settings, request.match_info["name"])
+    slug = request.match_info["slug"]
+    if channel is None or slug != slugify(slug):
+        return not_found(request)
+    async with request.app[DB].connect() as conn:
+        name = await scope_name(conn, "tag", slug)
+    if name is None:
+        return not_found(request)
+    cursor = request.query.get("sebelum")
+    if cursor is not None and decode_cursor(cursor) is None:
+        return not_found(request)
+    articles, older = await _list(request, FeedSpec(channel, Scope("tag", slug, name)), cursor)
+    feeds: list[Alternate] = []
+    if "tag" in channel.feeds.per:
+        feeds = alternates(settings, channel, f"tag/{slug}", f"{channel.title} — {name}")
+    feeds += alternates(settings, channel)
+    return render_html(
+        request,
+        "channel.html",
+        {
+            "channel": channel,
+            "heading": f"#{name}",
+            "description": f"Berita bertopik {name} di {channel.title}",
+            "articles": articles,
+            "older": f"?sebelum={older}" if older else None,
+            "newest": tag_url(settings, channel.name, name) if cursor else None,
+            "alternates": feeds,
+        },
+    )
+
+
+def _channel(settings: Settings, name: str) -> ChannelSettings | None:
+    for channel in settings.channels:
+        if channel.name == name:
+            return channel
+    return None
