@@ -177,3 +177,17 @@ def test_oversized_files_are_refused_before_reading(
     monkeypatch.setattr(Path, "open", no_open)
     with pytest.raises(ArticleRejected, match=r"50\.0 MB"):
         read_file(huge)
+
+
+def test_utf16_with_bom_is_read(tmp_path: Path) -> None:
+    from siarkan.articles.importer import file_outcomes
+    from siarkan.articles.parsers import Parsed
+    from siarkan.config import parse_settings
+
+    site = parse_settings("site: {name: X, base_url: http://127.0.0.1:8080}", env={}).site
+    path = tmp_path / "notepad.txt"
+    path.write_bytes("Judul Berita\r\n\r\nSERANG, PROLOGMEDIA – Isi “kutipan”.".encode("utf-16"))
+    [outcome] = file_outcomes(path.resolve(), "notepad.txt", site)
+    assert isinstance(outcome, Parsed)
+    assert outcome.article.title == "Judul Berita"
+    assert outcome.article.paragraphs == ("Isi “kutipan”.",)

@@ -64,6 +64,12 @@ def check_bytes(data: bytes) -> None:
 
 
 def decode_utf8(data: bytes) -> str:
+    """UTF-8 (BOM or not); UTF-16 only with its BOM (Windows Notepad's "Unicode")."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ArticleRejected("not valid UTF-16 text despite its byte order mark") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
