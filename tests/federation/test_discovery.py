@@ -1,0 +1,216 @@
+"""Finding our accounts and reading what they published, over real loopback HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+
+from siarkan.articles.model import Article
+from siarkan.federation import publish
+from siarkan.store.articles import retract_article, upsert_article
+from tests.federation.conftest import Running
+
+AP = "application/activity+json"
+LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+async def get(
+    http: aiohttp.ClientSession, url: str, accept: str = AP, **kwargs: Any
+) -> tuple[int, dict[str, str], Any]:
+    async with http.get(url, headers={"Accept": accept}, allow_redirects=False, **kwargs) as r:
+        text = await r.text()
+        try:
+            body: Any = json.loads(text)
+        except ValueError:
+            body = text
+        return r.status, dict(r.headers), body
+
+
+async def publish_report(running: Running, article: Article, now: datetime) -> None:
+    async with running.db.begin() as conn:
+        result = await upsert_article(conn, article, now=now)
+        await publish.on_article_change(
+            conn, running.settings, result.article, previous=None, now=now
+        )
+
+
+async def test_webfinger_round_trip_as_mastodon_checks_it(
+    running: Running, http: aiohttp.ClientSession
+) -> None:
+    host = running.settings.site.host
+    status, headers, jrd = await get(
+        http, running.url(f"/.well-known/webfinger?resource=acct:prologmedia@{host}"), "*/*"
+    )
+    assert status == 200
+    assert headers["Content-Type"].startswith("application/jrd+json")
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert jrd["subject"] == f"acct:prologmedia@{host}"
+    self_link = next(link for link in jrd["links"] if link["rel"] == "self")
+    assert self_link["type"] == AP
+    # Mastodon: fetch the actor, then look up acct:preferredUsername@host-of-id again.
+    status, _, actor = await get(http, self_link["href"])
+    assert status == 200 and actor["id"] == self_link["href"]
+    actor_host = actor["id"].split("/")[2]
+    _, _, again = await get(
+        http,
+        running.url(
+            f"/.well-known/webfinger?resource=acct:{actor['preferredUsername']}@{actor_host}"
+        ),
+    )
+    assert next(link for link in again["links"] if link["rel"] == "self")["href"] == actor["id"]
+    # By actor URL too, and with the profile page and subscribe template.
+    _, _, by_url = await get(http, running.url(f"/.well-known/webfinger?resource={actor['id']}"))
+    assert by_url["subject"] == jrd["subject"]
+    rels = {link["rel"] for link in jrd["links"]}
+    assert "http://webfinger.net/rel/profile-page" in rels
+    assert "http://ostatus.org/schema/1.0/subscribe" in rels
+
+
+@pytest.mark.parametrize(
+    "resource",
+    ["acct:nobody@{host}", "acct:prologmedia@other.example", "https://other.example/ap/actors/x"],
+)
+async def test_webfinger_unknown_is_404(
+    running: Running, http: aiohttp.ClientSession, resource: str
+) -> None:
+    resource = resource.format(host=running.settings.site.host)
+    status, _, _ = await get(http, running.url(f"/.well-known/webfinger?resource={resource}"))
+    assert status == 404
+
+
+async def test_actor_document(running: Running, http: aiohttp.ClientSession) -> None:
+    status, headers, actor = await get(http, running.url("/ap/actors/utama"), LD)
+    assert status == 200
+    assert headers["Content-Type"].startswith("application/activity+json")
+    assert "Accept" in headers["Vary"]
+    assert "https://w3id.org/security/v1" in actor["@context"]
+    assert actor["type"] == "Organization"
+    assert actor["preferredUsername"] == "prologmedia"
+    assert actor["url"] == running.url("/@prologmedia")
+    assert actor["publicKey"]["id"] == actor["id"] + "#main-key"
+    assert actor["publicKey"]["owner"] == actor["id"]
+    assert actor["publicKey"]["publicKeyPem"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert "PRIVATE" not in json.dumps(actor)
+    assert actor["endpoints"]["sharedInbox"] == running.url("/ap/inbox")
+    for name in ("inbox", "outbox", "followers", "following", "featured"):
+        assert actor[name] == f"{actor['id']}/{name}"
+    assert actor["discoverable"] is True and actor["indexable"] is True
+    assert actor["manuallyApprovesFollowers"] is False
+    assert actor["published"].endswith("Z")
+    (field,) = actor["attachment"]
+    assert (
+        field["type"] == "PropertyValue"
+        and 'rel="nofollow noopener noreferrer me"' in field["value"]
+    )
+
+
+async def test_browsers_get_the_profile_page(running: Running, http: aiohttp.ClientSession) -> None:
+    status, headers, _ = await get(http, running.url("/ap/actors/utama"), BROWSER)
+    assert status == 302 and headers["Location"] == running.url("/@prologmedia")
+    status, headers, page = await get(http, running.url("/@prologmedia"), BROWSER)
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "@prologmedia@" in page and "Berita dari Banten" in page
+    # An ActivityPub client asking the profile URL is sent to the actor.
+    status, headers, _ = await get(http, running.url("/@prologmedia"))
+    assert status == 302 and headers["Location"] == running.url("/ap/actors/utama")
+
+
+async def test_host_meta_and_nodeinfo(running: Running, http: aiohttp.ClientSession) -> None:
+    status, headers, xrd = await get(http, running.url("/.well-known/host-meta"), "*/*")
+    assert status == 200 and "application/xrd+xml" in headers["Content-Type"]
+    assert 'rel="lrdd"' in xrd and "/.well-known/webfinger?resource={uri}" in xrd
+    _, _, links = await get(http, running.url("/.well-known/nodeinfo"), "*/*")
+    hrefs = {link["rel"].rsplit("/", 1)[1]: link["href"] for link in links["links"]}
+    assert set(hrefs) == {"2.0", "2.1"}
+    for version, href in hrefs.items():
+        status, headers, info = await get(http, href, "*/*")
+        assert status == 200
+        assert info["version"] == version
+        assert info["software"]["name"] == "siarkan"
+        assert info["protocols"] == ["activitypub"]
+        assert info["usage"]["users"]["total"] == 2
+        assert {"activeMonth", "activeHalfyear"} <= set(info["usage"]["users"])
+        assert "localPosts" in info["usage"]
+        assert ("repository" in info["software"]) == (version == "2.1")
+
+
+async def test_posts_outbox_and_tombstones(
+    running: Running, http: aiohttp.ClientSession, make_article: Callable[..., Article]
+) -> None:
+    now = datetime.now(UTC)
+    article = make_article(published_at=now - timedelta(minutes=1))
+    await publish_report(running, article, now)
+
+    status, _, outbox = await get(http, running.url("/ap/actors/banten/outbox"))
+    assert status == 200 and outbox["type"] == "OrderedCollection" and outbox["totalItems"] == 1
+    _, _, page = await get(http, outbox["first"])
+    assert page["type"] == "OrderedCollectionPage"
+    (create,) = page["orderedItems"]
+    note = create["object"]
+    assert create["type"] == "Create" and note["type"] == "Note"
+
+    # The object is dereferenceable at its id; browsers go to the article.
+    status, _, fetched = await get(http, note["id"])
+    assert status == 200 and fetched["id"] == note["id"] and fetched["content"] == note["content"]
+    status, headers, _ = await get(http, note["id"], BROWSER)
+    assert status == 302 and headers["Location"] == note["url"]
+    status, _, activity = await get(http, create["id"])
+    assert status == 200 and activity["id"] == create["id"]
+
+    async with running.db.begin() as conn:
+        retracted = await retract_article(conn, article.id, now=now)
+        assert retracted is not None
+        await publish.on_article_change(
+            conn, running.settings, retracted, previous=article, now=now
+        )
+    status, _, tombstone = await get(http, note["id"])
+    assert status == 410 and tombstone["type"] == "Tombstone"
+    assert tombstone["id"] == note["id"] and tombstone["formerType"] == "Note"
+    _, _, outbox = await get(http, running.url("/ap/actors/banten/outbox"))
+    assert outbox["totalItems"] == 0
+
+
+async def test_outbox_pages_newest_first_with_keyset_paging(
+    running: Running, http: aiohttp.ClientSession, make_article: Callable[..., Article]
+) -> None:
+    now = datetime.now(UTC)
+    for n in range(23):
+        article = make_article(
+            id=f"art{n:03d}", slug=f"laporan-{n}", title=f"Laporan nomor {n}",
+            section="Banten", published_at=now - timedelta(minutes=60 - n),
+        )  # fmt: skip
+        await publish_report(running, article, now - timedelta(minutes=59 - n))
+    _, _, outbox = await get(http, running.url("/ap/actors/banten/outbox"))
+    assert outbox["totalItems"] == 23
+    seen: list[str] = []
+    url: str | None = outbox["first"]
+    while url:
+        _, _, page = await get(http, url)
+        seen += [item["object"]["id"] for item in page["orderedItems"]]
+        url = page.get("next")
+    assert len(seen) == len(set(seen)) == 23
+    titles = []
+    for post_id in seen[:2]:
+        _, _, obj = await get(http, post_id)
+        titles.append(obj["content"])
+    assert "Laporan nomor 22" in titles[0] and "Laporan nomor 21" in titles[1]
+
+
+async def test_followers_count_public_list_private_and_empty_following(
+    running: Running, http: aiohttp.ClientSession
+) -> None:
+    _, _, followers = await get(http, running.url("/ap/actors/utama/followers"))
+    assert followers["type"] == "OrderedCollection" and followers["totalItems"] == 0
+    assert "first" not in followers and "orderedItems" not in followers
+    _, _, following = await get(http, running.url("/ap/actors/utama/following"))
+    assert following["totalItems"] == 0 and following["orderedItems"] == []
+    _, _, featured = await get(http, running.url("/ap/actors/utama/featured"))
+    assert featured["type"] == "OrderedCollection" and featured["orderedItems"] == []
+    status, _, _ = await get(http, running.url("/ap/actors/nobody"))
+    assert status == 404
