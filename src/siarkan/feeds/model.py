@@ -12,6 +12,7 @@ the same bytes (stable ETags, no phantom updates in readers).
 from __future__ import annotations
 
 import mimetypes
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -137,6 +138,15 @@ class FeedDoc:
         return self.links[fmt]
 
 
+# A title is plain text; tags an importer let through would show up as "<b>" in readers and
+# are a "ContainsHTML" warning for the W3C validator (validators.py nonhtml).
+_TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def plain(text: str) -> str:
+    return " ".join(_TAG_RE.sub("", xml_safe(text)).split())
+
+
 def _guess_type(url: str) -> str | None:
     guessed, _ = mimetypes.guess_type(urlsplit(url).path)
     return guessed if guessed and guessed.startswith("image/") else None
@@ -199,7 +209,7 @@ def feed_item(settings: Settings, channel: ChannelSettings, article: Article) ->
         guid=guid,
         guid_is_permalink=guid == link,
         link=link,
-        title=xml_safe(article.title).strip() or link,
+        title=plain(article.title) or link,
         summary=xml_safe(_summary(article, settings, channel)),
         content_html=feed_content_html(article, base),
         authors=tuple(xml_safe(a).strip() for a in article.authors if xml_safe(a).strip()),

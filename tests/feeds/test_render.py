@@ -1,0 +1,250 @@
+"""Rendering without a server: golden files, feedparser, the W3C validator's rules, JSON Feed.
+
+Golden files live in tests/golden/feeds/; regenerate with UPDATE_GOLDEN=1 and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import etree
+
+from siarkan.articles.model import Article, Image
+from siarkan.config import Settings, parse_settings
+from siarkan.feeds.model import FILE_NAMES, FORMATS, FeedSpec, PageLinks, feed_doc, feed_item
+from siarkan.feeds.render import RENDERERS, render
+from siarkan.feeds.service import build_doc
+from siarkan.feeds.query import PageData
+from siarkan.urls import article_guid
+from tests.conftest import TEST_CONFIG
+from tests.feeds.conftest import numbered
+from tests.feeds.validator import CHECKS, check_html
+
+GOLDEN = Path(__file__).parent.parent / "golden" / "feeds"
+BASE = "https://berita.prologmedia.example"
+
+
+@pytest.fixture
+def fixed_settings() -> Settings:
+    """Settings that do not depend on a free port, so the golden files are stable."""
+    text = TEST_CONFIG.replace("http://127.0.0.1:{port}", BASE).format(sqlite="/tmp/x.db")
+    return parse_settings(text, "tests", env={})
+
+
+def tricky(i: int) -> Article:
+    """Everything a real import throws at a feed: relative URLs, scripts, control characters."""
+    body = (
+        '<p>Warga <a href="/tag/banjir">terdampak</a> banjir\x0b mengungsi.'
+        '<script>alert("x")</script></p>'
+        '<p style="color:red" onclick="steal()">Foto: <img src="gambar/peta.png" alt="Peta"> '
+        '<iframe src="https://video.example/embed"></iframe></p>'
+        "<p>Rp1,5 miliar &amp; 5.000 paket.</p>"
+    )
+    return numbered(
+        i,
+        title="Banjir \x01Serang: <b>1.250</b> rumah & “darurat”",
+        body_html=body,
+        paragraphs=(
+            "Warga terdampak banjir mengungsi.",
+            "Foto: Peta",
+            "Rp1,5 miliar & 5.000 paket.",
+        ),
+        canonical_url="https://www.prologmedia.example/berita/2026/11/banjir-serang",
+        image=Image(
+            url="/foto/banjir.jpg",
+            alt="Banjir",
+            caption="Banjir di Cikande.",
+            credit="Foto: Ahmad/Prolog",
+            media_type=None,
+            width=1200,
+            height=800,
+        ),
+        authors=("Ahmad Fauzi", "Siti Rahma"),
+    )
+
+
+def _docs(settings: Settings) -> dict[str, bytes]:
+    channel = settings.channels[0]
+    spec = FeedSpec(channel)
+    articles = [tricky(7), numbered(6), numbered(5, image=None, authors=())]
+    items = tuple(feed_item(settings, channel, a) for a in articles)
+    data = PageData(
+        rows=(),
+        archive_end=None,
+        prev_archive=(numbered(2).published_at, "art00002"),
+        next_archive=None,
+    )
+    doc = build_doc(settings, spec, data, items)
+    return {fmt: render(doc, fmt) for fmt in FORMATS}
+
+
+def test_one_renderer_per_format() -> None:
+    assert set(RENDERERS) == set(FORMATS) == set(FILE_NAMES)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_golden(fixed_settings: Settings, fmt: str) -> None:
+    body = _docs(fixed_settings)[fmt]
+    path = GOLDEN / f"utama.{FILE_NAMES[fmt]}"
+    if fmt != "json":  # pretty-print only for review; the golden compares the same way
+        body = etree.tostring(
+            etree.fromstring(body), pretty_print=True, encoding="UTF-8", xml_declaration=True
+        )
+    else:
+        body = json.dumps(json.loads(body), ensure_ascii=False, indent=2).encode() + b"\n"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    assert path.exists(), f"missing golden file {path}: run with UPDATE_GOLDEN=1"
+    assert body == path.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_validator_rules(fixed_settings: Settings, fmt: str) -> None:
+    assert CHECKS[fmt](_docs(fixed_settings)[fmt]) == []
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_feedparser_reads_everything(fixed_settings: Settings, fmt: str) -> None:
+    parsed = feedparser.parse(_docs(fixed_settings)[fmt])
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.language == "id"
+    assert [e.id for e in parsed.entries] == [
+        f"{BASE}/id/artikel/art00007",
+        f"{BASE}/id/artikel/art00006",
+        f"{BASE}/id/artikel/art00005",
+    ]
+    first = parsed.entries[0]
+    # Links go to the publisher's page; the image resolves against it too.
+    assert first.link == "https://www.prologmedia.example/berita/2026/11/banjir-serang"
+    assert [a.name for a in first.authors] == ["Ahmad Fauzi", "Siti Rahma"]
+    assert first.published_parsed[:5] == (2026, 11, 1, 7, 0)  # 07:00 UTC = 14:00 WIB
+    assert {"Banten", "pilkada"} <= {t.term for t in first.tags}
+    content = first.content[0].value
+    assert "https://www.prologmedia.example/tag/banjir" in content
+    assert "https://www.prologmedia.example/berita/2026/11/gambar/peta.png" in content
+    assert "<script" not in content and "iframe" not in content and "onclick" not in content
+    assert content.index("<figure>") < content.index("SERANG, PROLOGMEDIA")
+    assert first.summary.startswith("Warga terdampak banjir mengungsi.")
+    images = [m["url"] for m in first.get("media_content", [])]
+    assert images == ["https://www.prologmedia.example/foto/banjir.jpg"]
+    if fmt == "rss":  # a guid that is not the page says so, and is never taken as the link
+        assert first.guidislink is False
+    second = parsed.entries[1]
+    enclosures = [link for link in second.links if link.rel == "enclosure"]
+    assert [(e.href, e.type) for e in enclosures] == [
+        ("https://cdn.prologmedia.example/2026/11/banjir-serang.jpg", "image/jpeg")
+    ]
+    alternates = [link for link in second.links if link.rel == "alternate"]
+    assert len(alternates) == 1
+
+
+def test_rss_dates_are_rfc822_with_numeric_zone(fixed_settings: Settings) -> None:
+    body = _docs(fixed_settings)["rss"].decode()
+    dates = re.findall(r"<(?:pubDate|lastBuildDate)>([^<]+)<", body)
+    assert dates and all(d.endswith(" +0700") for d in dates), dates
+    assert "WIB" not in "".join(dates)
+    # lastBuildDate is the newest item's time, not the time of rendering.
+    assert "<lastBuildDate>Sun, 01 Nov 2026 14:00:00 +0700</lastBuildDate>" in body
+
+
+def test_rss_guid_and_hub(fixed_settings: Settings) -> None:
+    root = etree.fromstring(_docs(fixed_settings)["rss"])
+    guid = root.find("channel/item/guid")
+    assert guid is not None and guid.get("isPermaLink") == "false"
+    rels = {
+        link.get("rel"): link.get("href") for link in root.iter("{http://www.w3.org/2005/Atom}link")
+    }
+    assert rels["self"] == f"{BASE}/feeds/utama/rss.xml"
+    assert rels["hub"] == f"{BASE}/websub"
+    assert rels["prev-archive"].startswith(f"{BASE}/feeds/utama/archive/")
+    # The channel link is the HTML page (feedgen would take the last link() given).
+    assert root.findtext("channel/link") == f"{BASE}/kanal/utama"
+
+
+def test_guid_survives_edits_and_slug_changes(fixed_settings: Settings) -> None:
+    article = numbered(4)
+    edited = replace(
+        article,
+        title="Judul baru",
+        slug="judul-baru",
+        updated_at=article.updated_at + timedelta(hours=3),
+    )
+    channel = fixed_settings.channels[0]
+    before, after = (
+        feed_item(fixed_settings, channel, article),
+        feed_item(fixed_settings, channel, edited),
+    )
+    assert before.guid == after.guid == article_guid(fixed_settings, article)
+    assert after.updated > before.updated and after.published == before.published
+
+
+def test_archive_documents_are_marked(fixed_settings: Settings) -> None:
+    channel = fixed_settings.channels[0]
+    items = (feed_item(fixed_settings, channel, numbered(3)),)
+    key = (numbered(3).published_at, "art00003")
+    data = PageData(rows=(), archive_end=key, prev_archive=None, next_archive=None)
+    doc = build_doc(fixed_settings, FeedSpec(channel), data, items)
+    for fmt in ("rss", "atom"):
+        body = render(doc, fmt)
+        root = etree.fromstring(body)
+        assert root.find(".//{http://purl.org/syndication/history/1.0}archive") is not None
+        rels = {
+            link.get("rel"): link.get("href")
+            for link in root.iter("{http://www.w3.org/2005/Atom}link", "link")
+        }
+        assert rels["current"] == f"{BASE}/feeds/utama/{FILE_NAMES[fmt]}"
+        assert "/archive/" in rels["self"]
+        assert CHECKS[fmt](body) == []
+    assert json.loads(render(doc, "json"))["_rfc5005"]["archive"] is True
+
+
+def test_empty_feed_is_valid_and_has_no_invented_dates(fixed_settings: Settings) -> None:
+    channel = fixed_settings.channels[0]
+    links = {
+        f: PageLinks(f"{BASE}/feeds/utama/{FILE_NAMES[f]}", f"{BASE}/feeds/utama/{FILE_NAMES[f]}")
+        for f in FORMATS
+    }
+    doc = feed_doc(
+        fixed_settings,
+        FeedSpec(channel),
+        (),
+        home_url=f"{BASE}/kanal/utama",
+        hub_url=None,
+        links=links,
+        archive=False,
+        feed_id=f"{BASE}/feeds/utama/atom.xml",
+    )
+    first = {fmt: render(doc, fmt) for fmt in FORMATS}
+    assert b"lastBuildDate" not in first["rss"]
+    assert first == {fmt: render(doc, fmt) for fmt in FORMATS}  # byte-stable
+    for fmt in FORMATS:
+        assert CHECKS[fmt](first[fmt]) == [], fmt
+
+
+def test_json_feed_structure(fixed_settings: Settings) -> None:
+    feed = json.loads(_docs(fixed_settings)["json"])
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert feed["feed_url"] == f"{BASE}/feeds/utama/feed.json"
+    assert feed["hubs"] == [{"type": "WebSub", "url": f"{BASE}/websub"}]
+    assert feed["next_url"].endswith("/feed.json") and "/archive/" in feed["next_url"]
+    item = feed["items"][1]
+    assert item["date_published"] == "2026-11-01T13:00:00+07:00"
+    assert item["authors"] == [{"name": "Siti Rahma"}, {"name": "Budi Santoso"}]
+    assert item["attachments"][0]["mime_type"] == "image/jpeg"
+
+
+def test_content_checker_catches_what_the_validator_would() -> None:
+    """The checks above must be able to fail."""
+    assert check_html('<p><a href="/x">x</a></p>', "t")
+    assert check_html("<script>x</script>", "t")
+    assert check_html('<p style="x:y">a</p>', "t")
+    assert check_html("<div/><p>a", "t")
+    assert check_html('<p><a href="https://a.example/">a</a></p>', "t") == []
