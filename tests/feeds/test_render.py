@@ -19,9 +19,9 @@ from lxml import etree
 from siarkan.articles.model import Article, Image
 from siarkan.config import Settings, parse_settings
 from siarkan.feeds.model import FILE_NAMES, FORMATS, FeedSpec, PageLinks, feed_doc, feed_item
+from siarkan.feeds.query import PageData
 from siarkan.feeds.render import RENDERERS, render
 from siarkan.feeds.service import build_doc
-from siarkan.feeds.query import PageData
 from siarkan.urls import article_guid
 from tests.conftest import TEST_CONFIG
 from tests.feeds.conftest import numbered
