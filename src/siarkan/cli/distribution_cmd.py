@@ -121,7 +121,7 @@ async def run_hosts(args: argparse.Namespace, ctx: CliContext) -> int:
     for h, waiting in listed:
         until = ""
         if h.breaker_open_until is not None and h.is_open(now):
-            until = "closed until " + h.breaker_open_until.isoformat(timespec="seconds")
+            until = "held until " + h.breaker_open_until.isoformat(timespec="seconds")
         queued = sum(waiting.values())
         print(
             f"{h.host:40} {state_label(h, now, policy):11} fails {h.consecutive_failures:<3} "
