@@ -1,0 +1,237 @@
+"""Host health (pure) and the queue's claims on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from siarkan.distribution import queue
+from siarkan.distribution.breaker import (
+    UNAVAILABLE_PROBE,
+    BreakerPolicy,
+    HostHealth,
+    after_failure,
+    after_success,
+    allowance,
+    held_until,
+    state_label,
+)
+from siarkan.store.db import Database
+from siarkan.store.engine import create_engine
+from siarkan.store.tables import deliveries
+
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+POLICY = BreakerPolicy(failures=3, open_for=timedelta(minutes=5), unavailable_days=3)
+LEASE = timedelta(seconds=60)
+
+
+# --- breaker (pure) -----------------------------------------------------------------------------
+
+
+def test_breaker_opens_after_consecutive_failures_and_closes_on_success() -> None:
+    h = after_success(HostHealth("a.example"), NOW)
+    assert allowance(h, POLICY, 8, NOW) == 8
+    h = after_failure(h, NOW, POLICY)
+    assert allowance(h, POLICY, 8, NOW) == 1  # failing: one at a time
+    h = after_failure(after_failure(h, NOW, POLICY), NOW, POLICY)
+    assert h.breaker_open_until == NOW + POLICY.open_for
+    assert allowance(h, POLICY, 8, NOW) == 0 and state_label(h, NOW, POLICY) == "open"
+    later = NOW + POLICY.open_for
+    assert allowance(h, POLICY, 8, later) == 1  # half-open: a probe
+    assert state_label(h, later, POLICY) == "half-open"
+    h = after_success(h, later)
+    assert (h.consecutive_failures, h.breaker_open_until, h.failure_days) == (0, None, ())
+    assert allowance(h, POLICY, 8, later) == 8
+
+
+def test_unknown_host_starts_slow() -> None:
+    assert allowance(None, POLICY, 8, NOW) == 1
+    assert allowance(HostHealth("new.example"), POLICY, 8, NOW) == 1
+
+
+def test_failures_on_distinct_days_mark_unavailable_until_one_success() -> None:
+    h = HostHealth("down.example", last_success_at=NOW - timedelta(days=30))
+    for day in range(3):
+        for _ in range(2):  # several failures on one day count once
+            h = after_failure(h, NOW + timedelta(days=day), POLICY)
+    assert h.unavailable and len(h.failure_days) == 3
+    last = NOW + timedelta(days=2)
+    assert h.breaker_open_until == last + UNAVAILABLE_PROBE
+    assert state_label(h, last, POLICY) == "unavailable"
+    assert allowance(h, POLICY, 8, last + UNAVAILABLE_PROBE) == 1  # the hourly probe
+    h = after_success(h, last + UNAVAILABLE_PROBE)
+    assert not h.unavailable and h.failure_days == ()
+
+
+def test_hold_only_extends() -> None:
+    h = held_until(HostHealth("x"), NOW + timedelta(minutes=10))
+    assert held_until(h, NOW + timedelta(minutes=1)).breaker_open_until == NOW + timedelta(
+        minutes=10
+    )
+
+
+def test_success_refreshes_last_success_rarely() -> None:
+    h = after_success(HostHealth("x"), NOW)
+    assert after_success(h, NOW + timedelta(seconds=30)) == h  # nothing to write
+
+
+# --- claims -------------------------------------------------------------------------------------
+
+
+async def add_rows(db: Database, host_rows: dict[str, int], now: datetime = NOW) -> None:
+    rows = [
+        {
+            "kind": "websub",
+            "target": f"http://{host}/cb/{i}",
+            "host": host,
+            "shared": False,
+            "state": "pending",
+            "attempts": 0,
+            "due_at": now,
+            "created_at": now,
+        }
+        for host, n in host_rows.items()
+        for i in range(n)
+    ]
+    async with db.begin() as conn:
+        await conn.execute(insert(deliveries), rows)
+
+
+async def claim(
+    db: Database, worker: str = "w1", limit: int = 100, now: datetime = NOW
+) -> list[queue.Claimed]:
+    async with db.begin() as conn:
+        return await queue.claim(
+            conn, worker_id=worker, now=now, limit=limit, lease=LEASE, per_host=4
+        )
+
+
+HEALTHS = {
+    "healthy": HostHealth("healthy", last_success_at=NOW),
+    "failing": HostHealth("failing", consecutive_failures=1, last_success_at=NOW),
+    "open": HostHealth("open", consecutive_failures=3, breaker_open_until=NOW + LEASE),
+    "halfopen": HostHealth("halfopen", consecutive_failures=3, breaker_open_until=NOW),
+    "unavail": HostHealth(
+        "unavail", unavailable=True, last_success_at=NOW, breaker_open_until=NOW - LEASE
+    ),
+    "held": HostHealth("held", last_success_at=NOW, breaker_open_until=NOW + LEASE),
+}
+
+
+async def test_claim_follows_the_breaker_rules(db: Database) -> None:
+    """The SQL allowance and breaker filter agree with breaker.allowance, host by host."""
+    async with db.begin() as conn:
+        await queue.save_hosts(conn, HEALTHS.values())
+    await add_rows(db, {name: 10 for name in [*HEALTHS, "unknown"]})
+    claimed = await claim(db)
+    per_host: dict[str, int] = {}
+    for row in claimed:
+        per_host[row.host] = per_host.get(row.host, 0) + 1
+    expected = {name: allowance(h, POLICY, 4, NOW) for name, h in HEALTHS.items()}
+    expected["unknown"] = allowance(None, POLICY, 4, NOW)
+    assert per_host == {k: v for k, v in expected.items() if v}
+    # In-flight rows count against the allowance: nothing more until they are recorded.
+    assert await claim(db, "w2") == []
+
+
+async def test_claim_respects_due_time_leases_and_expiry(db: Database) -> None:
+    await add_rows(db, {"later": 1}, now=NOW + timedelta(minutes=1))
+    async with db.begin() as conn:
+        await queue.save_hosts(conn, [HEALTHS["healthy"]])
+    await add_rows(db, {"healthy": 3})
+    first = await claim(db, "w1")
+    assert {r.host for r in first} == {"healthy"} and len(first) == 3
+    assert await claim(db, "w2") == []
+    # The lease of a dead worker runs out: another worker takes the rows.
+    again = await claim(db, "w2", now=NOW + LEASE + timedelta(seconds=2))
+    assert {r.id for r in again} >= {r.id for r in first}
+    async with db.connect() as conn:
+        holders = set(
+            (
+                await conn.execute(
+                    select(deliveries.c.leased_by).where(deliveries.c.host == "healthy")
+                )
+            ).scalars()
+        )
+    assert holders == {"w2"}
+
+
+async def test_release_gives_rows_back(db: Database) -> None:
+    async with db.begin() as conn:
+        await queue.save_hosts(conn, [HEALTHS["healthy"]])
+    await add_rows(db, {"healthy": 2})
+    rows = await claim(db, "w1")
+    async with db.begin() as conn:
+        assert await queue.release(conn, [r.id for r in rows], "someone-else") == 0
+        assert await queue.release(conn, [r.id for r in rows], "w1") == 2
+    assert len(await claim(db, "w2")) == 2
+
+
+async def test_concurrent_claims_never_share_a_row(db: Database, db_url: str) -> None:
+    """Several workers with their own engines claim at once: each row goes to one of them."""
+    hosts = {f"h{i}.example": 30 for i in range(20)}
+    async with db.begin() as conn:
+        await queue.save_hosts(conn, [HostHealth(h, last_success_at=NOW) for h in hosts])
+    await add_rows(db, hosts)
+    engines = [Database(create_engine(db_url)) for _ in range(4)]
+    seen: dict[int, str] = {}
+
+    async def worker(index: int, database: Database) -> None:
+        for _ in range(40):
+            async with database.begin() as conn:
+                rows = await queue.claim(
+                    conn, worker_id=f"w{index}", now=NOW, limit=25, lease=LEASE, per_host=30
+                )
+            for row in rows:
+                assert row.id not in seen, f"row {row.id} claimed by {seen[row.id]} and w{index}"
+                seen[row.id] = f"w{index}"
+            if rows:  # "send" and record them as sent, so the next claim sees new rows
+                async with database.begin() as conn:
+                    await conn.execute(
+                        update(deliveries)
+                        .where(deliveries.c.id.in_([r.id for r in rows]))
+                        .values(state="sent", lease_until=None, leased_by=None)
+                    )
+            await asyncio.sleep(0)
+
+    try:
+        await asyncio.gather(*(worker(i, e) for i, e in enumerate(engines)))
+    finally:
+        for e in engines:
+            await e.close()
+    assert len(seen) == 600
+
+
+async def test_requeue_and_kill_held(db: Database) -> None:
+    await add_rows(db, {"gone.example": 2, "fine.example": 1})
+    async with db.begin() as conn:
+        await queue.save_hosts(
+            conn,
+            [HostHealth("gone.example", unavailable=True, breaker_open_until=NOW + LEASE)],
+        )
+        killed = await queue.kill_held(conn, created_before=NOW + timedelta(seconds=1), now=NOW)
+        assert killed == 2
+        ids = list(
+            (
+                await conn.execute(select(deliveries.c.id).where(deliveries.c.state == "dead"))
+            ).scalars()
+        )
+        assert await queue.requeue_dead(conn, now=NOW, ids=ids[:1]) == 1
+        assert await queue.requeue_dead(conn, now=NOW) == 1
+        states = list((await conn.execute(select(deliveries.c.state, deliveries.c.attempts))).all())
+    assert sorted(s for s, _ in states) == ["pending", "pending", "pending"]
+
+
+@pytest.mark.parametrize("status", [None, "pending", "failed"])
+async def test_list_deliveries_filters(db: Database, status: str | None) -> None:
+    await add_rows(db, {"a": 2})
+    async with db.begin() as conn:
+        await conn.execute(
+            update(deliveries).where(deliveries.c.id == 1).values(state="dead", attempts=3)
+        )
+        listed = await queue.list_deliveries(conn, status=status)
+    expected = {None: 2, "pending": 1, "failed": 1}[status]
+    assert len(listed) == expected
