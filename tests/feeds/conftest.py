@@ -97,7 +97,12 @@ async def live(feed_settings: Settings, db: Database, clock: ManualClock) -> Asy
 
     app.middlewares.append(record)
     port = int(feed_settings.site.base_url.rsplit(":", 1)[1])
-    async with serve_app(app, port) as url, aiohttp.ClientSession(auto_decompress=False) as http:
+    async with (
+        serve_app(app, port) as url,
+        aiohttp.ClientSession(
+            auto_decompress=False, headers={"Accept-Encoding": "identity"}
+        ) as http,
+    ):
         # Tests move the clock and write directly: ask the database on every request.
         app[FEED_SERVICE].cache.refresh_seconds = 0
         yield Live(url, app, http, seen)
