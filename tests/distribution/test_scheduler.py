@@ -1,0 +1,416 @@
+"""Scheduled publication, post release, sources and housekeeping, driven by a ManualClock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy import func, insert, select
+
+from siarkan.articles.importer import store_article
+from siarkan.articles.model import Article, Status
+from siarkan.clock import ManualClock
+from siarkan.config import Settings
+from siarkan.distribution.scheduler import Scheduler, next_due, tick
+from siarkan.federation.keys import ensure_actors
+from siarkan.store.articles import get_article
+from siarkan.store.db import Database
+from siarkan.store.engine import create_engine
+from siarkan.store.tables import (
+    activities,
+    articles,
+    deliveries,
+    inbox_seen,
+    job_leases,
+    posts,
+    remote_actors,
+    sources_state,
+    websub_subscriptions,
+)
+from siarkan.urls import feed_url
+from tests.distribution.conftest import add_follower
+from tests.helpers import free_port, serve_app
+
+JAKARTA = timedelta(hours=7)
+START = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 10:00 WIB
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def with_audience(db: Database, settings: Settings, now: datetime) -> None:
+    """A follower of every actor and an active WebSub subscription to the main feed."""
+    async with db.begin() as conn:
+        await ensure_actors(conn, settings, now)
+    for actor in ("utama", "banten"):
+        await add_follower(
+            db,
+            actor,
+            "https://mastodon.example/users/ani",
+            "https://mastodon.example/users/ani/inbox",
+            "https://mastodon.example/inbox",
+            now,
+        )
+    async with db.begin() as conn:
+        await conn.execute(
+            insert(websub_subscriptions).values(
+                topic=feed_url(settings, "utama", "atom"),
+                callback="https://reader.example/cb",
+                lease_seconds=864000,
+                state="active",
+                expires_at=now + timedelta(days=10),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+async def counts(db: Database) -> dict[str, int]:
+    async with db.connect() as conn:
+        rows = await conn.execute(
+            select(deliveries.c.kind, func.count()).group_by(deliveries.c.kind)
+        )
+        return {kind: int(n) for kind, n in rows.all()}
+
+
+async def store(db: Database, settings: Settings, article: Article, now: datetime) -> None:
+    async with db.connect() as conn:
+        await store_article(conn, settings, article, now=now)
+
+
+async def test_scheduled_article_is_published_on_time_across_a_restart(
+    db_settings: Settings,
+    db_url: str,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+    make_article: Callable[..., Article],
+) -> None:
+    publish_at = START + timedelta(hours=2)  # 12:00 WIB
+    first = Database(create_engine(db_url))
+    await with_audience(first, db_settings, clock.now())
+    await store(
+        first, db_settings, make_article(publish_at=publish_at, published_at=None), clock.now()
+    )
+    report = await tick(first, db_settings, clock, http)
+    assert report.published == [] and await counts(first) == {}
+    assert await next_due(first, clock.now()) == publish_at
+    await first.close()  # the service stops; its time passes
+
+    clock.set(publish_at + timedelta(seconds=5))
+    second = Database(create_engine(db_url))  # a new process on the same database
+    try:
+        report = await tick(second, db_settings, clock, http)
+        assert report.published == ["a1b2c3d4e5f6"]
+        async with second.connect() as conn:
+            article = await get_article(conn, "a1b2c3d4e5f6")
+            distributed = await conn.scalar(select(articles.c.distributed_at))
+        assert article is not None and article.status is Status.PUBLISHED
+        assert distributed == clock.now()
+        queued = await counts(second)
+        assert queued.get("activitypub", 0) >= 1  # Create to the followers' shared inbox
+        assert queued.get("websub") == 1
+        again = await tick(second, db_settings, clock, http)  # nothing twice
+        assert again.published == [] and await counts(second) == queued
+    finally:
+        await second.close()
+
+
+async def test_stale_scheduled_article_reaches_feeds_not_followers(
+    db_settings: Settings,
+    db: Database,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+    make_article: Callable[..., Article],
+) -> None:
+    await with_audience(db, db_settings, clock.now())
+    publish_at = START + timedelta(hours=1)
+    await store(
+        db, db_settings, make_article(publish_at=publish_at, published_at=None), clock.now()
+    )
+    clock.set(publish_at + db_settings.scheduler.stale_after + timedelta(hours=1))  # down all night
+    report = await tick(db, db_settings, clock, http)
+    assert report.published == ["a1b2c3d4e5f6"]
+    assert await counts(db) == {"websub": 1}  # feeds are told; timelines are not flooded
+
+
+async def test_two_schedulers_publish_once(
+    db_settings: Settings,
+    db_url: str,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+    make_article: Callable[..., Article],
+) -> None:
+    nodes = [Database(create_engine(db_url)) for _ in range(3)]
+    try:
+        await with_audience(nodes[0], db_settings, clock.now())
+        for n in range(4):
+            article = make_article(
+                id=f"art{n}",
+                slug=f"berita-{n}",
+                title=f"Berita {n}",
+                publish_at=START + timedelta(minutes=10 + n),
+                published_at=None,
+            )
+            await store(nodes[0], db_settings, article, clock.now())
+        clock.advance(timedelta(hours=1))
+        reports = await asyncio.gather(
+            *(
+                tick(node, db_settings, clock, http, holder=f"node{i}")
+                for i, node in enumerate(nodes)
+            )
+        )
+        published = sorted(a for r in reports for a in r.published)
+        assert published == ["art0", "art1", "art2", "art3"]
+        assert sum(r.housekeeping is not None for r in reports) == 1
+        async with nodes[0].connect() as conn:
+            creates = (
+                (
+                    await conn.execute(
+                        select(activities.c.object_uri).where(activities.c.type == "Create")
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        # Every thread part of every article was created once, by one of the three nodes.
+        assert len(creates) == len(set(creates)) > 4
+    finally:
+        for node in nodes:
+            await node.close()
+
+
+async def test_series_parts_are_released_by_later_ticks(
+    db_settings: Settings,
+    db: Database,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+    make_article: Callable[..., Article],
+) -> None:
+    utama = db_settings.channels[0]
+    series = utama.model_copy(
+        update={"excerpts": utama.excerpts.model_copy(update={"mode": "series", "series_parts": 3})}
+    )
+    settings = db_settings.model_copy(update={"channels": (series, *db_settings.channels[1:])})
+    await with_audience(db, settings, clock.now())
+    article = make_article(published_at=clock.now())
+    await store(db, settings, article, clock.now())
+
+    async def published_parts() -> int:
+        async with db.connect() as conn:
+            return int(
+                await conn.scalar(
+                    select(func.count())
+                    .select_from(posts)
+                    .where(posts.c.actor_name == "utama", posts.c.state == "published")
+                )
+                or 0
+            )
+
+    assert await published_parts() == 1
+    assert await next_due(db, clock.now()) == clock.now() + series.excerpts.series_interval
+    clock.advance(series.excerpts.series_interval)
+    report = await tick(db, settings, clock, http)
+    assert report.posts_released == 1 and await published_parts() == 2
+
+
+async def test_housekeeping(
+    db_settings: Settings,
+    db: Database,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+) -> None:
+    now = clock.now()
+    old = now - timedelta(days=db_settings.delivery.keep_sent_days + 1)
+    async with db.begin() as conn:
+        await conn.execute(
+            insert(deliveries),
+            [
+                {
+                    "kind": "websub",
+                    "target": "http://a/cb",
+                    "host": "a",
+                    "shared": False,
+                    "state": state,
+                    "attempts": 1,
+                    "due_at": when,
+                    "created_at": when,
+                    "finished_at": when if state != "pending" else None,
+                    "lease_until": now - timedelta(minutes=1) if state == "pending" else None,
+                    "leased_by": "dead-worker" if state == "pending" else None,
+                }
+                for state, when in [("sent", old), ("dead", old), ("sent", now), ("pending", now)]
+            ],
+        )
+        await conn.execute(
+            insert(websub_subscriptions).values(
+                topic="t",
+                callback="c",
+                lease_seconds=3600,
+                state="active",
+                expires_at=now - timedelta(seconds=1),
+                created_at=old,
+                updated_at=old,
+            )
+        )
+        await conn.execute(insert(remote_actors).values(uri="https://x/u", fetched_at=old))
+        await conn.execute(
+            insert(inbox_seen).values(
+                activity_id="https://x/a", type="Like", actor_uri="https://x/u", received_at=old
+            )
+        )
+    report = await tick(db, db_settings, clock, http)
+    assert report.subscriptions_expired == 1
+    assert report.housekeeping == {
+        "leases_released": 1,
+        "deliveries_deleted": 2,
+        "held_given_up": 0,
+        "remote_actors_expired": 1,
+        "inbox_seen_deleted": 1,
+    }
+    assert (await tick(db, db_settings, clock, http)).housekeeping is None  # once per period
+    clock.advance(timedelta(minutes=11))
+    assert (await tick(db, db_settings, clock, http)).housekeeping is not None
+    async with db.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(job_leases)) == 1
+
+
+# --- sources ------------------------------------------------------------------------------------
+
+
+PAGE = """<!doctype html><html lang="id"><head><meta charset="utf-8">
+<title>{title}</title><meta property="og:title" content="{title}">
+<link rel="canonical" href="{url}">
+<meta property="article:published_time" content="2026-11-28T09:00:00+07:00">
+</head><body><article><h1>{title}</h1>
+<p>SERANG, PROLOGMEDIA – {lead} Warga diminta tetap waspada karena hujan masih turun.</p>
+<p>Kepala BPBD mengatakan tim gabungan sudah dikerahkan ke lokasi sejak pagi hari.</p>
+</article></body></html>"""
+
+
+class Publisher:
+    """The publisher's site: an RSS feed (ETag-aware) and article pages."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.items = [("Banjir Rendam Serang", "Banjir merendam ratusan rumah.")]
+        self.feed_hits: list[dict[str, str]] = []
+        self.page_hits: list[str] = []
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def feed(self, request: web.Request) -> web.Response:
+        self.feed_hits.append(dict(request.headers))
+        etag = f'"v{len(self.items)}"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        items = "".join(
+            f"<item><title>{t}</title><link>{self.url(f'/berita/{i}')}</link>"
+            # the pages say 09:00 WIB: the feed agrees, so known pages are not refetched
+            f"<pubDate>{format_datetime(START - timedelta(hours=1))}</pubDate></item>"
+            for i, (t, _) in enumerate(self.items)
+        )
+        channel = f"<channel><title>P</title>{items}</channel>"
+        xml = f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+        return web.Response(
+            body=xml.encode(), content_type="application/rss+xml", headers={"ETag": etag}
+        )
+
+    async def page(self, request: web.Request) -> web.Response:
+        index = int(request.match_info["n"])
+        self.page_hits.append(request.path)
+        title, lead = self.items[index]
+        html = PAGE.format(title=title, lead=lead, url=self.url(request.path))
+        return web.Response(text=html, content_type="text/html")
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/rss.xml", self.feed)
+        app.router.add_get("/berita/{n}", self.page)
+        return app
+
+
+async def test_sources_are_polled_with_conditional_get(
+    db_settings: Settings,
+    db: Database,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+) -> None:
+    site = Publisher()
+    source = {"url": site.url("/rss.xml"), "interval": timedelta(minutes=15), "section": "Banten"}
+    from siarkan.config import SourceSettings
+
+    settings = db_settings.model_copy(update={"sources": (SourceSettings(**source),)})
+    async with serve_app(site.app(), site.port):
+        report = await tick(db, settings, clock, http)
+        assert report.sources_polled == 1 and report.articles_stored == 1
+        assert site.page_hits == ["/berita/0"]
+        assert (await tick(db, settings, clock, http)).sources_polled == 0  # not due yet
+        clock.advance(timedelta(minutes=15))
+        report = await tick(db, settings, clock, http)
+        assert report.sources_polled == 1 and report.articles_stored == 0
+        assert site.feed_hits[-1].get("If-None-Match") == '"v1"'  # answered 304
+        site.items.append(("Jalan Tol Tangerang Ditutup", "Jalan tol ditutup sementara."))
+        clock.advance(timedelta(minutes=15))
+        report = await tick(db, settings, clock, http)
+        assert report.articles_stored == 1
+        assert site.page_hits == ["/berita/0", "/berita/1"]  # the known page is not refetched
+    async with db.connect() as conn:
+        stored = (await conn.execute(select(articles.c.title, articles.c.section))).all()
+        state = (await conn.execute(select(sources_state))).mappings().one()
+    assert sorted(stored) == [
+        ("Banjir Rendam Serang", "Banten"),
+        ("Jalan Tol Tangerang Ditutup", "Banten"),
+    ]
+    assert state["etag"] == '"v2"' and state["last_error"] is None
+
+
+async def test_apscheduler_ticks_and_stops(
+    db_settings: Settings,
+    db: Database,
+    make_article: Callable[..., Article],
+) -> None:
+    settings = db_settings.model_copy(
+        update={"scheduler": db_settings.scheduler.model_copy(update={"tick_seconds": 0.2})}
+    )
+    woken: list[bool] = []
+    from siarkan.clock import SystemClock
+
+    now = SystemClock().now()
+    await store(
+        db, settings, make_article(publish_at=now + timedelta(seconds=0.5), published_at=None), now
+    )
+    async with aiohttp.ClientSession() as session:
+        scheduler = Scheduler(
+            db,
+            settings,
+            SystemClock(),
+            lambda: session,
+            holder="t",
+            on_queued=lambda: woken.append(True),
+        )
+        scheduler.start()
+        try:
+            for _ in range(100):
+                if scheduler.ticks >= 3 and woken:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await scheduler.stop()
+    assert scheduler.ticks >= 3 and woken
+    async with db.connect() as conn:
+        article = await get_article(conn, "a1b2c3d4e5f6")
+    assert article is not None and article.status is Status.PUBLISHED
