@@ -1,0 +1,153 @@
+"""Public HTML pages over loopback HTTP: status codes, metadata, anchors, keyset paging."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from datetime import timedelta
+
+import html5lib
+from lxml import etree
+
+from siarkan.articles.model import RelatedLink, Status
+from siarkan.clock import ManualClock
+from siarkan.config import parse_settings
+from siarkan.web.pages import article_blocks, is_public, local_time
+from tests.conftest import TEST_CONFIG
+from tests.feeds.conftest import Live, Store, numbered
+
+
+def parse(body: bytes) -> etree._Element:
+    document: etree._Element = html5lib.parse(body, treebuilder="lxml", namespaceHTMLElements=False)
+    return document
+
+
+async def test_article_page(live: Live, store: Store) -> None:
+    article = numbered(
+        3,
+        canonical_url="https://www.prologmedia.example/berita/banjir-serang",
+        related=(RelatedLink("Harga cabai naik", "https://www.prologmedia.example/cabai"),),
+    )
+    await store([article])
+    response, body = await live.get("/artikel/berita-nomor-3")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    root = parse(body)
+    assert root.findtext(".//h1") == article.title
+    assert root.find(".//link[@rel='canonical']").get("href") == article.canonical_url
+    metas = {m.get("property") or m.get("name"): m.get("content") for m in root.iter("meta")}
+    assert metas["og:type"] == "article" and metas["og:title"] == article.title
+    assert metas["og:image"] == article.image.url
+    assert metas["twitter:card"] == "summary_large_image"
+    assert metas["article:published_time"] == "2026-11-01T10:00:00+07:00"
+    ld = json.loads(root.find(".//script[@type='application/ld+json']").text)
+    assert ld["@type"] == "NewsArticle" and ld["headline"] == article.title
+    assert ld["author"] == [{"@type": "Person", "name": "Ahmad Fauzi"}]
+    # Paragraph anchors p1..pN, dateline in bold at the start of p1.
+    body_el = root.find(".//div[@class='story-body']")
+    ids = [el.get("id") for el in body_el if el.get("id")]
+    assert ids == [f"p{i}" for i in range(1, len(article.paragraphs) + 1)]
+    first = body_el.find("p[@id='p1']")
+    assert first.find("strong").text == "SERANG, PROLOGMEDIA"
+    assert "".join(first.itertext()).endswith(article.paragraphs[0])
+    # "Baca Juga" in its own aside, not in the story body.
+    aside = root.find(".//aside[@class='related']")
+    assert aside.findtext("h2") == "Baca Juga"
+    assert "Harga cabai" not in "".join(body_el.itertext())
+    tags = [a.get("href") for a in root.iterfind(".//ul[@class='tags']//a")]
+    assert f"{live.url}/kanal/utama/tag/kabupaten-serang" in tags
+    alternates = {
+        link.get("type"): link.get("href") for link in root.iterfind(".//link[@rel='alternate']")
+    }
+    assert alternates["application/rss+xml"] == f"{live.url}/feeds/utama/rss.xml"
+    assert alternates["application/atom+xml"] == f"{live.url}/feeds/utama/atom.xml"
+    assert alternates["application/feed+json"] == f"{live.url}/feeds/utama/feed.json"
+    assert "Minggu, 1 November 2026 10.00 WIB" in body.decode()
+
+
+async def test_status_codes(live: Live, store: Store, clock: ManualClock) -> None:
+    await store(
+        [
+            numbered(1, status=Status.RETRACTED),
+            numbered(2, publish_at=clock.now() + timedelta(days=1), published_at=None),
+            numbered(3, status=Status.DRAFT),
+            numbered(4),
+        ]
+    )
+    expected = {
+        "/artikel/berita-nomor-1": 410,
+        "/artikel/berita-nomor-2": 404,
+        "/artikel/berita-nomor-3": 404,
+        "/artikel/berita-nomor-4": 200,
+        "/artikel/tidak-ada": 404,
+        "/artikel/art00004": 404,  # ids are not permalinks
+        "/kanal/tidak-ada": 404,
+        "/kanal/utama/tag/tidak-ada": 404,
+        "/kanal/utama?sebelum=rusak": 404,
+    }
+    for path, status in expected.items():
+        response, body = await live.get(path)
+        assert response.status == status, path
+        if status != 200:
+            assert b"<!doctype html>" in body and str(status).encode() in body
+
+
+async def test_channel_pages_with_keyset_paging(live: Live, store: Store) -> None:
+    await store(numbered(i) for i in range(45))
+    seen: list[str] = []
+    path: str | None = "/kanal/utama"
+    while path:
+        response, body = await live.get(path)
+        assert response.status == 200
+        root = parse(body)
+        seen += [a.get("href") for a in root.iterfind(".//ol[@class='teasers']//h2/a")]
+        older = root.find(".//nav[@class='pager']/a[@class='older']")
+        path = ("/kanal/utama" + older.get("href")) if older is not None else None
+    assert len(seen) == 45 and len(set(seen)) == 45
+    assert seen[0].endswith("/artikel/berita-nomor-44")
+    _, body = await live.get("/kanal/banten")
+    numbers = [int(n) for n in re.findall(rb"/artikel/berita-nomor-(\d+)", body)]
+    assert numbers and all(n % 2 == 1 for n in numbers)
+    response, body = await live.get("/kanal/utama/tag/kabupaten-serang")
+    assert response.status == 200 and b"#Kabupaten Serang" in body
+    _, home = await live.get("/")
+    assert b"/kanal/banten" in home and b"berita-nomor-44" in home
+
+
+async def test_static_css_is_cached_for_long(live: Live) -> None:
+    _, home = await live.get("/")
+    css = re.search(rb'href="(/static/siarkan\.css\?v=[0-9a-f]+)"', home)
+    assert css
+    response, body = await live.get(css.group(1).decode())
+    assert response.status == 200 and b"prefers-color-scheme: dark" in body
+    assert response.headers["Content-Type"] == "text/css; charset=utf-8"
+    assert "immutable" in response.headers["Cache-Control"]
+    again, _ = await live.get(
+        css.group(1).decode(), headers={"If-None-Match": response.headers["ETag"]}
+    )
+    assert again.status == 304
+
+
+def test_blocks_fall_back_to_paragraphs_when_html_does_not_line_up() -> None:
+    article = numbered(1, body_html="<div><p>a</p><p>b</p></div>", paragraphs=("a", "b"))
+    blocks = article_blocks(article, "https://x.example/")
+    assert [str(b) for b in blocks] == [
+        '<p id="p1"><strong class="dateline">SERANG, PROLOGMEDIA</strong> – a</p>',
+        '<p id="p2">b</p>',
+    ]
+
+
+def test_is_public_matches_visibility_rules() -> None:
+    article = numbered(1)
+    now = article.published_at + timedelta(hours=1)
+    assert is_public(article, now)
+    assert not is_public(replace(article, status=Status.RETRACTED), now)
+    assert not is_public(replace(article, status=Status.DRAFT), now)
+    later = replace(article, status=Status.SCHEDULED, publish_at=now + timedelta(minutes=1))
+    assert not is_public(later, now) and is_public(later, now + timedelta(minutes=1))
+
+
+def test_local_time_uses_the_site_zone() -> None:
+    settings = parse_settings(TEST_CONFIG.format(port=1, sqlite="/tmp/x"), env={})
+    assert local_time(settings, numbered(0).published_at) == "Minggu, 1 November 2026 07.00 WIB"
