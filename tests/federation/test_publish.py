@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -155,35 +156,65 @@ async def test_a_thread_goes_out_in_order_to_each_inbox_once(
         assert [d["after_id"] for d in chain[1:]] == [d["id"] for d in chain[:-1]]
 
 
+SITE_AND_SECTION = """  - name: situs
+    title: Situs
+    match:
+      sections: [Nasional]
+    fediverse:
+      enabled: true
+      username: situs
+  - name: serang
+    title: Serang
+    match:
+      sections: [Banten]
+    fediverse:
+      enabled: true
+      username: serang
+      announce_by: situs
+"""
+
+
 async def test_the_site_account_announces_section_posts(
-    db: Database, settings: Settings, make_article: Callable[..., Article]
+    db: Database, make_settings: Callable[..., Settings], make_article: Callable[..., Article]
 ) -> None:
+    settings = make_settings(channels_extra=SITE_AND_SECTION)
     article = make_article()
     now = soon_after(article)
-    async with db.begin() as conn:
-        await ensure_actors(conn, settings, now)
     shared = "https://m.example/inbox"
     await add_follower(
-        db, settings, "banten", "https://m.example/users/a", "https://m.example/a/i", shared
+        db, settings, "serang", "https://m.example/users/a", "https://m.example/a/i", shared
     )
     await add_follower(
-        db, settings, "utama", "https://m.example/users/b", "https://m.example/b/i", shared
+        db, settings, "situs", "https://m.example/users/b", "https://m.example/b/i", shared
     )
     await store(db, settings, article, now)
 
-    (banten_post,) = await all_rows(db, posts, posts.c.actor_name == "banten")
+    (serang_post,) = await all_rows(db, posts, posts.c.actor_name == "serang")
+    assert await all_rows(db, posts, posts.c.actor_name == "situs") == []
     (announce,) = await all_rows(db, activities, activities.c.type == "Announce")
-    assert announce["actor_name"] == "utama"
-    assert announce["object_uri"] == banten_post["uri"]
-    body = __import__("json").loads(announce["body"])
-    assert body["actor"].endswith("/ap/actors/utama") and body["object"] == banten_post["uri"]
+    assert announce["actor_name"] == "situs"
+    assert announce["object_uri"] == serang_post["uri"]
+    body = json.loads(announce["body"])
+    assert body["actor"].endswith("/ap/actors/situs") and body["object"] == serang_post["uri"]
     (boost,) = await all_rows(db, deliveries, deliveries.c.activity_id == announce["id"])
     (create,) = await all_rows(
-        db, activities, activities.c.type == "Create", activities.c.actor_name == "banten"
+        db, activities, activities.c.type == "Create", activities.c.actor_name == "serang"
     )
     (original,) = await all_rows(db, deliveries, deliveries.c.activity_id == create["id"])
     assert boost["target"] == original["target"] == shared
     assert boost["after_id"] == original["id"]  # the post arrives before its boost
+
+
+async def test_no_announce_when_the_site_account_posts_the_story_itself(
+    db: Database, settings: Settings, make_article: Callable[..., Article]
+) -> None:
+    # banten has announce_by: utama, but utama takes every article: its followers would see
+    # the story twice.
+    article = make_article()
+    await store(db, settings, article, soon_after(article))
+    assert await all_rows(db, posts, posts.c.actor_name == "banten")
+    assert await all_rows(db, posts, posts.c.actor_name == "utama")
+    assert await all_rows(db, activities, activities.c.type == "Announce") == []
 
 
 async def test_an_unchanged_save_sends_nothing_and_an_edit_sends_update(
@@ -209,7 +240,7 @@ async def test_an_unchanged_save_sends_nothing_and_an_edit_sends_update(
     updates = await all_rows(db, activities, activities.c.type == "Update")
     assert {u["actor_name"] for u in updates} == {"banten", "utama"}
     banten_update = next(u for u in updates if u["actor_name"] == "banten")
-    body = __import__("json").loads(banten_update["body"])
+    body = json.loads(banten_update["body"])
     assert "1.300 rumah" in body["object"]["content"]
     assert body["object"]["updated"] and body["object"]["published"] != body["object"]["updated"]
     # utama's thread: only the part whose text changed is updated.
@@ -235,7 +266,7 @@ async def test_retraction_deletes_published_posts_with_tombstones(
     assert {p["state"] for p in await all_rows(db, posts)} == {"deleted"}
     deletes = await all_rows(db, activities, activities.c.type == "Delete")
     assert len(deletes) == len(await all_rows(db, posts))
-    body = __import__("json").loads(deletes[0]["body"])
+    body = json.loads(deletes[0]["body"])
     assert body["object"]["type"] == "Tombstone" and body["object"]["formerType"] == "Note"
     banten_delete = next(d for d in deletes if d["actor_name"] == "banten")
     assert await all_rows(db, deliveries, deliveries.c.activity_id == banten_delete["id"])

@@ -388,6 +388,10 @@ async def on_create(ctx: InboxContext, activity: Activity) -> list[Effect]:
         return []
     if first_id(obj.get("attributedTo")) not in (None, ctx.signer):
         raise Refused(401, "the reply is attributed to someone other than the signer")
+    if not host_matches(note_id, ctx.signer):
+        # An embedded object from another origin is not the signer's to vouch for (Fedify
+        # refetches such objects by id; we simply do not keep them).
+        return []
     # Keyed by the Note's id (not the Create's) so a later Delete of the Note finds it.
     return [_interaction(ctx, "reply", in_reply_to, note_id, _clean_reply(obj.get("content")))]
 

@@ -406,7 +406,9 @@ async def release_due_posts(
         )
         chain[key] = emitted.deliveries
         if row["part"] == 0:
-            await _announce(conn, settings, channel, row["uri"], now, emitted.deliveries)
+            await _announce(
+                conn, settings, channel, row["article_id"], row["uri"], now, emitted.deliveries
+            )
     return released
 
 
@@ -414,17 +416,31 @@ async def _announce(
     conn: AsyncConnection,
     settings: Settings,
     channel: ChannelSettings,
+    article_id: str,
     object_uri: str,
     now: datetime,
     after: Mapping[str, int],
 ) -> None:
-    """The site-wide account boosts a section account's post to its own followers."""
+    """The site-wide account boosts a section account's post to its own followers.
+
+    Not when the site account publishes the same article itself: its followers would see the
+    story twice (users of the WordPress plugin complain of exactly this kind of noise).
+    """
     booster_name = channel.fediverse.announce_by
     if not booster_name or booster_name == channel.name:
         return
     booster = next((c for c in fediverse_channels(settings) if c.name == booster_name), None)
     if booster is None:
         log.warning("announce_by names no fediverse channel", extra={"channel": channel.name})
+        return
+    own = await conn.scalar(
+        select(posts.c.id).where(
+            posts.c.actor_name == booster.name,
+            posts.c.article_id == article_id,
+            posts.c.state != DELETED,
+        )
+    )
+    if own is not None:
         return
     targets = await follower_targets(conn, booster.name, settings.federation.blocked_domains)
     document = render_announce(
