@@ -214,3 +214,35 @@ async def test_followers_count_public_list_private_and_empty_following(
     assert featured["type"] == "OrderedCollection" and featured["orderedItems"] == []
     status, _, _ = await get(http, running.url("/ap/actors/nobody"))
     assert status == 404
+
+
+async def test_replies_are_public_only_where_the_channel_shows_them(
+    make_settings: Callable[..., Any], db: Any, port: int, http: aiohttp.ClientSession,
+    make_article: Callable[..., Article],
+) -> None:  # fmt: skip
+    from sqlalchemy import insert, select
+
+    from siarkan.store.tables import interactions, posts
+    from tests.federation.conftest import start
+
+    extra = """  - name: warga
+    title: Suara Warga
+    fediverse: {enabled: true, show_replies: true}
+"""
+    settings = make_settings(channels_extra=extra)
+    now = datetime.now(UTC)
+    async with start(settings, db, port) as live:
+        await publish_report(live, make_article(published_at=now - timedelta(minutes=1)), now)
+        async with db.begin() as conn:
+            for actor, uri in (await conn.execute(select(posts.c.actor_name, posts.c.uri))).all():
+                await conn.execute(
+                    insert(interactions).values(
+                        kind="reply", object_uri=uri, actor_uri="https://m.example/users/ani",
+                        activity_id=f"{uri}#reply", content=f"<p>Balasan untuk {actor}</p>",
+                        created_at=now,
+                    )
+                )  # fmt: skip
+        _, _, shown = await get(http, live.url("/@warga"), BROWSER)
+        _, _, hidden = await get(http, live.url("/@prologmedia"), BROWSER)
+    assert "Balasan untuk warga" in shown and "1 dibagikan" not in shown
+    assert "Balasan untuk" not in hidden and "suka" not in hidden

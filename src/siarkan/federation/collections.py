@@ -12,6 +12,7 @@ The outbox lists what is public and still there: Create and Announce of publishe
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +26,7 @@ from siarkan.federation.actors import Usage
 from siarkan.federation.audience import ACCEPTED
 from siarkan.federation.keys import fediverse_channels
 from siarkan.federation.schedule import PUBLISHED
-from siarkan.store.tables import activities, followers, posts
+from siarkan.store.tables import activities, followers, interactions, posts
 
 PAGE_SIZE = 20
 OUTBOX_TYPES = ("Create", "Announce")
@@ -176,3 +177,55 @@ async def usage(conn: AsyncConnection, settings: Settings, now: datetime) -> Usa
         active_halfyear=await active(180),
         local_posts=int(local_posts or 0),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    actor: str
+    content: str  # sanitised when received (handlers._clean_reply)
+    received: datetime
+
+
+@dataclass(slots=True)
+class Reactions:
+    likes: int = 0
+    boosts: int = 0
+    replies: list[Reply] = field(default_factory=list)
+
+
+MAX_REPLIES_SHOWN = 20
+
+
+async def reactions(
+    conn: AsyncConnection, channel_name: str, article_ids: list[str]
+) -> dict[str, Reactions]:
+    """Likes, boosts and replies to any part of each article's posts on one channel.
+
+    Shown publicly only on channels with `show_replies`; otherwise they stay for moderation.
+    """
+    if not article_ids:
+        return {}
+    rows = (
+        await conn.execute(
+            select(
+                posts.c.article_id,
+                interactions.c.kind,
+                interactions.c.actor_uri,
+                interactions.c.content,
+                interactions.c.created_at,
+            )
+            .join(interactions, interactions.c.object_uri == posts.c.uri)
+            .where(posts.c.actor_name == channel_name, posts.c.article_id.in_(article_ids))
+            .order_by(interactions.c.created_at, interactions.c.id)
+        )
+    ).all()
+    out: dict[str, Reactions] = {}
+    for row in rows:
+        found = out.setdefault(row.article_id, Reactions())
+        if row.kind == "like":
+            found.likes += 1
+        elif row.kind == "announce":
+            found.boosts += 1
+        elif row.kind == "reply" and row.content and len(found.replies) < MAX_REPLIES_SHOWN:
+            found.replies.append(Reply(row.actor_uri, row.content, row.created_at))
+    return out

@@ -252,7 +252,7 @@ async def profile(request: web.Request) -> web.Response:
         )
         recent = (
             await conn.execute(
-                select(posts.c.object)
+                select(posts.c.object, posts.c.article_id)
                 .where(
                     posts.c.actor_name == channel.name,
                     posts.c.state == PUBLISHED,
@@ -261,8 +261,14 @@ async def profile(request: web.Request) -> web.Response:
                 .order_by(posts.c.published_at.desc(), posts.c.id.desc())
                 .limit(10)
             )
-        ).scalars()
-        posts_shown = list(recent)
+        ).all()
+        # Replies and counts are kept for moderation; public only where the channel says so.
+        shown = (
+            await collections.reactions(conn, channel.name, [r.article_id for r in recent])
+            if channel.fediverse.show_replies
+            else {}
+        )
+    posts_shown = [(row.object, shown.get(row.article_id)) for row in recent]
     response = render_html(
         request,
         "profile.html",
