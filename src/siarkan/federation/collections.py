@@ -64,12 +64,7 @@ async def outbox(
     conditions = _live_outbox(channel.name)
     if not page:
         total = await conn.scalar(select(func.count()).select_from(activities).where(*conditions))
-        return _collection(
-            outbox_id,
-            int(total or 0),
-            first=f"{outbox_id}?page=true",
-            last=f"{outbox_id}?page=true&min_id=0",
-        )
+        return _collection(outbox_id, int(total or 0), first=f"{outbox_id}?page=true")
     query = select(activities.c.id, activities.c.body).where(*conditions)
     if max_id is not None:
         query = query.where(activities.c.id < max_id)
