@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from tests.conftest import skip_or_fail
+from tests.feeds.conftest import START, numbered
+from tests.helpers import serve_app
 
 from siarkan.articles.model import Image, RelatedLink, Status
 from siarkan.clock import ManualClock
@@ -25,9 +28,6 @@ from siarkan.store.articles import upsert_article
 from siarkan.store.db import Database
 from siarkan.store.engine import create_engine
 from siarkan.web.app import create_app
-from tests.conftest import skip_or_fail
-from tests.feeds.conftest import START, numbered
-from tests.helpers import serve_app
 
 pytestmark = pytest.mark.browser
 
