@@ -487,3 +487,16 @@ def test_absurdly_long_title_is_shortened() -> None:
         parts = cut(a, mode=mode, max_parts=40)
         assert all(p.length <= 500 for p in parts)
         assert "…" in parts[0].text.split("\n\n")[0]
+
+
+def test_anchors_number_paragraphs_as_the_article_page_does() -> None:
+    # web/pages.py gives block K of article.paragraphs id="pK", Baca Juga leftovers included.
+    parts = cut(BANJIR, mode="series", max_chars=1500, series_parts=6)
+    for part in parts:
+        assert part.anchor is not None
+        k = int(part.anchor[1:])
+        first = part.body_text.split("\n\n")[0]
+        assert BANJIR.paragraphs[k - 1].startswith(first[:80])
+    hingga = next(p for p in cut(BANJIR, mode="series")
+                  if p.body_text.startswith("Hingga Minggu sore"))
+    assert hingga.anchor == "p6"  # after "Baca Juga:" and its headline (paragraphs 4 and 5)

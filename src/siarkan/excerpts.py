@@ -100,14 +100,19 @@ _INITIALS_RE = re.compile(
 )
 
 
-def _drop_related(paragraphs: Sequence[str]) -> list[str]:
-    kept: list[str] = []
+# A story paragraph with its index in article.paragraphs: its anchor is "p{index + 1}" (the
+# article page numbers every block, Baca Juga leftovers included; see web/pages.py).
+Numbered = tuple[int, str]
+
+
+def _drop_related(paragraphs: Sequence[str]) -> list[Numbered]:
+    kept: list[Numbered] = []
     skip_headline = False
-    for paragraph in paragraphs:
+    for index, paragraph in enumerate(paragraphs):
         if not skip_headline and "\n" not in paragraph and not _RELATED_RE.match(paragraph):
             text = normalize_space(paragraph)
             if text:
-                kept.append(text)
+                kept.append((index, text))
             continue
         lines: list[str] = []
         for line in paragraph.split("\n"):
@@ -124,17 +129,22 @@ def _drop_related(paragraphs: Sequence[str]) -> list[str]:
             lines.append(line)
         text = normalize_space(" ".join(lines))
         if text:
-            kept.append(text)
+            kept.append((index, text))
     return kept
+
+
+def _story(article: Article) -> list[Numbered]:
+    paragraphs = _drop_related(article.paragraphs)
+    if paragraphs:
+        index, text = paragraphs[-1]
+        last = _INITIALS_RE.sub("", text).rstrip()
+        paragraphs[-1:] = [(index, last)] if last else []
+    return paragraphs
 
 
 def story_paragraphs(article: Article) -> tuple[str, ...]:
     """The paragraphs excerpts are cut from: whitespace-normalised, no Baca Juga, no initials."""
-    paragraphs = _drop_related(article.paragraphs)
-    if paragraphs:
-        last = _INITIALS_RE.sub("", paragraphs[-1]).rstrip()
-        paragraphs[-1:] = [last] if last else []
-    return tuple(paragraphs)
+    return tuple(text for _, text in _story(article))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,7 +186,7 @@ def pick_hashtags(tags: Sequence[str], limit: int) -> list[tuple[str, str]]:
 class _Unit:
     text: str
     cost: int
-    para: int  # index into the story paragraphs
+    para: int  # index in article.paragraphs
     starts_para: bool
     ends_sentence: bool
     depths_before: tuple[int, ...]  # open quotes/brackets within the paragraph before it
@@ -453,8 +463,8 @@ def _deep_link(link: str, anchor: str | None) -> str:
 # Modes: which units go in which post
 
 
-def _summary(paragraphs: Sequence[str], frame: _Frame) -> list[_Post]:
-    units = _paragraph_units(paragraphs[0], 0) if paragraphs else []
+def _summary(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
+    units = _paragraph_units(paragraphs[0][1], paragraphs[0][0]) if paragraphs else []
     tail = frame.link_line(frame.link)
     budget = frame.budget(0, tail)
     ellipsis = bool(units) and units[0].cost > budget
@@ -464,8 +474,8 @@ def _summary(paragraphs: Sequence[str], frame: _Frame) -> list[_Post]:
     return [_Post(tuple(units[:end]), bool(frame.title), tail, frame.link, None, ellipsis)]
 
 
-def _thread(paragraphs: Sequence[str], frame: _Frame) -> list[_Post]:
-    units = [u for k, text in enumerate(paragraphs) for u in _paragraph_units(text, k)]
+def _thread(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
+    units = [u for k, text in paragraphs for u in _paragraph_units(text, k)]
     settings = frame.settings
     remaining = _joined_cost(units)
     last_tail = frame.link_line(frame.link)
@@ -503,10 +513,10 @@ def _thread(paragraphs: Sequence[str], frame: _Frame) -> list[_Post]:
     return posts
 
 
-def _series_chunks(paragraphs: Sequence[str], budget: int) -> list[list[_Unit]]:
+def _series_chunks(paragraphs: Sequence[Numbered], budget: int) -> list[list[_Unit]]:
     """Whole paragraphs; one longer than a post becomes runs of whole sentences."""
     chunks: list[list[_Unit]] = []
-    for k, text in enumerate(paragraphs):
+    for k, text in paragraphs:
         units = _paragraph_units(text, k)
         if _joined_cost(units) <= budget:
             chunks.append(units)
@@ -553,12 +563,12 @@ def _balanced_groups(costs: Sequence[int], seps: Sequence[int], count: int, cap:
     return starts
 
 
-def _series(paragraphs: Sequence[str], frame: _Frame) -> list[_Post]:
+def _series(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
     if not paragraphs:
         return [_Post((), True, frame.link_line(frame.link), frame.link, None)]
     settings = frame.settings
     # "#p12" costs the same as any URL once Mastodon sees it, so one budget serves every part.
-    probe = frame.link_line(_deep_link(frame.link, f"p{len(paragraphs)}"))
+    probe = frame.link_line(_deep_link(frame.link, f"p{paragraphs[-1][0] + 1}"))
     budget = frame.budget(0, probe, title_everywhere=True)
     chunks = _series_chunks(paragraphs, budget)
     costs = [_joined_cost(c) for c in chunks]
@@ -700,7 +710,7 @@ def _render(
     )
 
 
-_MODES: dict[str, Callable[[Sequence[str], _Frame], list[_Post]]] = {
+_MODES: dict[str, Callable[[Sequence[Numbered], _Frame], list[_Post]]] = {
     "summary": _summary,
     "thread": _thread,
     "series": _series,
@@ -723,7 +733,7 @@ def make_excerpts(
     """
     mode = mode or settings.mode
     link = article.canonical_url or permalink
-    paragraphs = story_paragraphs(article)
+    paragraphs = _story(article)
     language = settings.language or article.language
     numbered = mode != "summary"
     guess = settings.max_parts if mode == "thread" else settings.series_parts
