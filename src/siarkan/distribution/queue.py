@@ -129,7 +129,12 @@ async def claim(
     if limit <= 0:
         return []
     busy = and_(deliveries.c.lease_until.is_not(None), deliveries.c.lease_until >= now)
-    due = and_(deliveries.c.state.in_(ACTIVE), deliveries.c.due_at <= now, _predecessor_settled())
+    due = and_(
+        deliveries.c.state.in_(ACTIVE),
+        deliveries.c.due_at <= now,
+        _predecessor_settled(),
+        or_(hosts.c.breaker_open_until.is_(None), hosts.c.breaker_open_until <= now),
+    )
     if kinds is not None:
         due = and_(due, deliveries.c.kind.in_(list(kinds)))
     candidates = (
@@ -138,7 +143,9 @@ async def claim(
             deliveries.c.host,
             deliveries.c.due_at,
             case((busy, literal(1)), else_=literal(0)).label("busy"),
+            _allowance_sql(per_host).label("allowance"),
         )
+        .select_from(deliveries.outerjoin(hosts, hosts.c.host == deliveries.c.host))
         .where(due)
         .order_by(deliveries.c.due_at, deliveries.c.id)
         .limit(max(limit * CANDIDATE_FACTOR, 1000))
@@ -148,6 +155,8 @@ async def claim(
     ranked = select(
         candidates.c.id,
         candidates.c.busy,
+        candidates.c.allowance,
+        candidates.c.due_at,
         func.row_number()
         .over(
             partition_by=candidates.c.host,
@@ -155,28 +164,25 @@ async def claim(
         )
         .label("rn"),
     ).subquery("ranked")
-    free = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
-    chosen = (
-        select(deliveries.c.id)
-        .select_from(
-            deliveries.join(ranked, ranked.c.id == deliveries.c.id).outerjoin(
-                hosts, hosts.c.host == deliveries.c.host
-            )
-        )
-        .where(
-            ranked.c.busy == 0,
-            ranked.c.rn <= _allowance_sql(per_host),
-            or_(hosts.c.breaker_open_until.is_(None), hosts.c.breaker_open_until <= now),
-            # Re-checked on the locked row version (PostgreSQL EvalPlanQual): never claim a row
-            # another worker leased after our snapshot was taken.
-            free,
-            deliveries.c.state.in_(ACTIVE),
-        )
-        .order_by(ranked.c.rn, deliveries.c.due_at, deliveries.c.id)
+    picked = (
+        select(ranked.c.id)
+        .where(ranked.c.busy == 0, ranked.c.rn <= ranked.c.allowance)
+        .order_by(ranked.c.rn, ranked.c.due_at, ranked.c.id)
         .limit(limit)
     )
+    free = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
+    # The ranking above is driven from the small candidate set and the rows are then locked by
+    # primary key: a join the other way round made PostgreSQL re-rank once per row (O(n^2))
+    # whenever its statistics lagged behind a fresh fan-out.
+    chosen = select(deliveries.c.id).where(
+        deliveries.c.id.in_(picked.scalar_subquery()),
+        # Re-checked on the locked row version (PostgreSQL EvalPlanQual): never claim a row
+        # another worker leased after our snapshot was taken.
+        free,
+        deliveries.c.state.in_(ACTIVE),
+    )
     if conn.dialect.name == "postgresql":
-        chosen = chosen.with_for_update(of=deliveries, skip_locked=True)
+        chosen = chosen.with_for_update(skip_locked=True)
     stmt = (
         update(deliveries)
         .where(deliveries.c.id.in_(chosen.scalar_subquery()), free)
