@@ -344,8 +344,18 @@ class Excerpt:
 
 @dataclass(frozen=True, slots=True)
 class _Line:
+    """A closing link line: "[… ]Baca selengkapnya: <url>" or just "<url>"."""
+
     text: str
     cost: int
+    url: str
+
+    @property
+    def html(self) -> str:
+        # Always a link, even where twitter-text would not count the URL as one (a test
+        # host without a TLD): the HTML is what followers' servers show.
+        label = self.text[: len(self.text) - len(self.url)]
+        return escape(label) + _link_html(self.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,7 +385,7 @@ class _Frame:
         text = f"{self.link_text} {url}" if label else url
         if truncated:
             text = _TRUNCATED + text
-        return _Line(text, mastodon_length(text))
+        return _Line(text, mastodon_length(text), url)
 
     def budget(self, index: int, tail: _Line | None, *, title_everywhere: bool = False) -> int:
         """Room for body text in post `index` whose closing line is `tail` (None: no link)."""
@@ -670,7 +680,7 @@ def _render(
             cost += len(_ELLIPSIS)
         blocks.append((paragraph, _text_html(paragraph), cost))
     if post.tail is not None:
-        blocks.append((post.tail.text, _text_html(post.tail.text), post.tail.cost))
+        blocks.append((post.tail.text, post.tail.html, post.tail.cost))
     if frame.numbered and total > 1:
         number = _number(settings, index + 1, total)
         if blocks:
