@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,7 +48,7 @@ class Refused(Exception):
         self.status = status
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InsertRow:
     """Insert one row, ignoring a conflict on `conflict` (batched across requests)."""
 
@@ -75,7 +75,6 @@ class InboxContext:
     signer: str  # the verified actor who sent the activity
     local_actors: dict[str, str]  # actor id -> channel name
     inbox_actor: str | None = None  # channel name for a personal inbox, None for the shared one
-    notes: list[str] = field(default_factory=list)
 
     def local(self, uri: str | None) -> str | None:
         return self.local_actors.get(uri) if uri else None

@@ -74,7 +74,7 @@ class ReplayGuard:
             del self._seen[next(iter(self._seen))]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InboxRequest:
     method: str
     target_uri: str  # absolute, as the sender addressed it

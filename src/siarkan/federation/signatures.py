@@ -351,7 +351,7 @@ def serialize_inner_list(inner: InnerList) -> str:
 # The request as the signer saw it
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestView:
     """A request reduced to what signatures cover.
 
@@ -373,7 +373,7 @@ class RequestView:
         return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SignedRequest:
     """What a request's signature claims; `base` is what the key must have signed."""
 
@@ -394,8 +394,18 @@ class SignedRequest:
 _CAVAGE_PARAM_RE = re.compile(r'\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|(\d+(?:\.\d+)?))\s*(?:,|$)')
 
 
+# The order Mastodon (and we) send; other orders and extra parameters take the general path.
+_CAVAGE_USUAL_RE = re.compile(
+    r'keyId="([^"]*)",algorithm="([^"]*)",headers="([^"]*)",signature="([^"]*)"'
+)
+
+
 def parse_cavage_params(value: str) -> dict[str, str]:
     """`keyId="...",algorithm="...",headers="...",signature="..."` -> dict (names as sent)."""
+    usual = _CAVAGE_USUAL_RE.fullmatch(value.strip())
+    if usual:
+        key_id, algorithm, headers, signature = usual.groups()
+        return {"keyId": key_id, "algorithm": algorithm, "headers": headers, "signature": signature}
     out: dict[str, str] = {}
     pos = 0
     value = value.strip()
