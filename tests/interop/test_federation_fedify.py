@@ -241,3 +241,29 @@ async def test_forged_stale_unsigned_and_replayed_requests_are_refused(
         assert (replay.status, await replay.text()) == (401, "replayed signature")
     async with siarkan.db.connect() as conn:
         assert len((await conn.execute(select(interactions))).all()) == 1
+
+
+async def test_end_to_end_with_the_real_delivery_worker(
+    fedify_peer: Peer, settings: Settings, sqlite_url: str, port: int,
+    make_article: Callable[..., Article],
+) -> None:  # fmt: skip
+    """The same flow with siarkan's own worker (distribution/worker.py) doing the sending:
+    its signing (federation.first_knock, then double-knock) must satisfy Fedify too."""
+    db = Database(create_engine(sqlite_url))
+    app = create_app(settings, db=db, roles=("web", "worker"))
+    try:
+        async with serve_app(app, port) as base, aiohttp.ClientSession() as http:
+            live = Siarkan(base, settings, db, http)
+            sent = await fedify_peer.aio.follow(live.actor("utama"))
+            assert sent["ok"], sent
+            accept = await fedify_peer.aio.wait_for("Accept", timeout=20)
+            assert accept["verified"] is True and accept["object"]["id"] == sent["id"]
+            await live.publish(fresh(make_article))
+            last = await fedify_peer.aio.wait_for(
+                "Create", lambda a: a["object"].get("inReplyTo") is not None and
+                a["object"]["content"].startswith("<p>2/"), timeout=20,
+            )  # fmt: skip
+            assert last["verified"] is True
+            assert last["object"]["attributedTo"] == live.actor("utama")
+    finally:
+        await db.close()
