@@ -52,9 +52,24 @@ _OPENERS = "“\"‘'«([{"
 # A candidate sentence end: terminal punctuation, any closing quotes/brackets, then one space
 # and something that can start a sentence (capital, digit, or an opening quote before one).
 # ("dr." is the one lowercase word a sentence may start with: "dr. Rina mencatat ...".)
-_END_RE = re.compile(
-    r"[.!?…][.!?…”\"’'»)\]]* (?=[“\"‘'«(\[]*(?:[A-Z0-9À-ÖØ-Þ]|drg?\. ))"
-)
+# Lookbehinds right after the mark veto listed abbreviations and capital initials inside the
+# regex engine (most candidates in news text are "Kab. Serang", "H. Ahmad"...), so Python only
+# looks at the rest; is_abbreviation stays the authority (degrees like "S.Sos." reach it).
+def _end_pattern(abbreviations: frozenset[str]) -> re.Pattern[str]:
+    by_length: dict[int, list[str]] = {}
+    for abbreviation in sorted(abbreviations):
+        by_length.setdefault(len(abbreviation), []).append(re.escape(abbreviation))
+    # A lookbehind must have one width: one guard per length of abbreviation.
+    guards = "".join(
+        rf"(?<!\b(?:{'|'.join(group)}))" for _, group in sorted(by_length.items())
+    )
+    return re.compile(
+        rf"[.!?…](?=[.!?…”\"’'»)\]]* [“\"‘'«(\[]*(?:[A-Z0-9À-ÖØ-Þ]|drg?\. ))"
+        rf"(?<!\b[A-Z]\.){guards}[.!?…”\"’'»)\]]* "
+    )
+
+
+_END_RE = _end_pattern(ABBREVIATIONS)
 _MORE_PUNCT = frozenset(".!?…")
 
 # Clause punctuation, then any closers, then the space we cut at: "; : , — –" and a spaced
@@ -177,6 +192,12 @@ def quote_depths(text: str, depths: tuple[int, ...] = (0, 0, 0, 0, 0, 0)) -> tup
 
 
 CLEAN: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
+_QUOTE_CHARS_RE = re.compile("[“”()\\[\\]«»\"‘]")
+
+
+def has_quotes(text: str) -> bool:
+    """Any quote or bracket at all? (Most paragraphs have none: skip the bookkeeping.)"""
+    return _QUOTE_CHARS_RE.search(text) is not None
 
 
 def is_clean(depths: tuple[int, ...]) -> bool:
