@@ -102,6 +102,12 @@ class FeedCache:
                 self._checked = self._monotonic()
             return self._state
 
+    def fresh_state(self) -> str | None:
+        """The change key if it was checked less than refresh_seconds ago, else None."""
+        if self._state is not None and self._monotonic() - self._checked < self.refresh_seconds:
+            return self._state
+        return None
+
     def invalidate(self) -> None:
         """Ask the database again on the next request (after a write in this process)."""
         self._checked = float("-inf")

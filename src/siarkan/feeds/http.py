@@ -1,15 +1,15 @@
 """Feed routes: live feeds with conditional GET, compression and WebSub discovery headers.
 
-    GET|HEAD /feeds/{channel}[/{kind}/{slug}][/archive/{cursor}]/{file}
-        (kind: section | tag | author; file: rss.xml | atom.xml | feed.json)
-    | FeedService.document (cached; see feeds/service.py)
-    | If-None-Match (weak comparison, RFC 9110 §13.1.2) / If-Modified-Since -> 304
-    | Accept-Encoding: br > gzip > identity, bodies compressed once per document
-    -> 200 with ETag, Last-Modified, Cache-Control (channel.feeds.max_age), Vary,
-       Link: <hub>; rel="hub", <self>; rel="self" (WebSub §4: discovery by headers)
+GET|HEAD /feeds/{channel}[/{kind}/{slug}][/archive/{cursor}]/{file}
+    (kind: section | tag | author; file: rss.xml | atom.xml | feed.json)
+| FeedService.document (cached; see feeds/service.py)
+| If-None-Match (weak comparison, RFC 9110 §13.1.2) / If-Modified-Since -> 304
+| Accept-Encoding: br > gzip > identity, bodies compressed once per document
+-> 200 with ETag, Last-Modified, Cache-Control (channel.feeds.max_age), Vary,
+   Link: <hub>; rel="hub", <self>; rel="self" (WebSub §4: discovery by headers)
 
-    GET /feeds        the list of every feed (HTML)
-    GET /feeds.opml   the same list as OPML 2.0
+GET /feeds        the list of every feed (HTML)
+GET /feeds.opml   the same list as OPML 2.0
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ def choose_coding(accept_encoding: str) -> str:
 
 def etag_matches(if_none_match: str, etag: str) -> bool:
     """Weak comparison: W/"x" and "x" match (RFC 9110 §8.8.3.2)."""
+    if if_none_match == etag:  # the common case: a client echoing what we sent
+        return True
     if if_none_match.strip() == "*":
         return True
     opaque = etag.removeprefix("W/")
@@ -107,23 +109,20 @@ def base_headers(entry: Rendered, max_age: int) -> dict[str, str]:
 
 
 def respond(request: web.Request, entry: Rendered, max_age: int) -> web.Response:
+    """The cached path: no database, no rendering, no compression; headers built once."""
     headers = entry.headers
     if not headers:
         headers = entry.headers = base_headers(entry, max_age)
+    request_headers = request.headers
     if is_not_modified(
-        request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"), entry
+        request_headers.get("If-None-Match"), request_headers.get("If-Modified-Since"), entry
     ):
         return web.Response(status=304, headers=headers)
-    coding = choose_coding(request.headers.get("Accept-Encoding", ""))
-    response = web.Response(
-        body=entry.encoded(coding),
-        headers=headers,
-        content_type=entry.media_type,
-        charset="utf-8",
-    )
+    coding = choose_coding(request_headers.get("Accept-Encoding", ""))
+    full = {**headers, "Content-Type": f"{entry.media_type}; charset=utf-8"}
     if coding != "identity":
-        response.headers["Content-Encoding"] = coding
-    return response
+        full["Content-Encoding"] = coding
+    return web.Response(body=entry.encoded(coding), headers=full)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,10 +132,16 @@ def respond(request: web.Request, entry: Rendered, max_age: int) -> web.Response
 async def _feed(request: web.Request) -> web.StreamResponse:
     service = request.app[FEED_SERVICE]
     info = request.match_info
+    kind = info.get("kind")
+    fmt = FORMAT_BY_FILE[info["file"]]
+    scope_path = f"{kind}/{info['slug']}" if kind else ""
+    hit = service.cached(info["channel"], scope_path, info.get("cursor"), fmt)
+    if hit is not None and not isinstance(hit, Redirect) and hit.headers:
+        return respond(request, hit, 0)
     spec = await service.spec(info["channel"], info.get("kind"), info.get("slug", ""))
     if spec is None:
         raise web.HTTPNotFound(text="no such feed\n")
-    entry = await service.document(spec, info.get("cursor"), FORMAT_BY_FILE[info["file"]])
+    entry = await service.document(spec, info.get("cursor"), fmt)
     if entry is None:
         raise web.HTTPNotFound(text="no such feed page\n")
     if isinstance(entry, Redirect):

@@ -300,7 +300,9 @@ async def state_key(conn: AsyncConnection, now: datetime) -> str:
     """Changes whenever any feed might: an article stored, retracted or coming due.
 
     max(changed_at) uses ix_articles_changed_at; the scheduled branch reads only scheduled rows
-    (status index); count(*) catches deletions. Independent of the process: nodes agree.
+    (status index); count(*) catches an insert stamped no later than the newest change (two
+    writes in the same instant, or a writer whose clock lags) and deletions. Asked at most about
+    once a second per process; independent of the process, so nodes agree.
     """
     newest_change = select(func.max(articles.c.changed_at)).scalar_subquery()
     due = (

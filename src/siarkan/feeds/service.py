@@ -147,6 +147,13 @@ class FeedService:
         self.cache = cache or FeedCache()
         self.fingerprint = settings_fingerprint(settings)
         self._items: OrderedDict[Hashable, FeedItem] = OrderedDict()
+        self._channels = {channel.name: channel for channel in settings.channels}
+        # Metric children resolved once: .labels() per request shows up on the cached path.
+        self._counters = (
+            {r: metrics.feed_cache.labels(r) for r in ("hit", "miss", "unchanged")}
+            if metrics is not None
+            else {}
+        )
 
     # --- change key and specs ------------------------------------------------------------------
 
@@ -158,10 +165,7 @@ class FeedService:
             return await state_key(conn, self.clock.now())
 
     def channel(self, name: str) -> ChannelSettings | None:
-        for channel in self.settings.channels:
-            if channel.name == name:
-                return channel
-        return None
+        return self._channels.get(name)
 
     async def spec(
         self, channel_name: str, kind: str | None = None, slug: str = ""
@@ -201,6 +205,20 @@ class FeedService:
         return Selection(spec)
 
     # --- documents -----------------------------------------------------------------------------
+
+    def cached(self, channel: str, scope_path: str, cursor: str | None, fmt: str) -> Entry | None:
+        """The fast path: a document rendered since the last change check, without awaiting.
+
+        None when the change key is due for a check or the page is not cached; the caller
+        then goes through `spec` and `document`, which validate everything.
+        """
+        state = self.cache.fresh_state()
+        if state is None:
+            return None
+        entry = self.cache.get((channel, scope_path, cursor, fmt), state)
+        if entry is not None:
+            self._count("hit")
+        return entry
 
     async def document(self, spec: FeedSpec, cursor: str | None, fmt: str) -> Entry | None:
         """The page at `cursor` (None: the subscription document) in `fmt`; None if invalid."""
@@ -282,8 +300,9 @@ class FeedService:
         return found
 
     def _count(self, result: str) -> None:
-        if self.metrics is not None:
-            self.metrics.feed_cache.labels(result).inc()
+        counter = self._counters.get(result)
+        if counter is not None:
+            counter.inc()
 
     # --- the whole archive and the feed list ---------------------------------------------------
 
