@@ -283,6 +283,7 @@ async def cold_render(db: Path, repeats: int = 7) -> dict[str, float]:
     cursor = encode_cursor(key) if key else None
 
     timings: dict[str, list[float]] = {"current": [], "archive_100": [], "current_total": []}
+    sizes: dict[str, int] = {}
     for _ in range(repeats):
         for name, target in (("current", None), ("archive_100", cursor)):
             service = FeedService(settings, database, SystemClock(), cache=FeedCache())
@@ -291,12 +292,17 @@ async def cold_render(db: Path, repeats: int = 7) -> dict[str, float]:
             entry = await service.document(spec, target, "rss")
             timings[name].append((time.perf_counter() - started) * 1000)
             assert isinstance(entry, Rendered) and entry.body.count(b"<item>") >= 1
+            sizes[name] = entry.body.count(b"<item>")
         service = FeedService(settings, database, SystemClock(), cache=FeedCache())
         started = time.perf_counter()
         await service.document(spec, None, "rss")  # including the change-key query
         timings["current_total"].append((time.perf_counter() - started) * 1000)
     await database.close()
-    return {name: statistics.median(values) for name, values in timings.items()}
+    figures = {name: statistics.median(values) for name, values in timings.items()}
+    # Archive pages hold 1..N items (feeds/paging.py): report how many this one has.
+    figures["archive_100_items"] = sizes["archive_100"]
+    figures["current_items"] = sizes["current"]
+    return figures
 
 
 # ---------------------------------------------------------------------------------------------
