@@ -114,9 +114,10 @@ def respond(request: web.Request, entry: Rendered, max_age: int) -> web.Response
     if not headers:
         headers = entry.headers = base_headers(entry, max_age)
     request_headers = request.headers
-    if is_not_modified(
-        request_headers.get("If-None-Match"), request_headers.get("If-Modified-Since"), entry
-    ):
+    if_none_match = request_headers.get("If-None-Match")
+    if if_none_match == entry.etag:
+        return web.Response(status=304, headers=headers)
+    if is_not_modified(if_none_match, request_headers.get("If-Modified-Since"), entry):
         return web.Response(status=304, headers=headers)
     coding = choose_coding(request_headers.get("Accept-Encoding", ""))
     full = {**headers, "Content-Type": f"{entry.media_type}; charset=utf-8"}
@@ -131,6 +132,9 @@ def respond(request: web.Request, entry: Rendered, max_age: int) -> web.Response
 
 async def _feed(request: web.Request) -> web.StreamResponse:
     service = request.app[FEED_SERVICE]
+    fast = service.by_path(request.path)
+    if fast is not None:
+        return respond(request, fast, 0)
     info = request.match_info
     kind = info.get("kind")
     fmt = FORMAT_BY_FILE[info["file"]]
@@ -146,7 +150,9 @@ async def _feed(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="no such feed page\n")
     if isinstance(entry, Redirect):
         raise web.HTTPFound(entry.location, headers={"Cache-Control": "public, max-age=60"})
-    return respond(request, entry, spec.channel.feeds.max_age)
+    response = respond(request, entry, spec.channel.feeds.max_age)
+    service.remember_path(request.path, entry)
+    return response
 
 
 routes.get(f"/feeds/{{channel}}/{_FILE}")(_feed)

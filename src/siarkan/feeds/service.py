@@ -148,6 +148,7 @@ class FeedService:
         self.fingerprint = settings_fingerprint(settings)
         self._items: OrderedDict[Hashable, FeedItem] = OrderedDict()
         self._channels = {channel.name: channel for channel in settings.channels}
+        self._paths: dict[str, tuple[str, Rendered]] = {}
         # Metric children resolved once: .labels() per request shows up on the cached path.
         self._counters = (
             {r: metrics.feed_cache.labels(r) for r in ("hit", "miss", "unchanged")}
@@ -205,6 +206,26 @@ class FeedService:
         return Selection(spec)
 
     # --- documents -----------------------------------------------------------------------------
+
+    def by_path(self, path: str) -> Rendered | None:
+        """The fastest path: the document last served at this exact URL path, if still current."""
+        state = self.cache.fresh_state()
+        if state is None:
+            return None
+        found = self._paths.get(path)
+        if found is None or found[0] != state:
+            return None
+        self._count("hit")
+        return found[1]
+
+    def remember_path(self, path: str, entry: Rendered) -> None:
+        """Called right after `document` returned `entry` (no await in between)."""
+        state = self.cache.fresh_state()
+        if state is None:
+            return
+        if len(self._paths) > 4 * self.cache.max_entries:
+            self._paths.clear()
+        self._paths[path] = (state, entry)
 
     def cached(self, channel: str, scope_path: str, cursor: str | None, fmt: str) -> Entry | None:
         """The fast path: a document rendered since the last change check, without awaiting.
