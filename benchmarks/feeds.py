@@ -360,7 +360,8 @@ def main() -> int:
     ):
         print(
             f"    {count:>7,} articles: current {figures['current']:6.1f} ms   "
-            f"archive page 100 {figures['archive_100']:6.1f} ms   "
+            f"archive page 100 {figures['archive_100']:6.1f} ms "
+            f"({figures['archive_100_items']:.0f} items)   "
             f"current incl. change-key query {figures['current_total']:6.1f} ms"
         )
     if args.json:
