@@ -7,7 +7,7 @@
     medians; target ratio >= 0.8
 (b) the same for the 304 path (If-None-Match with the feed's ETag)
 (c) cold render (nothing cached in the process) of the 50-item subscription document and of
-    archive page 100, from SQLite databases of 100,000 and 10,000 articles; target < 50 ms and
+    the first full archive page from depth 100 on, from SQLite databases of 100,000 and 10,000 articles; target < 50 ms and
     independent of the database size
 
 Loopback only; every run is bounded by wrk's duration. Needs `wrk` (Debian package).
@@ -271,14 +271,18 @@ async def cold_render(db: Path, repeats: int = 7) -> dict[str, float]:
     settings = settings_for(db, 8080)
     database = Database.from_settings(settings.database)
     spec = FeedSpec(settings.channels[0])
-    # Find archive page 100 by walking prev-archive links (not timed).
+    # Find a full archive page ~100 deep by walking prev-archive links (not timed).
     walker = FeedService(settings, database, SystemClock(), cache=FeedCache())
     data = await walker.load(spec, None)
     assert isinstance(data, PageData)
     key = data.prev_archive
-    for _ in range(99):
+    for depth in range(1, 200):
         page = await walker.load(spec, key)
         assert isinstance(page, PageData)
+        # Archive pages hold 1..N items (feeds/paging.py): time the first full page from
+        # depth 100 on, so both database sizes render the same amount of work.
+        if depth >= 100 and len(page.rows) == spec.page_size:
+            break
         key = page.prev_archive
     cursor = encode_cursor(key) if key else None
 
@@ -299,7 +303,6 @@ async def cold_render(db: Path, repeats: int = 7) -> dict[str, float]:
         timings["current_total"].append((time.perf_counter() - started) * 1000)
     await database.close()
     figures = {name: statistics.median(values) for name, values in timings.items()}
-    # Archive pages hold 1..N items (feeds/paging.py): report how many this one has.
     figures["archive_100_items"] = sizes["archive_100"]
     figures["current_items"] = sizes["current"]
     return figures
@@ -360,7 +363,7 @@ def main() -> int:
     ):
         print(
             f"    {count:>7,} articles: current {figures['current']:6.1f} ms   "
-            f"archive page 100 {figures['archive_100']:6.1f} ms "
+            f"archive page ~100 {figures['archive_100']:6.1f} ms "
             f"({figures['archive_100_items']:.0f} items)   "
             f"current incl. change-key query {figures['current_total']:6.1f} ms"
         )
