@@ -7,8 +7,8 @@
     medians; target ratio >= 0.8
 (b) the same for the 304 path (If-None-Match with the feed's ETag)
 (c) cold render (nothing cached in the process) of the 50-item subscription document and of
-    the first full archive page from depth 100 on, from SQLite databases of 100,000 and 10,000 articles; target < 50 ms and
-    independent of the database size
+    the first full archive page from depth 100 on, from SQLite databases of 100,000 and
+    10,000 articles; target < 50 ms and independent of the database size
 
 Loopback only; every run is bounded by wrk's duration. Needs `wrk` (Debian package).
 """
