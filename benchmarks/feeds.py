@@ -259,7 +259,7 @@ def http_throughput(db: Path, runs: int, duration: int) -> dict[str, Any]:
 # Cold rendering
 
 
-async def cold_render(db: Path, repeats: int = 7) -> dict[str, float]:
+async def cold_render(db: Path, repeats: int = 11) -> dict[str, float]:
     from siarkan.clock import SystemClock
     from siarkan.feeds.cache import FeedCache, Rendered
     from siarkan.feeds.model import FeedSpec
@@ -303,6 +303,8 @@ async def cold_render(db: Path, repeats: int = 7) -> dict[str, float]:
         timings["current_total"].append((time.perf_counter() - started) * 1000)
     await database.close()
     figures = {name: statistics.median(values) for name, values in timings.items()}
+    # The best run shows the work itself when other processes share the two cores.
+    figures.update({f"{name}_min": min(values) for name, values in timings.items()})
     figures["archive_100_items"] = sizes["archive_100"]
     figures["current_items"] = sizes["current"]
     return figures
@@ -356,14 +358,16 @@ def main() -> int:
         f"    siarkan {http['not_modified_rps']:>9,.0f} req/s   bare aiohttp "
         f"{http['bare_304_rps']:>9,.0f} req/s   ratio {http['not_modified_ratio']:.2f}"
     )
-    print("(c) cold render, RSS, 50 items (median of 7; target < 50 ms, size-independent):")
+    print("(c) cold render, RSS, 50 items (median of 11; target < 50 ms, size-independent):")
     for label, figures, count in (
         ("big", cold_big, args.articles),
         ("small", cold_small, args.small),
     ):
         print(
-            f"    {count:>7,} articles: current {figures['current']:6.1f} ms   "
-            f"archive page ~100 {figures['archive_100']:6.1f} ms "
+            f"    {count:>7,} articles: current {figures['current']:5.1f} "
+            f"(min {figures['current_min']:4.1f}) ms   "
+            f"archive page ~100 {figures['archive_100']:5.1f} "
+            f"(min {figures['archive_100_min']:4.1f}) ms "
             f"({figures['archive_100_items']:.0f} items)   "
             f"current incl. change-key query {figures['current_total']:6.1f} ms"
         )
