@@ -35,6 +35,7 @@ class Rendered:
     content_key: str
     links: tuple[tuple[str, str], ...] = ()  # (rel, url) for the Link header
     headers: dict[str, str] = field(default_factory=dict)  # built once by the HTTP layer
+    full_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # per content-coding
     _encoded: dict[str, bytes] = field(default_factory=dict)
 
     @property

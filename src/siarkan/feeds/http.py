@@ -119,10 +119,14 @@ def respond(request: web.Request, entry: Rendered, max_age: int) -> web.Response
         return web.Response(status=304, headers=headers)
     if is_not_modified(if_none_match, request_headers.get("If-Modified-Since"), entry):
         return web.Response(status=304, headers=headers)
-    coding = choose_coding(request_headers.get("Accept-Encoding", ""))
-    full = {**headers, "Content-Type": f"{entry.media_type}; charset=utf-8"}
-    if coding != "identity":
-        full["Content-Encoding"] = coding
+    accept = request_headers.get("Accept-Encoding")
+    coding = choose_coding(accept) if accept else "identity"
+    full = entry.full_headers.get(coding)
+    if full is None:
+        full = {**headers, "Content-Type": f"{entry.media_type}; charset=utf-8"}
+        if coding != "identity":
+            full["Content-Encoding"] = coding
+        entry.full_headers[coding] = full
     return web.Response(body=entry.encoded(coding), headers=full)
 
 
