@@ -6,9 +6,7 @@ loads), and a screenshot is saved under tests/artifacts/ for a person to look at
 
 from __future__ import annotations
 
-import asyncio
 import re
-import shutil
 import struct
 import zlib
 from collections.abc import AsyncIterator
@@ -17,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from tests.conftest import skip_or_fail
+from tests.e2e.browser import dump_dom_async, require_chromium, screenshot_async
 from tests.feeds.conftest import START, numbered
 from tests.helpers import serve_app
 
@@ -33,15 +31,6 @@ pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).parent.parent / "artifacts"
 VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 900)}
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    skip_or_fail("headless Chromium is not installed (apt-get install chromium)")
-    raise AssertionError("unreachable")
 
 
 def gradient_png(width: int, height: int) -> bytes:
@@ -117,36 +106,13 @@ async def site(settings: Settings, sqlite_url: str) -> AsyncIterator[str]:
 
 
 async def browse(url: str, name: str, viewport: str) -> tuple[Path, list[str], str]:
-    """Screenshot + console messages + rendered DOM of one page."""
+    """Screenshot + console messages + rendered DOM of one page (tests/e2e/browser.py)."""
     width, height = VIEWPORTS[viewport]
-    ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"{name}-{viewport}.png"
-    common = [
-        chromium(),
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--hide-scrollbars",
-        "--no-first-run",
-        "--disable-extensions",
-        f"--window-size={width},{height}",
-        "--enable-logging=stderr",
-        "--v=0",
-    ]
-    proc = await asyncio.create_subprocess_exec(
-        *common,
-        f"--screenshot={shot}",
-        url,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, stderr = await asyncio.wait_for(proc.communicate(), 90)
-    console = [line for line in stderr.decode(errors="replace").splitlines() if ":CONSOLE" in line]
-    proc = await asyncio.create_subprocess_exec(
-        *common, "--dump-dom", url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    dom, _ = await asyncio.wait_for(proc.communicate(), 90)
-    return shot, console, dom.decode()
+    console: list[str] = []
+    await screenshot_async(url, shot, width, height, console=console)
+    dom = await dump_dom_async(url, console=console)
+    return shot, console, dom
 
 
 PAGES = {
@@ -163,6 +129,7 @@ PAGES = {
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 @pytest.mark.parametrize("page", list(PAGES))
 async def test_page_renders_cleanly(site: str, page: str, viewport: str) -> None:
+    require_chromium()
     path, heading = PAGES[page]
     shot, console, dom = await browse(site + path, page, viewport)
     assert console == [], console
