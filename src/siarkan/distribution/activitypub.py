@@ -13,11 +13,13 @@ Signature covers Host and Date, so it cannot be shared between requests.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -74,8 +76,14 @@ class ActivityPubSender:
 
     kind = Kind.ACTIVITYPUB
 
-    def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        sign_pool: Executor | None = None,
+    ) -> None:
         self.settings = settings
+        self.sign_pool = sign_pool
         self.session = session
         self.timeout = request_timeout(settings.delivery)
         self._bodies: OrderedDict[int, bytes] = OrderedDict()
@@ -158,7 +166,15 @@ class ActivityPubSender:
         tried: tuple[str, ...] = ()
         while True:
             tried = (*tried, scheme)
-            headers = base | self._sign(scheme, row.target, base, body, key, now)
+            if self.sign_pool is not None:
+                # RSA signing releases the GIL (cryptography): on a multi-core host the loop
+                # keeps sending while another core signs.
+                signed = await asyncio.get_running_loop().run_in_executor(
+                    self.sign_pool, self._sign, scheme, row.target, base, body, key, now
+                )
+            else:
+                signed = self._sign(scheme, row.target, base, body, key, now)
+            headers = base | signed
             try:
                 async with self.session.post(
                     row.target,

@@ -50,7 +50,7 @@ from siarkan.store.tables import deliveries, hosts
 ACTIVE = [s.value for s in ACTIVE_STATES]
 FINAL = [s.value for s in FINAL_STATES]
 # Claims look at the oldest this-many due rows (times the batch) to spread work over hosts.
-CANDIDATE_FACTOR = 20
+CANDIDATE_FACTOR = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +148,7 @@ async def claim(
         .select_from(deliveries.outerjoin(hosts, hosts.c.host == deliveries.c.host))
         .where(due)
         .order_by(deliveries.c.due_at, deliveries.c.id)
-        .limit(max(limit * CANDIDATE_FACTOR, 1000))
+        .limit(max(limit * CANDIDATE_FACTOR, 100))
         .subquery("candidates")
     )
     # Rows in flight sort first in their host's partition, so `rn <= allowance` counts them.
@@ -324,6 +324,35 @@ def fold_host(health: HostHealth, done: Done, policy: BreakerPolicy, now: dateti
 # --- recording ----------------------------------------------------------------------------------
 
 
+_RECORD_ONE = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("b_id"), deliveries.c.leased_by == bindparam("b_worker"))
+    .values(
+        state=bindparam("b_state"),
+        attempts=bindparam("b_attempts"),
+        due_at=bindparam("b_due"),
+        last_status=bindparam("b_status"),
+        last_error=bindparam("b_error"),
+        finished_at=bindparam("b_finished"),
+        lease_until=None,
+        leased_by=None,
+    )
+)
+
+
+def _record_params(d: Done, worker_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "b_id": d.row.id,
+        "b_worker": worker_id,
+        "b_state": d.outcome.state.value,
+        "b_attempts": d.row.attempts + (0 if isinstance(d.result, Obsolete) else 1),
+        "b_due": d.outcome.due_at or now,
+        "b_status": d.status,
+        "b_error": None if d.outcome.state is State.SENT else d.outcome.reason[:2000],
+        "b_finished": now if d.outcome.final else None,
+    }
+
+
 async def record(
     conn: AsyncConnection,
     done: Sequence[Done],
@@ -336,36 +365,31 @@ async def record(
     """Write a batch of finished tries: the rows, their hosts' health, per-kind effects."""
     if not done:
         return
-    params = [
-        {
-            "b_id": d.row.id,
-            "b_worker": worker_id,
-            "b_state": d.outcome.state.value,
-            "b_attempts": d.row.attempts + (0 if isinstance(d.result, Obsolete) else 1),
-            "b_due": d.outcome.due_at or now,
-            "b_status": d.status,
-            "b_error": None if d.outcome.state is State.SENT else d.outcome.reason[:2000],
-            "b_finished": now if d.outcome.final else None,
-        }
-        for d in done
-    ]
-    stmt = (
-        update(deliveries)
-        .where(
-            deliveries.c.id == bindparam("b_id"), deliveries.c.leased_by == bindparam("b_worker")
+    # The bulk of a fan-out is "sent": one statement per status code for those rows, so the
+    # database does the per-row work; the rest (retries, dead, skipped) row by row.
+    sent: dict[int | None, list[int]] = {}
+    others: list[Done] = []
+    for d in done:
+        if d.outcome.state is State.SENT and d.row.attempts == 0:
+            sent.setdefault(d.status, []).append(d.row.id)
+        else:
+            others.append(d)
+    for status, ids in sent.items():
+        await conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(ids), deliveries.c.leased_by == worker_id)
+            .values(
+                state=State.SENT.value,
+                attempts=1,
+                last_status=status,
+                last_error=None,
+                finished_at=now,
+                lease_until=None,
+                leased_by=None,
+            )
         )
-        .values(
-            state=bindparam("b_state"),
-            attempts=bindparam("b_attempts"),
-            due_at=bindparam("b_due"),
-            last_status=bindparam("b_status"),
-            last_error=bindparam("b_error"),
-            finished_at=bindparam("b_finished"),
-            lease_until=None,
-            leased_by=None,
-        )
-    )
-    await conn.execute(stmt, params)
+    if others:
+        await conn.execute(_RECORD_ONE, [_record_params(d, worker_id, now) for d in others])
 
     touched = [d for d in done if d.outcome.effects or d.scheme]
     if touched:

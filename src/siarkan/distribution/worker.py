@@ -1,13 +1,13 @@
 """The delivery worker: a loop that claims due rows and applies the lifecycle to them.
 
-    loop: claim (up to free capacity, per-host allowance, breaker) | sender.prepare (batch)
-        | sender.send (one task per row; bounded globally and per host)
+    loop: claim (a batch when few rows wait; per-host allowance, breaker) | sender.prepare
+        | ready queue | sender.send (one task per row; bounded globally and per host)
         | lifecycle.decide | buffer | record (every FLUSH_SECONDS or FLUSH_ROWS, one transaction)
 
-At most `delivery.concurrency` sends are in flight, and a claimed row is only ever in flight or
-waiting to be recorded, so a crash repeats at most the rows in flight plus one unrecorded
-buffer (receivers dedupe by activity id). Shutdown stops claiming, lets in-flight sends finish
-within a grace period, records them and gives every other claim back.
+At most `delivery.concurrency` sends are in flight; a claimed row is waiting (not sent yet),
+in flight, or sent and waiting to be recorded, so a crash repeats at most the rows in flight
+plus one unrecorded buffer (receivers dedupe by activity id). Shutdown stops claiming, lets
+in-flight sends finish within a grace period, records them and gives every other claim back.
 """
 
 from __future__ import annotations
@@ -20,11 +20,15 @@ import random
 import secrets
 import socket
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import aiohttp
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from siarkan.clock import Clock
 from siarkan.config import Settings
@@ -48,12 +52,18 @@ from siarkan.store.db import Database
 
 log = logging.getLogger(__name__)
 
-FLUSH_SECONDS = 0.02
+FLUSH_SECONDS = 0.05
 SHUTDOWN_GRACE = 10.0
 
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def default_sign_threads() -> int:
+    """Signing threads: none on one core (a thread hop only costs there), else up to 4."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(4, (cores or 1) - 1)
 
 
 def breaker_policy(settings: Settings) -> BreakerPolicy:
@@ -71,10 +81,11 @@ def default_senders(
     clock: Clock,
     session: aiohttp.ClientSession,
     render: RenderTopic | None = None,
+    sign_pool: Executor | None = None,
 ) -> dict[str, Sender]:
     render = render or FeedRenderer(settings, db, clock)
     senders: list[Sender] = [
-        ActivityPubSender(settings, session),
+        ActivityPubSender(settings, session, sign_pool),
         NotifySender(settings, session, render),
         VerifySender(settings, session),
         PingSender(settings, session, render),
@@ -108,14 +119,20 @@ class Worker:
         render: RenderTopic | None = None,
         worker_id: str | None = None,
         rng: random.Random | None = None,
+        sign_threads: int | None = None,
     ) -> None:
         self.db = db
+        if sign_threads is None:
+            sign_threads = default_sign_threads()
+        self.sign_pool = (
+            ThreadPoolExecutor(sign_threads, thread_name_prefix="sign") if sign_threads else None
+        )
         self.settings = settings
         self.clock = clock
         self.metrics = metrics
         self.worker_id = worker_id or new_worker_id()
         self.senders: dict[str, Sender] = dict(
-            senders or default_senders(settings, db, clock, session, render)
+            senders or default_senders(settings, db, clock, session, render, self.sign_pool)
         )
         self.policy = breaker_policy(settings)
         self.rng = rng or random.Random()
@@ -123,14 +140,23 @@ class Worker:
         d = settings.delivery
         self.concurrency = d.concurrency
         self.lease = timedelta(seconds=d.lease_seconds)
-        self.min_claim = max(1, min(d.batch_size, d.concurrency) // 8)
-        self.flush_rows = max(16, d.concurrency // 2)
+        # Claimed rows wait in `_ready` until a send slot frees; a new claim is made when fewer
+        # than `low_water` wait, so claims are batches, not one row per finished send.
+        self.batch = d.batch_size
+        self.low_water = max(1, d.batch_size // 2)
+        self.flush_rows = max(32, d.concurrency)
+        self._ready: deque[Claimed] = deque()
         self._inflight: set[asyncio.Task[None]] = set()
         self._held: set[int] = set()  # claimed and not yet recorded
         self._buffer: list[Done] = []
         self._flush_lock = asyncio.Lock()
         self._signal = asyncio.Event()
         self._hosts: dict[str, _HostSlot] = {}
+        # One connection for the worker's own claims and records (opening one per transaction
+        # costs more than the statements on SQLite); used by one transaction at a time.
+        self._conn: AsyncConnection | None = None
+        self._conn_lock = asyncio.Lock()
+        self._stopping = False
 
     # --- public ---------------------------------------------------------------------------------
 
@@ -145,13 +171,16 @@ class Worker:
         log.info("delivery worker started", extra={"worker": self.worker_id})
         try:
             while not stop.is_set():
-                room = self.concurrency - len(self._inflight)
+                self._dispatch()
                 asked = got = 0
-                if room >= self.min_claim or not self._inflight:
-                    asked = min(room, self.settings.delivery.batch_size)
-                    got = await self._claim_and_start(asked)
+                if len(self._ready) < self.low_water:
+                    asked = self.batch - len(self._ready)
+                    got = await self._claim_ready(asked)
+                    self._dispatch()
                 if got and got == asked:
                     continue  # more may be due right now
+                if self._ready and len(self._inflight) < self.concurrency:
+                    continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         self._signal.wait(), timeout=self.settings.delivery.poll_interval
@@ -164,7 +193,11 @@ class Worker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await self.flush()
+            self._ready.clear()
             await self._release_held()
+            await self._close_connection()
+            if self.sign_pool is not None:
+                self.sign_pool.shutdown(wait=False)
             log.info("delivery worker stopped", extra={"worker": self.worker_id})
 
     async def drain(self, *, rounds: int = 10_000) -> int:
@@ -177,12 +210,32 @@ class Worker:
             await asyncio.gather(*(self._deliver(row) for row in rows))
             await self.flush()
             total += len(rows)
+        await self._close_connection()
         return total
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction on the worker's own connection (reopened after any error)."""
+        async with self._conn_lock:
+            if self._conn is None:
+                self._conn = await self.db.engine.connect()
+            try:
+                async with self._conn.begin():
+                    yield self._conn
+            except BaseException:
+                await self._close_connection()
+                raise
+
+    async def _close_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
 
     async def claim(self, limit: int) -> list[Claimed]:
         """Lease due rows and let their senders load what they need."""
         now = self.clock.now()
-        async with self.db.begin() as conn:
+        async with self.transaction() as conn:
             rows = await queue.claim(
                 conn,
                 worker_id=self.worker_id,
@@ -198,7 +251,7 @@ class Worker:
         by_kind: dict[str, list[Claimed]] = {}
         for row in rows:
             by_kind.setdefault(row.kind, []).append(row)
-        async with self.db.connect() as conn:
+        async with self.transaction() as conn:
             healths = await queue.load_hosts(conn, {r.host for r in rows})
             schemes = {h: v.signature_scheme for h, v in healths.items() if v.signature_scheme}
             for kind, items in by_kind.items():
@@ -215,7 +268,7 @@ class Worker:
                 return
             settle = {kind: sender.settle for kind, sender in self.senders.items()}
             try:
-                async with self.db.begin() as conn:
+                async with self.transaction() as conn:
                     await queue.record(
                         conn,
                         batch,
@@ -246,22 +299,29 @@ class Worker:
             if self._buffer:
                 await self.flush()
 
-    async def _claim_and_start(self, limit: int) -> int:
+    async def _claim_ready(self, limit: int) -> int:
         try:
             rows = await self.claim(limit)
         except Exception:
             log.exception("claiming deliveries failed")
             await asyncio.sleep(self.settings.delivery.poll_interval)
             return 0
-        for row in rows:
-            task = asyncio.create_task(self._deliver(row))
+        self._ready.extend(rows)
+        return len(rows)
+
+    def _dispatch(self) -> None:
+        """Start waiting rows while send slots are free (at most `concurrency` in flight)."""
+        while self._ready and len(self._inflight) < self.concurrency:
+            task = asyncio.create_task(self._deliver(self._ready.popleft()))
             self._inflight.add(task)
             task.add_done_callback(self._finished)
-        return len(rows)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
-        self._signal.set()
+        if self._ready and not self._stopping:
+            self._dispatch()
+        else:
+            self._signal.set()
 
     async def _deliver(self, row: Claimed) -> None:
         sender = self.senders.get(row.kind)
@@ -309,6 +369,7 @@ class Worker:
             await self.flush()
 
     async def _shutdown(self) -> None:
+        self._stopping = True
         if not self._inflight:
             return
         grace = min(self.settings.server.shutdown_timeout, SHUTDOWN_GRACE)
@@ -323,7 +384,7 @@ class Worker:
         if not held:
             return
         try:
-            async with self.db.begin() as conn:
+            async with self.transaction() as conn:
                 released = await queue.release(conn, held, self.worker_id)
         except Exception:
             log.exception("releasing claims failed; their leases will expire")
