@@ -359,6 +359,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--pg-url", default=PG_ADMIN)
     parser.add_argument("--failing", type=float, default=0.1)
+    parser.add_argument("--failing-mode", choices=["mixed", "503", "silent"], default="mixed")
     parser.add_argument(
         "--sign-threads",
         type=int,
@@ -377,7 +378,8 @@ def main() -> None:
     # Spread the failing hosts evenly; half answer 503 at once, half never answer.
     step = max(1, args.hosts // max(failing_count, 1))
     failing = ports[::step][:failing_count]
-    bad = {p: ("503" if i % 2 == 0 else "silent") for i, p in enumerate(failing)}
+    modes = {"mixed": ("503", "silent"), "503": ("503",), "silent": ("silent",)}[args.failing_mode]
+    bad = {p: modes[i % len(modes)] for i, p in enumerate(failing)}
 
     from siarkan.federation.keys import generate_key_pair
 

@@ -12,7 +12,7 @@ claimed twice while its lease lasts. SQLite has one worker process (see docs/dep
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -124,8 +124,13 @@ async def claim(
     lease: timedelta,
     per_host: int,
     kinds: Sequence[str] | None = None,
+    skip_hosts: Collection[str] = (),
 ) -> list[Claimed]:
-    """Lease up to `limit` due rows, interleaving hosts (first row of every host first)."""
+    """Lease up to `limit` due rows, interleaving hosts (first row of every host first).
+
+    `skip_hosts`: hosts the caller already has at their limit (e.g. a probe waiting on a silent
+    host); leaving their rows out of the candidates keeps the window for claimable rows.
+    """
     if limit <= 0:
         return []
     busy = and_(deliveries.c.lease_until.is_not(None), deliveries.c.lease_until >= now)
@@ -137,6 +142,8 @@ async def claim(
     )
     if kinds is not None:
         due = and_(due, deliveries.c.kind.in_(list(kinds)))
+    if skip_hosts:
+        due = and_(due, deliveries.c.host.not_in(sorted(skip_hosts)))
     candidates = (
         select(
             deliveries.c.id,

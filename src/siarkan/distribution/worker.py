@@ -4,10 +4,12 @@
         | ready queue | sender.send (one task per row; bounded globally and per host)
         | lifecycle.decide | buffer | record (every FLUSH_SECONDS or FLUSH_ROWS, one transaction)
 
-At most `delivery.concurrency` sends are in flight; a claimed row is waiting (not sent yet),
-in flight, or sent and waiting to be recorded, so a crash repeats at most the rows in flight
-plus one unrecorded buffer (receivers dedupe by activity id). Shutdown stops claiming, lets
-in-flight sends finish within a grace period, records them and gives every other claim back.
+Sends run in two lanes of `delivery.concurrency` each: proven hosts, and probes (one request at
+a time to a host that is new, failing or half-open), so dead hosts never take the slots healthy
+ones are served from. A claimed row is waiting (not sent yet), in flight, or sent and waiting
+to be recorded, so a crash repeats at most the rows in flight plus one unrecorded buffer
+(receivers dedupe by activity id). Shutdown stops claiming, lets in-flight sends finish within a
+grace period, records them and gives every other claim back.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import random
 import secrets
 import socket
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -145,9 +148,15 @@ class Worker:
         self.batch = d.batch_size
         self.low_water = max(1, d.batch_size // 2)
         self.flush_rows = max(32, d.concurrency)
-        self._ready: deque[Claimed] = deque()
+        # Two lanes of `concurrency` each: proven hosts, and probes of unproven or failing hosts
+        # (one request per host at a time). A host that never answers then ties up probe slots
+        # for the read timeout, never the slots healthy hosts are served from.
+        self._ready: dict[bool, deque[Claimed]] = {False: deque(), True: deque()}
+        self._running: dict[bool, int] = {False: 0, True: 0}
         self._inflight: set[asyncio.Task[None]] = set()
         self._held: set[int] = set()  # claimed and not yet recorded
+        self._held_per_host: Counter[str] = Counter()
+        self._probing: set[str] = set()  # hosts allowed one request at a time (breaker.py)
         self._buffer: list[Done] = []
         self._flush_lock = asyncio.Lock()
         self._signal = asyncio.Event()
@@ -173,13 +182,14 @@ class Worker:
             while not stop.is_set():
                 self._dispatch()
                 asked = got = 0
-                if len(self._ready) < self.low_water:
-                    asked = self.batch - len(self._ready)
+                waiting = self._waiting()
+                if waiting < self.low_water:
+                    asked = self.batch - waiting
                     got = await self._claim_ready(asked)
                     self._dispatch()
                 if got and got == asked:
                     continue  # more may be due right now
-                if self._ready and len(self._inflight) < self.concurrency:
+                if self._dispatchable():
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
@@ -193,7 +203,8 @@ class Worker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await self.flush()
-            self._ready.clear()
+            for lane in self._ready.values():
+                lane.clear()
             await self._release_held()
             await self._close_connection()
             if self.sign_pool is not None:
@@ -243,16 +254,24 @@ class Worker:
                 limit=limit,
                 lease=self.lease,
                 per_host=self.settings.delivery.per_host,
+                skip_hosts=self._saturated(),
             )
         if not rows:
             return []
         self._held.update(r.id for r in rows)
+        self._held_per_host.update(r.host for r in rows)
         self.stats.claimed += len(rows)
         by_kind: dict[str, list[Claimed]] = {}
         for row in rows:
             by_kind.setdefault(row.kind, []).append(row)
         async with self.transaction() as conn:
             healths = await queue.load_hosts(conn, {r.host for r in rows})
+            for host in {r.host for r in rows}:
+                health = healths.get(host)
+                if health is None or health.probing:
+                    self._probing.add(host)
+                else:
+                    self._probing.discard(host)
             schemes = {h: v.signature_scheme for h, v in healths.items() if v.signature_scheme}
             for kind, items in by_kind.items():
                 sender = self.senders.get(kind)
@@ -283,6 +302,9 @@ class Worker:
                 return
         for done in batch:
             self._held.discard(done.row.id)
+            self._held_per_host[done.row.host] -= 1
+            if self._held_per_host[done.row.host] <= 0:
+                del self._held_per_host[done.row.host]
             self._observe(done)
         self.stats.recorded += len(batch)
         self._signal.set()  # a recorded thread part may unblock the next one
@@ -299,6 +321,15 @@ class Worker:
             if self._buffer:
                 await self.flush()
 
+    def _saturated(self) -> set[str]:
+        """Hosts this worker already holds as many rows of as it may have in flight."""
+        per_host = self.settings.delivery.per_host
+        return {
+            host
+            for host, held in self._held_per_host.items()
+            if held >= per_host or host in self._probing
+        }
+
     async def _claim_ready(self, limit: int) -> int:
         try:
             rows = await self.claim(limit)
@@ -306,19 +337,32 @@ class Worker:
             log.exception("claiming deliveries failed")
             await asyncio.sleep(self.settings.delivery.poll_interval)
             return 0
-        self._ready.extend(rows)
+        for row in rows:
+            self._ready[row.host in self._probing].append(row)
         return len(rows)
+
+    def _waiting(self) -> int:
+        return len(self._ready[False]) + len(self._ready[True])
+
+    def _dispatchable(self) -> bool:
+        return any(
+            self._ready[lane] and self._running[lane] < self.concurrency for lane in (False, True)
+        )
 
     def _dispatch(self) -> None:
         """Start waiting rows while send slots are free (at most `concurrency` in flight)."""
-        while self._ready and len(self._inflight) < self.concurrency:
-            task = asyncio.create_task(self._deliver(self._ready.popleft()))
-            self._inflight.add(task)
-            task.add_done_callback(self._finished)
+        for lane in (False, True):
+            ready = self._ready[lane]
+            while ready and self._running[lane] < self.concurrency:
+                self._running[lane] += 1
+                task = asyncio.create_task(self._deliver(ready.popleft()))
+                self._inflight.add(task)
+                task.add_done_callback(partial(self._finished, lane))
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, lane: bool, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
-        if self._ready and not self._stopping:
+        self._running[lane] -= 1
+        if self._ready[lane] and not self._stopping:
             self._dispatch()
         else:
             self._signal.set()
