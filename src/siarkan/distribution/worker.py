@@ -364,8 +364,8 @@ class Worker:
         self._running[lane] -= 1
         if self._ready[lane] and not self._stopping:
             self._dispatch()
-        else:
-            self._signal.set()
+        if not self._ready[lane] or self._waiting() < self.low_water:
+            self._signal.set()  # the loop claims more before the lane runs dry
 
     async def _deliver(self, row: Claimed) -> None:
         sender = self.senders.get(row.kind)
