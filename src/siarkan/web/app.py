@@ -57,7 +57,9 @@ def parse_roles(role: str) -> frozenset[str]:
 def make_client_session(settings: Settings) -> aiohttp.ClientSession:
     """One keep-alive session per process, bounded globally and per host (Mastodon's timeouts)."""
     connector = aiohttp.TCPConnector(
-        limit=settings.delivery.concurrency,
+        # The delivery worker sends in two lanes of `concurrency` (proven hosts, probes of
+        # failing ones): connections held by silent hosts must not starve healthy ones.
+        limit=settings.delivery.concurrency * 2 + 16,
         limit_per_host=settings.delivery.per_host,
         ttl_dns_cache=300,
     )
