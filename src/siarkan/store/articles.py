@@ -193,7 +193,12 @@ async def upsert_article(conn: AsyncConnection, article: Article, *, now: dateti
     if existing is not None and existing["content_hash"] == incoming_hash:
         return UpsertResult(Outcome.UNCHANGED, row_to_article(existing))
 
-    slug = await _free_slug(conn, wanted_slug, slug_owner, article.id)
+    if existing is not None and wanted_slug == slugify(article.title):
+        # A slug derived from the headline, not chosen: an edited headline keeps its
+        # permalink, so links already shared (posts, feeds, social media) keep working.
+        slug = existing["slug"]
+    else:
+        slug = await _free_slug(conn, wanted_slug, slug_owner, article.id)
     if existing is not None and article.published_at is None:
         # An edit that names no publication time keeps the first one, not "now".
         article = replace(article, published_at=existing["published_at"])

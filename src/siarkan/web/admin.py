@@ -1,5 +1,358 @@
-"""Placeholder: admin API being written."""
+"""The admin API: a CMS pushes articles in, or retracts them (Bearer `admin.token`).
+
+    POST   /api/articles          one article object, or a list of them (a webhook batch)
+        | size bound (admin.max_body_bytes -> 413) | JSON (400) | jsonin.article_from_payload
+        | (422 with every field error) | store.upsert_article + publishing.article_changed in
+        one transaction -> 201 created / 200 updated or unchanged, Location
+    GET    /api/articles          newest first (?status=, ?limit=, ?offset=)
+    GET    /api/articles/{key}    id or slug, any status
+    DELETE /api/articles/{key}    retract: feeds drop it, followers get a Delete
+    GET    /api/openapi.json      the contract, built from the same pydantic model that validates
+
+Errors are RFC 9457 problem documents (application/problem+json). In a batch each item stands
+alone: a malformed one is reported with its index and the others are stored.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
 
 from aiohttp import web
 
+from siarkan.articles.jsonin import ArticleInvalid, article_from_payload
+from siarkan.articles.model import Article, Status, article_to_dict
+from siarkan.articles.schema import ArticleIn
+from siarkan.articles.text import ArticleRejected
+from siarkan.config import Settings
+from siarkan.publishing import article_changed
+from siarkan.store.articles import (
+    Outcome,
+    get_article,
+    list_articles,
+    retract_article,
+    upsert_article,
+)
+from siarkan.urls import article_url
+from siarkan.web.keys import CLOCK, DB, SETTINGS
+
+log = logging.getLogger("siarkan.admin")
 routes = web.RouteTableDef()
+
+PROBLEM = "application/problem+json"
+MAX_BATCH = 500
+MAX_LIST = 200
+
+
+def is_admin(request: web.Request) -> bool:
+    """Constant-time check of `Authorization: Bearer <admin.token>`; False when none is set."""
+    token = request.app[SETTINGS].admin.token
+    header = request.headers.get("Authorization", "")
+    if token is None or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[7:].encode(), token.get_secret_value().encode())
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> web.Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": 'Bearer realm="siarkan"'} if status == 401 else None
+    return web.Response(
+        status=status,
+        text=json.dumps(body, ensure_ascii=False),
+        content_type=PROBLEM,
+        headers=headers,
+    )
+
+
+def _unauthorized(request: web.Request) -> web.Response | None:
+    if request.app[SETTINGS].admin.token is None:
+        return problem(403, "Admin API disabled", "set admin.token in the config to enable it")
+    if not is_admin(request):
+        return problem(401, "Unauthorized", "send Authorization: Bearer <admin.token>")
+    return None
+
+
+def _errors(exc: ArticleRejected, prefix: str = "") -> list[dict[str, str]]:
+    if isinstance(exc, ArticleInvalid):
+        return [{"loc": prefix + loc, "msg": msg} for loc, msg in exc.errors]
+    return [{"loc": prefix.rstrip(".") or "(root)", "msg": str(exc)}]
+
+
+def _view(settings: Settings, article: Article) -> dict[str, Any]:
+    data = article_to_dict(article)
+    data["url"] = article_url(settings, article)
+    return data
+
+
+class _Refused(Exception):
+    def __init__(self, response: web.Response) -> None:
+        self.response = response
+
+
+async def _read_json(request: web.Request) -> Any:
+    """The decoded body, or _Refused (size first: nothing bigger than the bound is buffered)."""
+    limit = request.app[SETTINGS].admin.max_body_bytes
+    declared = request.content_length
+    raw = (
+        b"" if declared is not None and declared > limit else await request.content.read(limit + 1)
+    )
+    if (declared is not None and declared > limit) or len(raw) > limit:
+        raise _Refused(problem(413, "Payload too large", f"the body must be at most {limit} bytes"))
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        raise _Refused(problem(400, "Invalid JSON", detail)) from None
+    except UnicodeDecodeError:
+        raise _Refused(problem(400, "Invalid JSON", "the body is not UTF-8")) from None
+
+
+async def _store(request: web.Request, article: Article) -> tuple[Outcome, Article]:
+    settings = request.app[SETTINGS]
+    now = request.app[CLOCK].now()
+    async with request.app[DB].begin() as conn:
+        result = await upsert_article(conn, article, now=now)
+        if result.outcome is not Outcome.UNCHANGED:
+            await article_changed(conn, settings, result.article, previous=result.previous, now=now)
+    log.info(
+        "article %s via API",
+        result.outcome,
+        extra={"article": result.article.id, "slug": result.article.slug},
+    )
+    return result.outcome, result.article
+
+
+@routes.post("/api/articles")
+async def post_articles(request: web.Request) -> web.Response:
+    if (denied := _unauthorized(request)) is not None:
+        return denied
+    try:
+        data = await _read_json(request)
+    except _Refused as refused:
+        return refused.response
+    settings = request.app[SETTINGS]
+    if isinstance(data, list):
+        return await _post_batch(request, data)
+    try:
+        article = article_from_payload(data, settings=settings.site, source="api")
+    except ArticleRejected as exc:
+        return problem(422, "Invalid article", str(exc), errors=_errors(exc))
+    outcome, stored = await _store(request, article)
+    status = 201 if outcome is Outcome.CREATED else 200
+    return web.json_response(
+        {"outcome": str(outcome), "article": _view(settings, stored)},
+        status=status,
+        headers={"Location": f"/api/articles/{stored.id}"},
+    )
+
+
+async def _post_batch(request: web.Request, items: list[Any]) -> web.Response:
+    if not items:
+        return problem(422, "Invalid batch", "the list holds no articles")
+    if len(items) > MAX_BATCH:
+        return problem(413, "Batch too large", f"send at most {MAX_BATCH} articles at a time")
+    settings = request.app[SETTINGS]
+    results: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            article = article_from_payload(item, settings=settings.site, source="api")
+        except ArticleRejected as exc:
+            results.append(
+                {"index": index, "outcome": "rejected", "errors": _errors(exc, f"[{index}].")}
+            )
+            continue
+        outcome, stored = await _store(request, article)
+        results.append(
+            {"index": index, "outcome": str(outcome), "id": stored.id, "slug": stored.slug}
+        )
+    counts = {
+        name: sum(r["outcome"] == name for r in results)
+        for name in ("created", "updated", "unchanged", "rejected")
+    }
+    # 200 even with rejections: the batch as a whole was processed; each item says how it went.
+    return web.json_response({"counts": counts, "results": results})
+
+
+@routes.get("/api/articles")
+async def get_articles(request: web.Request) -> web.Response:
+    if (denied := _unauthorized(request)) is not None:
+        return denied
+    query = request.query
+    try:
+        status = Status(query["status"]) if "status" in query else None
+        limit = min(max(int(query.get("limit", "50")), 1), MAX_LIST)
+        offset = max(int(query.get("offset", "0")), 0)
+    except ValueError:
+        choices = ", ".join(s.value for s in Status)
+        return problem(
+            400, "Bad query", f"status is one of {choices}; limit and offset are integers"
+        )
+    settings = request.app[SETTINGS]
+    async with request.app[DB].connect() as conn:
+        found = await list_articles(conn, status=status, limit=limit, offset=offset)
+    return web.json_response(
+        {
+            "items": [_view(settings, article) for article in found],
+            "limit": limit,
+            "offset": offset,
+        }
+    )
+
+
+@routes.get("/api/articles/{key}")
+async def get_one(request: web.Request) -> web.Response:
+    if (denied := _unauthorized(request)) is not None:
+        return denied
+    async with request.app[DB].connect() as conn:
+        article = await get_article(conn, request.match_info["key"])
+    if article is None:
+        return problem(404, "Not found", f"no article {request.match_info['key']!r}")
+    return web.json_response(_view(request.app[SETTINGS], article))
+
+
+@routes.delete("/api/articles/{key}")
+async def delete_one(request: web.Request) -> web.Response:
+    """Retraction, not erasure: the row stays (410 on its page, Delete to followers)."""
+    if (denied := _unauthorized(request)) is not None:
+        return denied
+    settings = request.app[SETTINGS]
+    now = request.app[CLOCK].now()
+    async with request.app[DB].begin() as conn:
+        previous = await get_article(conn, request.match_info["key"])
+        if previous is None:
+            return problem(404, "Not found", f"no article {request.match_info['key']!r}")
+        retracted = await retract_article(conn, previous.id, now=now)
+        assert retracted is not None  # found just above, in this transaction
+        if previous.status is not Status.RETRACTED:
+            await article_changed(conn, settings, retracted, previous=previous, now=now)
+    log.info("article retracted via API", extra={"article": retracted.id})
+    return web.json_response({"outcome": "retracted", "article": _view(settings, retracted)})
+
+
+@routes.get("/api/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document(request.app[SETTINGS]))
+
+
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    """OpenAPI 3.1 (its schemas are JSON Schema, so pydantic's output fits as is)."""
+    article_schema = ArticleIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = article_schema.pop("$defs", {})
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    problem_response = {"content": {PROBLEM: {"schema": problem_ref}}}
+    secured: list[dict[str, list[str]]] = [{"bearer": []}]
+    key_param = {
+        "name": "key",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "article id or slug",
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"{settings.site.name} — siarkan admin API", "version": "1"},
+        "servers": [{"url": settings.site.base_url.rstrip("/")}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "ArticleIn": article_schema,
+                **defs,
+                "Problem": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "errors": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "loc": {"type": "string"},
+                                    "msg": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "paths": {
+            "/api/articles": {
+                "post": {
+                    "summary": "Create or update an article (or a list of them)",
+                    "security": secured,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/ArticleIn"},
+                                        {
+                                            "type": "array",
+                                            "items": {"$ref": "#/components/schemas/ArticleIn"},
+                                            "maxItems": MAX_BATCH,
+                                        },
+                                    ],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": {"description": "created"},
+                        "200": {"description": "updated, unchanged, or a batch's results"},
+                        "400": problem_response | {"description": "not JSON"},
+                        "401": problem_response | {"description": "no or wrong token"},
+                        "413": problem_response | {"description": "body too large"},
+                        "422": problem_response | {"description": "invalid article"},
+                    },
+                },
+                "get": {
+                    "summary": "List articles, newest first",
+                    "security": secured,
+                    "parameters": [
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": [s.value for s in Status]},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIST},
+                        },
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0},
+                        },
+                    ],
+                    "responses": {"200": {"description": "a page of articles"}},
+                },
+            },
+            "/api/articles/{key}": {
+                "get": {
+                    "summary": "One article, any status",
+                    "security": secured,
+                    "parameters": [key_param],
+                    "responses": {
+                        "200": {"description": "the article"},
+                        "404": problem_response | {"description": "unknown"},
+                    },
+                },
+                "delete": {
+                    "summary": "Retract an article (feeds drop it, followers get a Delete)",
+                    "security": secured,
+                    "parameters": [key_param],
+                    "responses": {
+                        "200": {"description": "retracted"},
+                        "404": problem_response | {"description": "unknown"},
+                    },
+                },
+            },
+        },
+    }

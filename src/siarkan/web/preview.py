@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import hmac
 import zlib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +23,7 @@ from siarkan.config import ChannelSettings, Settings
 from siarkan.excerpts import Excerpt
 from siarkan.federation.publish import excerpts_for
 from siarkan.store.articles import get_article
+from siarkan.web.admin import is_admin
 from siarkan.web.keys import CLOCK, DB, SETTINGS
 from siarkan.web.pages import is_public
 from siarkan.web.templating import render_html
@@ -138,14 +138,6 @@ def _error(request: web.Request, status: int, title: str, message: str) -> web.R
     )
 
 
-def _is_admin(request: web.Request, settings: Settings) -> bool:
-    token = settings.admin.token
-    header = request.headers.get("Authorization", "")
-    if token is None or not header.startswith("Bearer "):
-        return False
-    return hmac.compare_digest(header[7:].encode(), token.get_secret_value().encode())
-
-
 def _channel(settings: Settings, article: Article, name: str | None) -> ChannelSettings | None:
     if name:
         return next((c for c in settings.channels if c.name == name), None)
@@ -160,7 +152,7 @@ async def preview(request: web.Request) -> web.Response:
         article = await get_article(conn, request.match_info["article"])
     # Drafts and scheduled reports are not public yet: only the admin may preview them.
     if article is None or not (
-        is_public(article, request.app[CLOCK].now()) or _is_admin(request, settings)
+        is_public(article, request.app[CLOCK].now()) or is_admin(request)
     ):
         return _error(request, 404, "Artikel tidak ditemukan",
                       "Artikel yang ingin dipratinjau tidak ada atau belum diterbitkan.")

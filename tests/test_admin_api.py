@@ -1,0 +1,230 @@
+"""The admin API over real loopback HTTP, on SQLite and PostgreSQL: a CMS webhook pushes
+reports in (one or a batch), bad ones are refused with every reason, retraction federates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from siarkan.config import Settings
+from siarkan.store.db import Database
+from siarkan.store.tables import activities, articles, posts
+from siarkan.web.app import create_app
+from tests.helpers import PARAGRAPHS, serve_app
+
+TOKEN = {"Authorization": "Bearer test-token-123"}
+SAMPLE = Path(__file__).parent.parent / "samples" / "siswa-belajar-di-tenda-lebak.json"
+
+
+def report(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "title": "Banjir Rendam 1.250 Rumah di Kabupaten Serang",
+        "body_text": "SERANG, PROLOGMEDIA – " + "\n\n".join(PARAGRAPHS),
+        "section": "Banten",
+        "tags": ["banjir", "BPBD"],
+        "authors": ["Ahmad Fauzi"],
+        "canonical_url": "https://prologmedia.example/banten/banjir-serang",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+async def api(
+    db_settings: Settings, db: Database, port: int
+) -> AsyncIterator[tuple[str, Database]]:
+    app = create_app(db_settings, db=db, roles={"web"}, migrate=False)
+    async with serve_app(app, port) as base:
+        yield base, db
+
+
+async def call(
+    method: str, url: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+) -> tuple[int, dict[str, str], Any]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, headers=headers, **kwargs) as response,
+    ):
+        raw = await response.read()
+        is_json = "json" in response.headers.get("Content-Type", "")
+        return response.status, dict(response.headers), json.loads(raw) if is_json else raw
+
+
+async def test_post_creates_then_unchanged_then_updated(api: tuple[str, Database]) -> None:
+    base, db = api
+    status, headers, body = await call("POST", f"{base}/api/articles", headers=TOKEN, json=report())
+    assert status == 201, body
+    assert body["outcome"] == "created"
+    article = body["article"]
+    assert article["dateline"] == "SERANG, PROLOGMEDIA"
+    assert article["paragraphs"][0].startswith("Pemerintah Kabupaten Serang")
+    assert headers["Location"] == f"/api/articles/{article['id']}"
+
+    status, _, again = await call("POST", f"{base}/api/articles", headers=TOKEN, json=report())
+    assert (status, again["outcome"], again["article"]["id"]) == (200, "unchanged", article["id"])
+
+    edited = report(title="Banjir Rendam 1.300 Rumah di Kabupaten Serang")
+    status, _, updated = await call("POST", f"{base}/api/articles", headers=TOKEN, json=edited)
+    assert (status, updated["outcome"]) == (200, "updated")
+    assert updated["article"]["slug"] == article["slug"], "an edited headline keeps its permalink"
+
+    # Publishing ran in the same transaction: the fediverse posts exist, and the page serves it.
+    async with db.connect() as conn:
+        count = (
+            await conn.execute(
+                select(func.count()).select_from(posts).where(posts.c.article_id == article["id"])
+            )
+        ).scalar_one()
+    assert count >= 1
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{base}/artikel/{article['slug']}") as page,
+    ):
+        assert page.status == 200
+        assert "1.300 Rumah" in await page.text()
+
+    status, _, fetched = await call("GET", f"{base}/api/articles/{article['slug']}", headers=TOKEN)
+    assert status == 200 and fetched["title"].startswith("Banjir Rendam 1.300")
+    status, _, listing = await call("GET", f"{base}/api/articles?status=published", headers=TOKEN)
+    assert status == 200 and [item["id"] for item in listing["items"]] == [article["id"]]
+
+
+async def test_the_shipped_sample_is_accepted(api: tuple[str, Database]) -> None:
+    base, _ = api
+    payload = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    status, _, body = await call("POST", f"{base}/api/articles", headers=TOKEN, json=payload)
+    assert status == 201, body
+    assert not any("Baca Juga" in p for p in body["article"]["paragraphs"])
+    assert body["article"]["related"], "the Baca Juga block is kept as data"
+
+
+async def test_invalid_article_lists_every_reason_and_stores_nothing(
+    api: tuple[str, Database],
+) -> None:
+    base, db = api
+    bad = report(title="", image={"url": "not a url"}, published_at="kemarin", colour="red")
+    status, headers, body = await call("POST", f"{base}/api/articles", headers=TOKEN, json=bad)
+    assert status == 422
+    assert headers["Content-Type"].startswith("application/problem+json")
+    locs = {error["loc"] for error in body["errors"]}
+    assert {"title", "image.url", "published_at", "colour"} <= locs, body
+    async with db.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(articles))).scalar_one() == 0
+
+
+async def test_batch_stores_the_good_and_reports_the_bad(api: tuple[str, Database]) -> None:
+    base, db = api
+    batch = [
+        report(),
+        {"title": "Tanpa isi"},
+        report(title="Festival Kopi Pandeglang", canonical_url="https://prologmedia.example/kopi"),
+    ]
+    status, _, body = await call("POST", f"{base}/api/articles", headers=TOKEN, json=batch)
+    assert status == 200
+    assert body["counts"] == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 1}
+    rejected = body["results"][1]
+    assert rejected["outcome"] == "rejected"
+    assert rejected["errors"][0]["loc"].startswith("[1].")
+    async with db.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(articles))).scalar_one() == 2
+
+
+async def test_delete_retracts_and_federates_a_delete(api: tuple[str, Database]) -> None:
+    base, db = api
+    _, _, created = await call("POST", f"{base}/api/articles", headers=TOKEN, json=report())
+    article_id = created["article"]["id"]
+    status, _, body = await call("DELETE", f"{base}/api/articles/{article_id}", headers=TOKEN)
+    assert (status, body["article"]["status"]) == (200, "retracted")
+    status, _, _ = await call("GET", f"{base}/artikel/{created['article']['slug']}")
+    assert status == 410
+    async with db.connect() as conn:
+        kinds = (
+            (await conn.execute(select(activities.c.type).order_by(activities.c.id)))
+            .scalars()
+            .all()
+        )
+    assert "Delete" in kinds, kinds
+    status, _, _ = await call("DELETE", f"{base}/api/articles/tidak-ada", headers=TOKEN)
+    assert status == 404
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [({}, 401), ({"Authorization": "Bearer wrong"}, 401), ({"Authorization": "Basic x"}, 401)],
+)
+async def test_requests_without_the_token_are_refused(
+    api: tuple[str, Database], headers: dict[str, str], expected: int
+) -> None:
+    base, db = api
+    status, response_headers, body = await call(
+        "POST", f"{base}/api/articles", headers=headers, json=report()
+    )
+    assert status == expected and body["status"] == expected
+    assert response_headers["WWW-Authenticate"].startswith("Bearer")
+    status, _, _ = await call("GET", f"{base}/api/articles", headers=headers)
+    assert status == expected
+    async with db.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(articles))).scalar_one() == 0
+
+
+async def test_body_limits_and_broken_json(db_settings: Settings, db: Database, port: int) -> None:
+    small = db_settings.model_copy(
+        update={"admin": db_settings.admin.model_copy(update={"max_body_bytes": 1024})}
+    )
+    app = create_app(small, db=db, roles={"web"}, migrate=False)
+    async with serve_app(app, port) as base:
+        status, _, body = await call("POST", f"{base}/api/articles", headers=TOKEN, json=report())
+        assert status == 413 and "1024" in body["detail"]
+
+        # Chunked (no Content-Length): the bound holds while reading, too.
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(3):
+                yield b" " * 1000
+
+        status, _, body = await call("POST", f"{base}/api/articles", headers=TOKEN, data=chunks())
+        assert status == 413
+
+        status, _, body = await call(
+            "POST", f"{base}/api/articles", headers=TOKEN, data=b'{"title": "x",\n "body_text": }'
+        )
+        assert status == 400 and "line 2" in body["detail"]
+
+
+async def test_admin_api_is_off_without_a_token(
+    db_settings: Settings, db: Database, port: int
+) -> None:
+    off = db_settings.model_copy(
+        update={"admin": db_settings.admin.model_copy(update={"token": None})}
+    )
+    app = create_app(off, db=db, roles={"web"}, migrate=False)
+    async with serve_app(app, port) as base:
+        status, _, body = await call("POST", f"{base}/api/articles", headers=TOKEN, json=report())
+    assert status == 403 and "admin.token" in body["detail"]
+
+
+async def test_openapi_describes_the_same_model(api: tuple[str, Database]) -> None:
+    base, _ = api
+    status, _, spec = await call("GET", f"{base}/api/openapi.json")
+    assert status == 200 and spec["openapi"].startswith("3.1")
+    schema = spec["components"]["schemas"]["ArticleIn"]
+    assert "title" in schema["required"]
+    assert {"body_html", "body_text", "paragraphs", "publish_at"} <= set(schema["properties"])
+    # Every $ref points at a component that exists.
+    refs = {ref for ref in _refs(spec)}
+    names = {f"#/components/schemas/{name}" for name in spec["components"]["schemas"]}
+    assert refs <= names, refs - names
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if "$ref" in node else []
+        return found + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _refs(value)]
+    return []
