@@ -94,7 +94,7 @@ def _prefix_cost(text: str) -> Callable[[int], int]:
 # PROTOCOLS.md "Indonesian text": the importer moves these into article.related, but a line
 # that slips through has no final period and would merge with the next sentence.
 _RELATED_RE = re.compile(r"^\s*(?:baca|simak|lihat)\s+juga\b\s*:?\s*", re.IGNORECASE)
-_HEADLINE_END = ".!?”\"’…"
+_HEADLINE_END = '.!?”"’…'
 # "(fai/idh)", "(ant)", "(*)" after the last sentence, or as the whole last paragraph.
 _INITIALS_RE = re.compile(
     r"(?:^|(?<=[.!?”\"’)]))\s*\(\s*[A-Za-z*]{1,6}(?:\s*[/,-]\s*[A-Za-z*]{1,6})*\s*\)\s*$"
@@ -156,7 +156,7 @@ _HAS_LETTER_RE = re.compile(r"[^\W\d]")
 
 
 def camel_hashtag(tag: str) -> str:
-    """"pemilu 2024" -> "Pemilu2024", "Kabupaten Serang" -> "KabupatenSerang" ("" if unusable).
+    """ "pemilu 2024" -> "Pemilu2024", "Kabupaten Serang" -> "KabupatenSerang" ("" if unusable).
 
     Mastodon's HASHTAG_RE needs a letter or "_" somewhere, so "2024" alone gives "".
     """
@@ -248,10 +248,18 @@ def _force_split(unit: _Unit) -> tuple[_Unit, _Unit] | None:
 def _cut_at(unit: _Unit, cut: int, head_cost: int) -> tuple[_Unit, _Unit]:
     head_text, tail_text = unit.text[:cut], unit.text[cut + 1 :]
     mid = quote_depths(head_text, unit.depths_before)
-    head = _Unit(head_text, head_cost, unit.para, unit.starts_para, False, unit.depths_before,
-                 is_clean(mid))
-    tail = _Unit(tail_text, unit.cost - head_cost - 1, unit.para, False, unit.ends_sentence, mid,
-                 unit.clean_after)
+    head = _Unit(
+        head_text, head_cost, unit.para, unit.starts_para, False, unit.depths_before, is_clean(mid)
+    )
+    tail = _Unit(
+        tail_text,
+        unit.cost - head_cost - 1,
+        unit.para,
+        False,
+        unit.ends_sentence,
+        mid,
+        unit.clean_after,
+    )
     return head, tail
 
 
@@ -416,8 +424,12 @@ def _frame(
     longest_tail = f"{_TRUNCATED}{link_text} {_deep_link(link, 'p999')}"
     title_room = min(
         settings.max_chars // 2,
-        settings.max_chars - settings.max_chars // 3 - number_cost - mastodon_length(dateline)
-        - mastodon_length(longest_tail) - 6,
+        settings.max_chars
+        - settings.max_chars // 3
+        - number_cost
+        - mastodon_length(dateline)
+        - mastodon_length(longest_tail)
+        - 6,
     )
     title = normalize_space(article.title) if settings.include_title else ""
     if mastodon_length(title) > title_room:
@@ -567,8 +579,9 @@ def _balanced_groups(costs: Sequence[int], seps: Sequence[int], count: int, cap:
     while len(starts) < min(count, len(costs)):
         bounds = [*starts, len(costs)]
         sizes = [sum(costs[a:b]) for a, b in pairwise(bounds)]
-        k = max((k for k in range(len(starts)) if bounds[k + 1] - bounds[k] > 1),
-                key=lambda k: sizes[k])
+        k = max(
+            (k for k in range(len(starts)) if bounds[k + 1] - bounds[k] > 1), key=lambda k: sizes[k]
+        )
         a, b = bounds[k], bounds[k + 1]
         split = min(range(a + 1, b), key=lambda m: abs(sum(costs[a:m]) - sum(costs[m:b])))
         starts.insert(k + 1, split)
@@ -586,8 +599,11 @@ def _series(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
     costs = [_joined_cost(c) for c in chunks]
     seps = [c[0].sep for c in chunks]
     total = _joined_cost([u for c in chunks for u in c])
-    wanted = max(settings.series_parts, math.ceil(total / settings.series_target_chars),
-                 len(_group(costs, seps, budget)))
+    wanted = max(
+        settings.series_parts,
+        math.ceil(total / settings.series_target_chars),
+        len(_group(costs, seps, budget)),
+    )
     starts = _balanced_groups(costs, seps, wanted, budget)
     posts: list[_Post] = []
     for a, b in zip(starts, [*starts[1:], len(chunks)], strict=False):
@@ -693,8 +709,11 @@ def _render(
         number = _number(settings, index + 1, total)
         if blocks:
             plain, html, cost = blocks[0]
-            blocks[0] = (f"{number} {plain}", f"{_escape(number)} {html}",
-                         mastodon_length(number) + 1 + cost)
+            blocks[0] = (
+                f"{number} {plain}",
+                f"{_escape(number)} {html}",
+                mastodon_length(number) + 1 + cost,
+            )
         else:
             blocks.append((number, _escape(number), mastodon_length(number)))
     length = sum(cost for _, _, cost in blocks) + 2 * (len(blocks) - 1)

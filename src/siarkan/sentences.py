@@ -49,6 +49,7 @@ _LIST_NUMBER_RE = re.compile(r"\d{1,2}\.")
 
 _OPENERS = "“\"‘'«([{"
 
+
 # A candidate sentence end: terminal punctuation, any closing quotes/brackets, then one space
 # and something that can start a sentence (capital, digit, or an opening quote before one).
 # ("dr." is the one lowercase word a sentence may start with: "dr. Rina mencatat ...".)
@@ -60,9 +61,7 @@ def _end_pattern(abbreviations: frozenset[str]) -> re.Pattern[str]:
     for abbreviation in sorted(abbreviations):
         by_length.setdefault(len(abbreviation), []).append(re.escape(abbreviation))
     # A lookbehind must have one width: one guard per length of abbreviation.
-    guards = "".join(
-        rf"(?<!\b(?:{'|'.join(group)}))" for _, group in sorted(by_length.items())
-    )
+    guards = "".join(rf"(?<!\b(?:{'|'.join(group)}))" for _, group in sorted(by_length.items()))
     return re.compile(
         rf"[.!?…](?=[.!?…”\"’'»)\]]* [“\"‘'«(\[]*(?:[A-Z0-9À-ÖØ-Þ]|drg?\. ))"
         rf"(?<!\b[A-Z]\.){guards}[.!?…”\"’'»)\]]* "
@@ -192,7 +191,7 @@ def quote_depths(text: str, depths: tuple[int, ...] = (0, 0, 0, 0, 0, 0)) -> tup
 
 
 CLEAN: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
-_QUOTE_CHARS_RE = re.compile("[“”()\\[\\]«»\"‘]")
+_QUOTE_CHARS_RE = re.compile('[“”()\\[\\]«»"‘]')
 
 
 def has_quotes(text: str) -> bool:

@@ -1,10 +1,10 @@
 """GET /preview/{article}: the posts an article becomes, as a follower would see them.
 
-    id|slug | store.get_article | visible? (else 404 unless the admin token is presented)
-        | ?channel= (else the first channel that takes it) | ?mode= (else the channel's)
-        | federation.publish.excerpts_for (exactly what publishing posts)
-        | preview_cards (pure: account, numbering, count vs limit, timing)
-        | templates/preview.html (no JavaScript, no external resources)
+id|slug | store.get_article | visible? (else 404 unless the admin token is presented)
+    | ?channel= (else the first channel that takes it) | ?mode= (else the channel's)
+    | federation.publish.excerpts_for (exactly what publishing posts)
+    | preview_cards (pure: account, numbering, count vs limit, timing)
+    | templates/preview.html (no JavaScript, no external resources)
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ def preview_cards(parts: list[Excerpt], channel: ChannelSettings, limit: int) ->
             context = ""
         elif part.mode == "series":
             context = "Terbit " + (
-                "pertama" if part.index == 0
+                "pertama"
+                if part.index == 0
                 else _after(channel.excerpts.series_interval * part.index)
             )
         else:
@@ -119,13 +120,17 @@ def switches(
 ) -> tuple[list[Switch], list[Switch]]:
     """Links to the same preview on every channel and in every mode."""
     by_channel = [
-        Switch(c.title, f"{path}?{urlencode({'channel': c.name, 'mode': mode})}",
-               c.name == channel.name)
+        Switch(
+            c.title,
+            f"{path}?{urlencode({'channel': c.name, 'mode': mode})}",
+            c.name == channel.name,
+        )
         for c in settings.channels
     ]
     by_mode = [
-        Switch(MODE_LABELS[m], f"{path}?{urlencode({'channel': channel.name, 'mode': m})}",
-               m == mode)
+        Switch(
+            MODE_LABELS[m], f"{path}?{urlencode({'channel': channel.name, 'mode': m})}", m == mode
+        )
         for m in MODES
     ]
     return by_channel, by_mode
@@ -133,7 +138,9 @@ def switches(
 
 def _error(request: web.Request, status: int, title: str, message: str) -> web.Response:
     return render_html(
-        request, "error.html", {"status": status, "title": title, "message": message},
+        request,
+        "error.html",
+        {"status": status, "title": title, "message": message},
         status=status,
     )
 
@@ -151,17 +158,23 @@ async def preview(request: web.Request) -> web.Response:
     async with request.app[DB].connect() as conn:
         article = await get_article(conn, request.match_info["article"])
     # Drafts and scheduled reports are not public yet: only the admin may preview them.
-    if article is None or not (
-        is_public(article, request.app[CLOCK].now()) or is_admin(request)
-    ):
-        return _error(request, 404, "Artikel tidak ditemukan",
-                      "Artikel yang ingin dipratinjau tidak ada atau belum diterbitkan.")
+    if article is None or not (is_public(article, request.app[CLOCK].now()) or is_admin(request)):
+        return _error(
+            request,
+            404,
+            "Artikel tidak ditemukan",
+            "Artikel yang ingin dipratinjau tidak ada atau belum diterbitkan.",
+        )
     if not settings.channels:
         return _error(request, 404, "Belum ada kanal", "Tambahkan kanal di berkas konfigurasi.")
     channel = _channel(settings, article, request.query.get("channel"))
     if channel is None:
-        return _error(request, 400, "Kanal tidak dikenal",
-                      f"Tidak ada kanal bernama {request.query.get('channel')!r}.")
+        return _error(
+            request,
+            400,
+            "Kanal tidak dikenal",
+            f"Tidak ada kanal bernama {request.query.get('channel')!r}.",
+        )
     mode = request.query.get("mode") or channel.excerpts.mode
     if mode not in MODES:
         return _error(request, 400, "Mode tidak dikenal", "Pilih ringkasan, utas, atau seri.")
