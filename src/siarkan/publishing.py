@@ -27,6 +27,20 @@ async def article_changed(
     *,
     previous: Article | None,
     now: datetime,
+    release: bool = True,
 ) -> None:
-    await publish.on_article_change(conn, settings, article, previous=previous, now=now)
+    """`release=False` writes the posts but leaves their release (Create + deliveries) to a
+    later `release_due` in the batch, or to the scheduler: bulk imports release in bulk."""
+    await publish.on_article_change(
+        conn, settings, article, previous=previous, now=now, release=release
+    )
     await websub.on_article_change(conn, settings, article, previous=previous, now=now)
+
+
+async def release_due(conn: AsyncConnection, settings: Settings, now: datetime) -> int:
+    """Release every due post (parts written with release=False included), in batches."""
+    released = total = await publish.release_due_posts(conn, settings, now)
+    while released >= publish.RELEASE_BATCH:
+        released = await publish.release_due_posts(conn, settings, now)
+        total += released
+    return total

@@ -181,3 +181,57 @@ async def test_recurring_headlines_get_numbered_slugs(
     # Re-importing keeps every article on its own slug.
     again = await import_targets([str(folder)], db=db, settings=settings, clock=ManualClock(T0))
     assert len(again.unchanged) == 5
+
+
+async def test_bulk_import_releases_posts_in_thread_order(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """Import writes posts per article and releases them in bulk: each part gets its Create,
+    and at the follower's inbox part n+1 still waits for part n."""
+    from siarkan.federation.keys import ensure_actors
+    from siarkan.store.tables import activities, deliveries, followers, posts
+    from tests.helpers import PARAGRAPHS
+
+    async with db.begin() as conn:
+        await ensure_actors(conn, settings, T0)
+        await conn.execute(
+            followers.insert().values(
+                actor_name="utama",
+                follower_uri="https://mastodon.example/users/ani",
+                inbox="https://mastodon.example/users/ani/inbox",
+                shared_inbox="https://mastodon.example/inbox",
+                host="mastodon.example",
+                state="accepted",
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+    folder = tmp_path / "baru"
+    folder.mkdir()
+    for n in range(1, 4):
+        body = "\n\n".join(PARAGRAPHS)
+        (folder / f"laporan-{n}.txt").write_text(
+            f"Laporan {n}: Banjir Rendam Rumah di Serang\n\nSERANG, PROLOGMEDIA – {body}\n",
+            encoding="utf-8",
+        )
+    report = await import_targets([str(folder)], db=db, settings=settings, clock=ManualClock(T0))
+    assert len(report.imported) == 3
+
+    async with db.connect() as conn:
+        states = set(await conn.scalars(select(posts.c.state).where(posts.c.actor_name == "utama")))
+        parts = await conn.scalar(
+            select(func.count()).select_from(posts).where(posts.c.actor_name == "utama")
+        )
+        creates = await conn.scalar(
+            select(func.count()).select_from(activities).where(activities.c.type == "Create")
+        )
+        queued = (await conn.execute(select(deliveries).order_by(deliveries.c.id))).mappings().all()
+    assert states == {"published"} and parts and parts >= 3
+    assert creates == parts
+    assert {row["target"] for row in queued} == {"https://mastodon.example/inbox"}
+    assert len(queued) == parts
+    # Per article, every part after the first waits for the previous part's delivery.
+    chained = [row for row in queued if row["after_id"] is not None]
+    assert len(chained) == parts - 3
+    ids = {row["id"] for row in queued}
+    assert all(row["after_id"] in ids for row in chained)

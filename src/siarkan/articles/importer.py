@@ -46,7 +46,7 @@ from siarkan.articles.remote import (
 from siarkan.articles.text import ArticleRejected
 from siarkan.clock import Clock
 from siarkan.config import Settings, SiteSettings
-from siarkan.publishing import article_changed
+from siarkan.publishing import article_changed, release_due
 from siarkan.store.articles import Outcome, UpsertResult, upsert_article
 from siarkan.store.db import Database
 
@@ -70,6 +70,7 @@ log = logging.getLogger(__name__)
 
 PAGE_CONCURRENCY = 4
 PARSE_CHUNK = 16  # files parsed per worker-thread hop (bounded memory, fewer hops)
+RELEASE_EVERY = 64  # stored articles between bulk releases of their fediverse posts
 SITEMAP_DEPTH = 2
 
 # --- targets ----------------------------------------------------------------------------------
@@ -225,14 +226,33 @@ async def fetch_and_parse_url(
 
 
 async def store_article(
-    conn: AsyncConnection, settings: Settings, article: Article, *, now: datetime
+    conn: AsyncConnection,
+    settings: Settings,
+    article: Article,
+    *,
+    now: datetime,
+    release: bool = True,
 ) -> UpsertResult:
-    """Upsert and fan out in one transaction of its own: all of it is stored, or none."""
+    """Upsert and fan out in one transaction of its own: all of it is stored, or none.
+    With release=False the posts are written but released later (see publishing.release_due)."""
     async with conn.begin():
         result = await upsert_article(conn, article, now=now)
         if result.outcome is not Outcome.UNCHANGED:
-            await article_changed(conn, settings, result.article, previous=result.previous, now=now)
+            await article_changed(
+                conn,
+                settings,
+                result.article,
+                previous=result.previous,
+                now=now,
+                release=release,
+            )
     return result
+
+
+async def release_pending(conn: AsyncConnection, settings: Settings, *, now: datetime) -> None:
+    """One transaction releasing what a run of store_article(release=False) left due."""
+    async with conn.begin():
+        await release_due(conn, settings, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +321,7 @@ class _Batch:
     ) -> None:
         self.conn, self.settings, self.clock = conn, settings, clock
         self.options, self.report = options, report
+        self.unreleased = 0
 
     async def handle(self, outcome: ParseOutcome) -> None:
         report = self.report
@@ -313,7 +334,9 @@ class _Batch:
             report.parsed.append(article.id)
             return
         try:
-            result = await store_article(self.conn, self.settings, article, now=self.clock.now())
+            result = await store_article(
+                self.conn, self.settings, article, now=self.clock.now(), release=False
+            )
         except Exception as exc:  # one bad row must not end the batch; the transaction rolled back
             log.debug("storing %s failed", outcome.source, exc_info=True)
             first_line = (str(exc).splitlines() or [""])[0][:200]
@@ -321,11 +344,21 @@ class _Batch:
                 Failed(outcome.source, f"not stored: {exc.__class__.__name__}: {first_line}")
             )
             return
+        if result.outcome is not Outcome.UNCHANGED:
+            self.unreleased += 1
         {
             Outcome.CREATED: report.imported,
             Outcome.UPDATED: report.updated,
             Outcome.UNCHANGED: report.unchanged,
         }[result.outcome].append(result.article.id)
+
+    async def release(self, *, at_least: int = 1) -> None:
+        """Posts of stored articles go out in bulk: every RELEASE_EVERY articles and at the end
+        (a crash in between loses nothing: the parts are due, and the scheduler releases them)."""
+        if self.conn is None or self.unreleased < at_least:
+            return
+        await release_pending(self.conn, self.settings, now=self.clock.now())
+        self.unreleased = 0
 
 
 async def import_targets(
@@ -385,6 +418,7 @@ async def _run(
                     await batch.handle(outcome)
                 if on_item is not None:
                     on_item(done.display)
+            await batch.release(at_least=RELEASE_EVERY)
             continue
         index += 1
         if target.error is not None:
@@ -396,6 +430,8 @@ async def _run(
                 await batch.handle(outcome)
         if on_item is not None:
             on_item(target.display)
+        await batch.release(at_least=RELEASE_EVERY)
+    await batch.release()
 
 
 def _parse_files(chunk: list[Target], settings: SiteSettings) -> list[list[ParseOutcome]]:

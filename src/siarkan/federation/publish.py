@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,6 +28,7 @@ from siarkan import urls
 from siarkan.articles.model import Article, Status
 from siarkan.channels import belongs
 from siarkan.config import ChannelSettings, Settings
+from siarkan.distribution.outbox import enqueue_activity
 from siarkan.excerpts import Excerpt, make_excerpts, mastodon_length
 from siarkan.federation.activitystreams import (
     PostRef,
@@ -40,7 +41,7 @@ from siarkan.federation.activitystreams import (
 )
 from siarkan.federation.audience import follower_targets
 from siarkan.federation.keys import ensure_actors, fediverse_channels
-from siarkan.federation.outgoing import emit, new_token
+from siarkan.federation.outgoing import Outgoing, emit, new_token, record_activities
 from siarkan.federation.schedule import DELETED, PUBLISHED, SCHEDULED, part_times
 from siarkan.federation.vocab import as_time
 from siarkan.store.tables import activities, actors, deliveries, posts
@@ -143,6 +144,7 @@ async def on_article_change(
     *,
     previous: Article | None,
     now: datetime,
+    release: bool = True,
 ) -> None:
     channels = fediverse_channels(settings)
     if not channels:
@@ -178,7 +180,8 @@ async def on_article_change(
             await _create_posts(conn, settings, channel, article, now)
         else:
             await _revise_posts(conn, settings, channel, article, live, now)
-    await release_due_posts(conn, settings, now, article_id=article.id)
+    if release:
+        await release_due_posts(conn, settings, now, article_id=article.id)
 
 
 async def _create_posts(
@@ -364,52 +367,72 @@ async def release_due_posts(
     if article_id is not None:
         query = query.where(posts.c.article_id == article_id)
     rows = (await conn.execute(query)).mappings().all()
-    released = 0
+    if not rows:
+        return 0
+    # One conditional UPDATE claims the batch: a part another node took meanwhile is not
+    # returned, so exactly one node releases each part.
+    claimed = set(
+        (
+            await conn.execute(
+                update(posts)
+                .where(posts.c.id.in_([row["id"] for row in rows]), posts.c.state == SCHEDULED)
+                .values(state=PUBLISHED, published_at=now)
+                .returning(posts.c.id)
+            )
+        ).scalars()
+    )
     channels = {c.name: c for c in fediverse_channels(settings)}
+    # Down longer than stale_after: the post exists (outbox, its URL) but is not pushed.
+    pushed = [
+        row
+        for row in rows
+        if row["id"] in claimed
+        and row["actor_name"] in channels
+        and now - row["due_at"] <= settings.scheduler.stale_after
+    ]
+    if not pushed:
+        return len(claimed)
+    objects = [dict(row["object"]) | {"published": as_time(now)} for row in pushed]
+    await conn.execute(
+        update(posts).where(posts.c.id == bindparam("post_id")).values(object=bindparam("obj")),
+        [{"post_id": row["id"], "obj": obj} for row, obj in zip(pushed, objects, strict=True)],
+    )
+    activity_ids = await record_activities(
+        conn,
+        [
+            Outgoing(
+                row["actor_name"],
+                render_create(urls.activity_uri(settings, new_token(now)), obj),
+                row["uri"],
+            )
+            for row, obj in zip(pushed, objects, strict=True)
+        ],
+        now=now,
+    )
     targets_by_actor: dict[str, Any] = {}
     chain: dict[tuple[str, str], dict[str, int]] = {}
-    for row in rows:
-        channel = channels.get(row["actor_name"])
-        claimed = await conn.execute(
-            update(posts)
-            .where(posts.c.id == row["id"], posts.c.state == SCHEDULED)
-            .values(state=PUBLISHED, published_at=now)
-        )
-        if not claimed.rowcount:
-            continue
-        released += 1
-        if channel is None:
-            continue
-        # Down longer than stale_after: the post exists (outbox, its URL) but is not pushed.
-        if now - row["due_at"] > settings.scheduler.stale_after:
-            continue
-        obj = dict(row["object"])
-        obj["published"] = as_time(now)
-        await conn.execute(update(posts).where(posts.c.id == row["id"]).values(object=obj))
+    for row, activity_id in zip(pushed, activity_ids, strict=True):
+        channel = channels[row["actor_name"]]
         if channel.name not in targets_by_actor:
             targets_by_actor[channel.name] = await follower_targets(
                 conn, channel.name, settings.federation.blocked_domains
             )
+        targets = targets_by_actor[channel.name]
         key = (row["actor_name"], row["article_id"])
         after = chain.get(key)
-        if after is None and row["in_reply_to"]:
+        if after is None and row["in_reply_to"] and targets:
             after = await _previous_deliveries(conn, row["in_reply_to"])
-        create = render_create(urls.activity_uri(settings, new_token(now)), obj)
-        emitted = await emit(
+        chain[key] = await enqueue_activity(
             conn,
+            activity_id=activity_id,
             actor_name=channel.name,
-            document=create,
-            targets=targets_by_actor[channel.name],
+            targets=targets,
             now=now,
-            object_uri=row["uri"],
             after=after,
         )
-        chain[key] = emitted.deliveries
         if row["part"] == 0:
-            await _announce(
-                conn, settings, channel, row["article_id"], row["uri"], now, emitted.deliveries
-            )
-    return released
+            await _announce(conn, settings, channel, row["article_id"], row["uri"], now, chain[key])
+    return len(claimed)
 
 
 async def _announce(

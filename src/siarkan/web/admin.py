@@ -27,7 +27,7 @@ from siarkan.articles.model import Article, Status, article_to_dict
 from siarkan.articles.schema import ArticleIn
 from siarkan.articles.text import ArticleRejected
 from siarkan.config import Settings
-from siarkan.publishing import article_changed
+from siarkan.publishing import article_changed, release_due
 from siarkan.store.articles import (
     Outcome,
     get_article,
@@ -109,13 +109,17 @@ async def _read_json(request: web.Request) -> Any:
         raise _Refused(problem(400, "Invalid JSON", "the body is not UTF-8")) from None
 
 
-async def _store(request: web.Request, article: Article) -> tuple[Outcome, Article]:
+async def _store(
+    request: web.Request, article: Article, *, release: bool = True
+) -> tuple[Outcome, Article]:
     settings = request.app[SETTINGS]
     now = request.app[CLOCK].now()
     async with request.app[DB].begin() as conn:
         result = await upsert_article(conn, article, now=now)
         if result.outcome is not Outcome.UNCHANGED:
-            await article_changed(conn, settings, result.article, previous=result.previous, now=now)
+            await article_changed(
+                conn, settings, result.article, previous=result.previous, now=now, release=release
+            )
     log.info(
         "article %s via API",
         result.outcome,
@@ -163,10 +167,13 @@ async def _post_batch(request: web.Request, items: list[Any]) -> web.Response:
                 {"index": index, "outcome": "rejected", "errors": _errors(exc, f"[{index}].")}
             )
             continue
-        outcome, stored = await _store(request, article)
+        outcome, stored = await _store(request, article, release=False)
         results.append(
             {"index": index, "outcome": str(outcome), "id": stored.id, "slug": stored.slug}
         )
+    # One bulk release for the batch's posts (if it fails, the scheduler releases them).
+    async with request.app[DB].begin() as conn:
+        await release_due(conn, settings, request.app[CLOCK].now())
     counts = {
         name: sum(r["outcome"] == name for r in results)
         for name in ("created", "updated", "unchanged", "rejected")
