@@ -22,6 +22,7 @@ from tests.helpers import serve_app
 from siarkan.articles.model import Image, RelatedLink, Status
 from siarkan.clock import ManualClock
 from siarkan.config import DatabaseSettings, Settings
+from siarkan.publishing import article_changed
 from siarkan.store.articles import upsert_article
 from siarkan.store.db import Database
 from siarkan.store.engine import create_engine
@@ -88,7 +89,11 @@ async def site(settings: Settings, sqlite_url: str) -> AsyncIterator[str]:
                         RelatedLink("BPBD Siagakan 40 Perahu Karet", None),
                     ),
                 )
-            await upsert_article(conn, article, now=clock.now())
+            stored = (await upsert_article(conn, article, now=clock.now())).article
+            if i == 13:
+                # Its posts, as published when the story came out: the profile lists them.
+                when = stored.published_at or clock.now()
+                await article_changed(conn, settings, stored, previous=None, now=when)
         await upsert_article(conn, numbered(20, status=Status.RETRACTED), now=clock.now())
     app = create_app(settings, db=db, clock=clock, roles={"web"}, migrate=False)
     png = gradient_png(240, 160)
@@ -123,6 +128,7 @@ PAGES = {
     "feeds": ("/feeds", "Daftar feed"),
     "not-found": ("/artikel/tidak-ada", "Halaman tidak ditemukan"),
     "gone": ("/artikel/berita-nomor-20", "Artikel telah ditarik"),
+    "profile": ("/@prologmedia", "Prolog Media — Berita Utama"),
 }
 
 

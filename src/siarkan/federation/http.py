@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -45,6 +46,7 @@ from siarkan.federation.vocab import ACTIVITY_JSON, JRD_JSON, dumps, wants_activ
 from siarkan.store.db import Database
 from siarkan.store.tables import activities, actors, posts
 from siarkan.web.keys import CLOCK, DB, HTTP, METRICS, SETTINGS
+from siarkan.web.pages import local_time
 from siarkan.web.templating import render_html
 
 log = logging.getLogger(__name__)
@@ -268,7 +270,10 @@ async def profile(request: web.Request) -> web.Response:
             if channel.fediverse.show_replies
             else {}
         )
-    posts_shown = [(row.object, shown.get(row.article_id)) for row in recent]
+    posts_shown = [
+        (row.object, shown.get(row.article_id), _when(settings, row.object.get("published")))
+        for row in recent
+    ]
     response = render_html(
         request,
         "profile.html",
@@ -285,6 +290,16 @@ async def profile(request: web.Request) -> web.Response:
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = f'<{document["id"]}>; rel="alternate"; type="{ACTIVITY_JSON}"'
     return response
+
+
+def _when(settings: Settings, published: object) -> str:
+    """A post's `published` as readers of the site see times ("Rabu, 4 November 2026 16.15 WIB")."""
+    if not isinstance(published, str):
+        return ""
+    try:
+        return local_time(settings, datetime.fromisoformat(published))
+    except ValueError:
+        return published
 
 
 # --- collections ---------------------------------------------------------------------------------
