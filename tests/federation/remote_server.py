@@ -51,6 +51,8 @@ class RemoteActor:
     key: RSAPrivateKey
     also_known_as: list[str] = field(default_factory=list)
     gone: bool = False
+    # GoToSocial's key ids are a path of their own, answered with a stub of the actor.
+    key_path: bool = False
 
     @property
     def id(self) -> str:
@@ -58,11 +60,16 @@ class RemoteActor:
 
     @property
     def key_id(self) -> str:
-        return f"{self.id}#main-key"
+        return f"{self.id}/main-key" if self.key_path else f"{self.id}#main-key"
 
     @property
     def inbox(self) -> str:
         return f"{self.id}/inbox"
+
+    def key_stub(self) -> dict[str, Any]:
+        """What GoToSocial serves at a key id: the owner's id and key, no inbox."""
+        full = self.document()
+        return {k: full[k] for k in ("@context", "id", "type", "preferredUsername", "publicKey")}
 
     def document(self) -> dict[str, Any]:
         return {
@@ -91,6 +98,7 @@ class RemoteServer:
         self.fetches: list[str] = []
         self.app = web.Application()
         self.app.router.add_get("/users/{name}", self._actor)
+        self.app.router.add_get("/users/{name}/main-key", self._key)
         self.app.router.add_post("/users/{name}/inbox", self._inbox)
         self.app.router.add_post("/inbox", self._inbox)
         self._keys = 0
@@ -111,6 +119,13 @@ class RemoteServer:
         if actor.gone:
             return web.Response(status=410)
         return web.json_response(actor.document(), content_type="application/activity+json")
+
+    async def _key(self, request: web.Request) -> web.Response:
+        self.fetches.append(request.path)
+        actor = self.actors.get(request.match_info["name"])
+        if actor is None or not actor.key_path:
+            return web.Response(status=404)
+        return web.json_response(actor.key_stub(), content_type="application/activity+json")
 
     async def _inbox(self, request: web.Request) -> web.Response:
         body = await request.read()

@@ -217,6 +217,18 @@ async def test_rotated_key_is_refetched_once(
     assert remote.fetches.count("/users/alice") == 2
 
 
+async def test_gotosocial_key_stub_leads_to_the_full_actor(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    gts = remote.add_actor("gts")
+    gts.key_path = True
+    assert await post(http, running.url("/ap/inbox"), follow(gts, actor_url(running)), gts) == 202
+    # The stub has no inbox: the follower's inbox came from the actor document itself.
+    assert remote.fetches == ["/users/gts/main-key", "/users/gts"]
+    (row,) = await rows(running.db, followers)
+    assert row["follower_uri"] == gts.id and row["inbox"] == gts.inbox
+
+
 async def test_unknown_types_are_accepted_and_ignored(
     running: Running, remote: RemoteServer, http: aiohttp.ClientSession
 ) -> None:

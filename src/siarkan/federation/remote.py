@@ -308,7 +308,10 @@ class RemoteDirectory:
         if not same_host(owner, key_id) or not same_host(final_url, key_id):
             raise FetchError(f"{key_id}: key and owner are on different hosts")
         # The key must be listed by its owner's actor document, not merely claim the owner.
-        if document.get("id") == owner:
+        # GoToSocial answers its key id (.../main-key) with a stub of the actor: the owner's id
+        # and key but no inbox (docs/federation/federating_with_gotosocial.md, "Quirks"), so
+        # only a document with an inbox counts as the actor; otherwise fetch the owner.
+        if document.get("id") == owner and isinstance(document.get("inbox"), str):
             actor = parse_actor(document, final_url)
             await self._store(actor)
         else:
