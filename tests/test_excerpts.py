@@ -70,6 +70,13 @@ def words(parts: list[Excerpt]) -> list[str]:
         ("xhttps://example.com", 20),  # a URL must not follow a letter
         ("ftp://example.com/file", 22),  # only http(s) counts
         ("Jum’at “kutipan” — 👍", 20),
+        # A mention counts as its "@user" part (StatusLengthValidator#countable_text).
+        ("lapor ke @dinkes@mastodon.social.", 9 + 7 + 1),
+        ("(@humas_serang@kab.example.go.id)", 1 + 13 + 1),
+        ("akun @dinkes.kabserang", 5 + 17),  # local mentions count in full anyway
+        ("humas@bps.go.id", 15),  # an e-mail address is not a mention
+        ("@budi@kompas.id@", 16),  # followed by "@": not a mention (end_mention_match)
+        ("https://mastodon.social/@dinkes@mastodon.social", 23),  # inside a URL: the URL wins
     ],
 )
 def test_mastodon_length(text: str, expected: int) -> None:
@@ -79,6 +86,17 @@ def test_mastodon_length(text: str, expected: int) -> None:
 def test_mastodon_length_counts_code_points_never_fewer_than_graphemes() -> None:
     family = "👨\u200d👩\u200d👧"  # one grapheme for Mastodon, five code points for us
     assert mastodon_length(family) == 5
+
+
+def test_posts_are_packed_with_mentions_counted_short() -> None:
+    """A post full of remote mentions fits 500 as Mastodon counts, though it is longer."""
+    handle = "@humas_kabupaten_serang@mastodon.pemerintahan.example.id"
+    sentences = [f"Aduan {n} bisa dikirim ke {handle} setiap hari." for n in range(40)]
+    parts = cut(article(" ".join(sentences)), mode="thread", max_parts=50, hashtags=0)
+    for part in parts:
+        assert part.length == mastodon_length(part.text) <= 500
+    assert max(len(part.text) for part in parts) > 500
+    assert words(parts) == " ".join(sentences).split()
 
 
 def test_giant_url_counts_23_so_it_always_fits() -> None:
@@ -320,8 +338,7 @@ def test_long_sentence_is_cut_at_clauses_before_words() -> None:
         "dan Desa Pasir Tanjung; di sana arus deras menghanyutkan sedikitnya 14 rumah semi "
         "permanen beserta ternak warga yang dikandangkan di tepi sungai pada malam hari."
     )
-    parts = cut(article(sentence), mode="thread", max_chars=200, include_title=False,
-                hashtags=0)
+    parts = cut(article(sentence), mode="thread", max_chars=200, include_title=False, hashtags=0)
     assert len(parts) >= 3
     assert words(parts) == sentence.split()
     for part in parts[:-1]:
@@ -338,21 +355,38 @@ def test_a_sentence_without_clause_punctuation_is_cut_between_words_not_inside_u
         "berbagai daerah sejak dini hari untuk membantu evakuasi warga lanjut usia dan anak "
         "anak yang terjebak di rumah mereka masing masing tanpa listrik dan air bersih."
     )
-    parts = cut(article(run_on), mode="thread", max_chars=160, include_title=False,
-                hashtags=0, link_text="Baca:")
+    parts = cut(
+        article(run_on),
+        mode="thread",
+        max_chars=160,
+        include_title=False,
+        hashtags=0,
+        link_text="Baca:",
+    )
     assert len(parts) >= 3
     assert words(parts) == run_on.split()
     bodies = [p.body_text for p in parts]
-    for phrase in ("12.30 WIB", "3,5 persen", "Rp1,5 triliun", "H. Ahmad", "Jl. Raya",
-                   "No. 5", "Kab. Serang"):
+    for phrase in (
+        "12.30 WIB",
+        "3,5 persen",
+        "Rp1,5 triliun",
+        "H. Ahmad",
+        "Jl. Raya",
+        "No. 5",
+        "Kab. Serang",
+    ):
         assert any(phrase in b for b in bodies), phrase
     assert all(p.length <= 160 for p in parts)
 
 
 def test_a_word_longer_than_a_post_is_the_only_overflow() -> None:
     giant = "x" * 700
-    parts = cut(article(f"Awal kalimat {giant} akhir kalimat."), mode="thread",
-                include_title=False, hashtags=0)
+    parts = cut(
+        article(f"Awal kalimat {giant} akhir kalimat."),
+        mode="thread",
+        include_title=False,
+        hashtags=0,
+    )
     assert words(parts) == f"Awal kalimat {giant} akhir kalimat.".split()
     over = [p for p in parts if p.length > 500]
     assert len(over) == 1 and over[0].body_text == giant
@@ -457,7 +491,7 @@ def test_html_says_what_the_text_says(mode: str) -> None:
 
 
 def test_html_is_escaped() -> None:
-    a = replace(SIDANG, title="Kadis <PSDA> & \"Rekanan\"", paragraphs=("A <b>bold</b> & 'x'.",))
+    a = replace(SIDANG, title='Kadis <PSDA> & "Rekanan"', paragraphs=("A <b>bold</b> & 'x'.",))
     [post] = cut(a)
     assert "&lt;PSDA&gt; &amp; &quot;Rekanan&quot;" in post.html
     assert "A &lt;b&gt;bold&lt;/b&gt; &amp; &#x27;x&#x27;." in post.html
@@ -497,6 +531,7 @@ def test_anchors_number_paragraphs_as_the_article_page_does() -> None:
         k = int(part.anchor[1:])
         first = part.body_text.split("\n\n")[0]
         assert BANJIR.paragraphs[k - 1].startswith(first[:80])
-    hingga = next(p for p in cut(BANJIR, mode="series")
-                  if p.body_text.startswith("Hingga Minggu sore"))
+    hingga = next(
+        p for p in cut(BANJIR, mode="series") if p.body_text.startswith("Hingga Minggu sore")
+    )
     assert hingga.anchor == "p6"  # after "Baca Juga:" and its headline (paragraphs 4 and 5)

@@ -1,7 +1,7 @@
 """Excerpt invariants over generated Indonesian reports (hypothesis).
 
-    reports() x configs() | make_excerpts -> every post fits, nothing split that must stay
-    whole, nothing dropped or repeated, junk never shown, HTML says what the text says
+reports() x configs() | make_excerpts -> every post fits, nothing split that must stay
+whole, nothing dropped or repeated, junk never shown, HTML says what the text says
 """
 
 from __future__ import annotations
@@ -24,15 +24,33 @@ PERMALINK = "https://siarkan.prologmedia.example.id/artikel/uji"
 
 # Phrases that must never be cut: a number and its unit, a title and its name, abbreviations.
 PROTECTED = (
-    "Rp1,5 triliun", "12.30 WIB", "3,5 persen", "ke-54", "H. Ahmad", "Hj. Siti", "dr. Rina",
-    "Prof. Budi", "Jl. Sudirman", "No. 5", "Kab. Serang", "Kec. Ciruas", "Tbk.", "dkk.",
-    "S.H.", "M.Si.", "Rp1.500.000", "120 km", "54 tahun",
+    "Rp1,5 triliun",
+    "12.30 WIB",
+    "3,5 persen",
+    "ke-54",
+    "H. Ahmad",
+    "Hj. Siti",
+    "dr. Rina",
+    "Prof. Budi",
+    "Jl. Sudirman",
+    "No. 5",
+    "Kab. Serang",
+    "Kec. Ciruas",
+    "Tbk.",
+    "dkk.",
+    "S.H.",
+    "M.Si.",
+    "Rp1.500.000",
+    "120 km",
+    "54 tahun",
 )
 URLS = (
     "https://www.bmkg.go.id/cuaca/peringatan-dini-cuaca.bmkg?prov=36&lang=ID",
     "https://prologmedia.example.co.id/banten/2025/12/01/" + "sangat-panjang-" * 12 + "x",
     "http://t.co/abc",
 )
+# Remote mentions count as "@user" on Mastodon; an e-mail address is no mention.
+HANDLES = ("@dinkes@mastodon.social", "@humas_kabserang@kab.example.go.id", "humas@bps.go.id")
 _VOCABULARY = """
     pemerintah warga jalan anggaran banjir desa kecamatan rumah sakit sekolah kata dia
     menurut kepala dinas pekerjaan umum petani sawah air sungai hujan deras mengungsi
@@ -42,14 +60,18 @@ _VOCABULARY = """
     (BPBD) (PUPR) bersama-sama anak-anak Jum’at 2025 1.250 14 hari
 """
 WORDS = tuple(_VOCABULARY.split())
-JUNK = ("Baca Juga: Harga Cabai Naik Jelang Natal", "Simak juga: Video Banjir Lebak",
-        "Lihat juga:\nJadwal KRL Rangkasbitung Berubah")
+JUNK = (
+    "Baca Juga: Harga Cabai Naik Jelang Natal",
+    "Simak juga: Video Banjir Lebak",
+    "Lihat juga:\nJadwal KRL Rangkasbitung Berubah",
+)
 INITIALS = (" (fai/idh)", " (ant)", " (rls/ed)")
+
 
 def sentence(rng: random.Random) -> str:
     """A sentence: capitalised, sometimes quoted, with clause punctuation; some run on."""
     size = rng.randint(60, 140) if rng.random() < 0.1 else rng.randint(3, 25)
-    pools: tuple[Sequence[str], ...] = (WORDS, WORDS, WORDS, PROTECTED, URLS[:1], URLS)
+    pools: tuple[Sequence[str], ...] = (WORDS, WORDS, WORDS, PROTECTED, URLS[:1], URLS, HANDLES)
     words = []
     for _ in range(size):
         pool = rng.choice(pools)
@@ -86,17 +108,37 @@ def reports(draw: st.DrawFn) -> tuple[Article, tuple[str, ...]]:
     article = Article(
         id="uji",
         slug="uji",
-        title=draw(st.sampled_from([
-            "Banjir Bandang Terjang Lebak, 1.250 Warga Mengungsi",
-            "Pemkab Serang Siapkan Rp1,5 Triliun untuk Jalan",
-            "Vonis <6 Tahun> & Denda untuk Mantan Kadis",
-        ])),
+        title=draw(
+            st.sampled_from(
+                [
+                    "Banjir Bandang Terjang Lebak, 1.250 Warga Mengungsi",
+                    "Pemkab Serang Siapkan Rp1,5 Triliun untuk Jalan",
+                    "Vonis <6 Tahun> & Denda untuk Mantan Kadis",
+                ]
+            )
+        ),
         paragraphs=tuple(raw),
         body_html="",
         dateline=draw(st.sampled_from([None, "SERANG, PROLOGMEDIA", "LEBAK"])),
-        tags=tuple(draw(st.lists(st.sampled_from(
-            ["banjir", "Kabupaten Serang", "kabupaten serang", "2025", "cuaca ekstrem", "BPBD",
-             "pemilu 2024", "!!!"]), max_size=6))),
+        tags=tuple(
+            draw(
+                st.lists(
+                    st.sampled_from(
+                        [
+                            "banjir",
+                            "Kabupaten Serang",
+                            "kabupaten serang",
+                            "2025",
+                            "cuaca ekstrem",
+                            "BPBD",
+                            "pemilu 2024",
+                            "!!!",
+                        ]
+                    ),
+                    max_size=6,
+                )
+            )
+        ),
         canonical_url=draw(st.sampled_from([None, "https://www.prologmedia.example.co.id/b/1"])),
     )
     return article, story
@@ -136,8 +178,11 @@ def tightest_room(article: Article, config: ExcerptSettings, parts: list[Excerpt
 
 
 @given(reports(), configs)
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 def test_invariants(report: tuple[Article, tuple[str, ...]], config: ExcerptSettings) -> None:
     article, story = report
     assert story_paragraphs(article) == story
@@ -164,7 +209,7 @@ def test_invariants(report: tuple[Article, tuple[str, ...]], config: ExcerptSett
 
     # Nothing that must stay whole is split across posts.
     covered = " ".join(joined)
-    for phrase in PROTECTED + URLS:
+    for phrase in PROTECTED + URLS + HANDLES:
         assert sum(p.body_text.count(phrase) for p in parts) == covered.count(phrase), phrase
 
     # Junk never shows.
@@ -192,8 +237,11 @@ def test_invariants(report: tuple[Article, tuple[str, ...]], config: ExcerptSett
 
 
 @given(reports(), configs.filter(lambda c: c.mode == "thread"))
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 def test_thread_cuts_inside_a_sentence_only_when_it_is_too_long(
     report: tuple[Article, tuple[str, ...]], config: ExcerptSettings
 ) -> None:

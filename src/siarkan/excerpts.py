@@ -43,6 +43,7 @@ from siarkan.sentences import (
 # extracts for 23 characters; the URL grammar is Mastodon's override of twitter-text's in
 # config/initializers/twitter_regex.rb. Only http(s) URLs count (extract_url_without_protocol:
 # false). Mastodon counts grapheme clusters; we count code points, which is never fewer.
+# The content warning is counted apart, in full (it is not rewritten).
 URL_LENGTH = 23
 MAX_URL_LENGTH = 4096  # twitter-text: longer "URLs" are not URLs, so they count in full
 _GEN = r"[^\s<>()?]"
@@ -64,28 +65,63 @@ URL_RE = re.compile(
 )
 
 
+# A mention counts only "@user" (StatusLengthValidator#countable_text rewrites it so); the
+# grammar is Account::MENTION_RE with Extractor's checks: not right after "=", "/" or a word
+# character, not followed by "@", a Latin accent or "://" (twitter-text end_mention_match),
+# domain at most 253 characters (Extractor::MAX_DOMAIN_LENGTH).
+MENTION_RE = re.compile(
+    r"(?<![=/\w])@[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?(?P<domain>@[\w.-]+\w+)?",
+    re.IGNORECASE,
+)
+_END_MENTION_RE = re.compile(
+    "[@＠\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0100-\u024f\u0253\u0254\u0256\u0257"
+    "\u0259\u025b\u0263\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff]|://"
+)
+MAX_DOMAIN_LENGTH = 253
+
+
+def _discounts(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, characters saved) of each URL and remote mention Mastodon shortens.
+
+    Overlaps resolve like twitter-text's remove_overlapping_entities: by start, first wins.
+    """
+    entities: list[tuple[int, int, int]] = []
+    if "://" in text:
+        for match in URL_RE.finditer(text):
+            size = match.end() - match.start()
+            if size <= MAX_URL_LENGTH:
+                entities.append((match.start(), match.end(), size - URL_LENGTH))
+    if "@" in text:
+        for match in MENTION_RE.finditer(text):
+            if _END_MENTION_RE.match(text, match.end()):
+                continue
+            domain = match.group("domain")
+            if domain and len(domain) - 1 <= MAX_DOMAIN_LENGTH:
+                entities.append((match.start(), match.end(), len(domain)))
+            elif not domain:
+                entities.append((match.start(), match.end(), 0))
+        entities.sort()
+    kept: list[tuple[int, int, int]] = []
+    for entity in entities:
+        if not kept or entity[0] >= kept[-1][1]:
+            kept.append(entity)
+    return [entity for entity in kept if entity[2]]
+
+
 def mastodon_length(text: str) -> int:
-    """Characters as Mastodon counts a local post: code points, every URL as 23."""
-    length = len(text)
-    if "://" not in text:
-        return length
-    for match in URL_RE.finditer(text):
-        size = match.end() - match.start()
-        if size <= MAX_URL_LENGTH:
-            length += URL_LENGTH - size
-    return length
+    """Characters as Mastodon counts a local post: code points, every URL as 23, every
+    mention as its "@user" part."""
+    if "://" not in text and "@" not in text:
+        return len(text)
+    return len(text) - sum(saved for _, _, saved in _discounts(text))
 
 
 def _prefix_cost(text: str) -> Callable[[int], int]:
-    """cost(i) == mastodon_length(text[:i]) for any i at a space (URLs never hold spaces)."""
-    if "://" not in text:
+    """cost(i) == mastodon_length(text[:i]) for any i at a space (no URL or mention holds one)."""
+    if "://" not in text and "@" not in text:
         return lambda i: i
-    spans = [
-        (m.end(), URL_LENGTH - (m.end() - m.start()))
-        for m in URL_RE.finditer(text)
-        if m.end() - m.start() <= MAX_URL_LENGTH
-    ]
-    return lambda i: i + sum(delta for end, delta in spans if end <= i)
+    spans = [(end, saved) for _, end, saved in _discounts(text)]
+    return lambda i: i - sum(saved for end, saved in spans if end <= i)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from siarkan.articles.model import Article
 from siarkan.channels import channels_for
 from siarkan.cli.context import CliContext
 from siarkan.config import ChannelSettings, ExcerptSettings, Settings
-from siarkan.excerpts import Excerpt, mastodon_length
+from siarkan.excerpts import Excerpt
 from siarkan.federation.publish import excerpts_for
 from siarkan.store.articles import get_article
 
@@ -108,7 +108,7 @@ def excerpt_to_dict(part: Excerpt, max_chars: int) -> dict[str, Any]:
 def format_card(part: Excerpt, channel: ChannelSettings, max_chars: int) -> str:
     warning = channel.fediverse.content_warning
     # Mastodon counts a content warning into the limit; publishing shrinks the text for it.
-    extra = f" + {mastodon_length(warning)} content warning" if warning else ""
+    extra = f" + {len(warning)} content warning" if warning else ""
     head = (
         f"── {part.mode} {part.index + 1}/{part.total} · {part.length}{extra}/{max_chars}"
         f" characters · channel {channel.name} "

@@ -29,7 +29,7 @@ from siarkan.articles.model import Article, Status
 from siarkan.channels import belongs
 from siarkan.config import ChannelSettings, Settings
 from siarkan.distribution.outbox import enqueue_activity
-from siarkan.excerpts import Excerpt, make_excerpts, mastodon_length
+from siarkan.excerpts import Excerpt, make_excerpts
 from siarkan.federation.activitystreams import (
     PostRef,
     object_hash,
@@ -93,10 +93,9 @@ def excerpts_for(settings: Settings, channel: ChannelSettings, article: Article)
     limits = channel.excerpts
     warning = channel.fediverse.content_warning
     if warning and channel.fediverse.object_type == "Note":
-        # Mastodon counts the content warning into the 500 (StatusLengthValidator).
-        limits = limits.model_copy(
-            update={"max_chars": max(limits.max_chars - mastodon_length(warning), 100)}
-        )
+        # Mastodon counts the content warning into the 500, in full: no URL or mention
+        # discount (StatusLengthValidator#combined_text).
+        limits = limits.model_copy(update={"max_chars": max(limits.max_chars - len(warning), 100)})
     return make_excerpts(
         article,
         limits,
