@@ -87,7 +87,7 @@ async def test_webfinger_unknown_is_404(
 async def test_actor_document(running: Running, http: aiohttp.ClientSession) -> None:
     status, headers, actor = await get(http, running.url("/ap/actors/utama"), LD)
     assert status == 200
-    assert headers["Content-Type"].startswith("application/activity+json")
+    assert headers["Content-Type"] == LD
     assert "Accept" in headers["Vary"]
     assert "https://w3id.org/security/v1" in actor["@context"]
     assert actor["type"] == "Organization"
@@ -108,6 +108,32 @@ async def test_actor_document(running: Running, http: aiohttp.ClientSession) -> 
         field["type"] == "PropertyValue"
         and 'rel="nofollow noopener noreferrer me"' in field["value"]
     )
+
+
+@pytest.mark.parametrize(("accept", "expected"), [(AP, AP), (LD, LD), (f"{LD}, {AP}", AP)])
+async def test_the_content_type_is_the_one_asked_for(
+    running: Running,
+    http: aiohttp.ClientSession,
+    make_article: Callable[..., Article],
+    accept: str,
+    expected: str,
+) -> None:
+    now = datetime.now(UTC)
+    await publish_report(running, make_article(published_at=now - timedelta(minutes=1)), now)
+    _, _, outbox = await get(http, running.url("/ap/actors/banten/outbox?page=true"))
+    (create,) = outbox["orderedItems"]
+    for url in (
+        running.url("/ap/actors/utama"),
+        running.url("/ap/actors/utama/outbox"),
+        running.url("/ap/actors/utama/followers"),
+        create["id"],
+        create["object"]["id"],
+    ):
+        status, headers, document = await get(http, url, accept)
+        assert status == 200 and document["id"] == url
+        # AP §3.2 writes the JSON-LD form exactly so (JSON has no charset to declare).
+        assert headers["Content-Type"] == (expected if expected == LD else f"{AP}; charset=utf-8")
+        assert headers["Vary"] == "Accept"
 
 
 async def test_browsers_get_the_profile_page(running: Running, http: aiohttp.ClientSession) -> None:
@@ -172,6 +198,12 @@ async def test_posts_outbox_and_tombstones(
     status, _, tombstone = await get(http, note["id"])
     assert status == 410 and tombstone["type"] == "Tombstone"
     assert tombstone["id"] == note["id"] and tombstone["formerType"] == "Note"
+    # The Create embedding the retracted text is gone with it.
+    status, _, gone = await get(http, create["id"])
+    assert status == 410 and gone["type"] == "Tombstone" and gone["id"] == create["id"]
+    assert "content" not in json.dumps(gone)
+    status, _, _ = await get(http, create["id"], BROWSER)
+    assert status == 410
     _, _, outbox = await get(http, running.url("/ap/actors/banten/outbox"))
     assert outbox["totalItems"] == 0
 

@@ -42,7 +42,14 @@ from siarkan.federation.keys import ensure_actors, fediverse_channels, load_sign
 from siarkan.federation.remote import RemoteDirectory
 from siarkan.federation.schedule import DELETED, PUBLISHED
 from siarkan.federation.signatures import header_map, sign_cavage
-from siarkan.federation.vocab import ACTIVITY_JSON, JRD_JSON, dumps, wants_activity_json
+from siarkan.federation.vocab import (
+    ACTIVITY_JSON,
+    JRD_JSON,
+    LD_JSON_AS,
+    activity_media_type,
+    dumps,
+    wants_activity_json,
+)
 from siarkan.store.db import Database
 from siarkan.store.tables import activities, actors, posts
 from siarkan.web.keys import CLOCK, DB, HTTP, METRICS, SETTINGS
@@ -99,14 +106,28 @@ async def lifespan(app: web.Application) -> AsyncIterator[None]:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def ap_response(document: Any, *, status: int = 200, cache: int = 60) -> web.Response:
+def ap_body_response(
+    request: web.Request, body: bytes, *, status: int = 200, cache: int = 60
+) -> web.Response:
+    media_type = activity_media_type(request.headers.get("Accept", ""))
     return web.Response(
-        body=dumps(document).encode("utf-8"),
+        body=body,
         status=status,
-        content_type=ACTIVITY_JSON,
-        charset="utf-8",
-        headers={"Vary": "Accept", "Cache-Control": f"public, max-age={cache}", **CORS},
+        headers={
+            "Content-Type": media_type
+            if media_type == LD_JSON_AS
+            else f"{media_type}; charset=utf-8",
+            "Vary": "Accept",
+            "Cache-Control": f"public, max-age={cache}",
+            **CORS,
+        },
     )
+
+
+def ap_response(
+    request: web.Request, document: Any, *, status: int = 200, cache: int = 60
+) -> web.Response:
+    return ap_body_response(request, dumps(document).encode("utf-8"), status=status, cache=cache)
 
 
 def json_response(document: Any, content_type: str = "application/json") -> web.Response:
@@ -235,7 +256,7 @@ async def actor(request: web.Request) -> web.Response:
     record = await _actor_record(request.app[DB], channel.name)
     if not wants_activity_json(request.headers.get("Accept", "")):
         raise web.HTTPFound(urls.profile_url(settings, record.username), headers={"Vary": "Accept"})
-    return ap_response(render_actor(settings, channel, record), cache=180)
+    return ap_response(request, render_actor(settings, channel, record), cache=180)
 
 
 @routes.get("/@{username}")
@@ -312,7 +333,7 @@ async def outbox(request: web.Request) -> web.Response:
     page, max_id = _page_args(request)
     async with request.app[DB].connect() as conn:
         document = await collections.outbox(conn, settings, channel, page=page, max_id=max_id)
-    return ap_response(document)
+    return ap_response(request, document)
 
 
 @routes.get("/ap/actors/{name}/followers")
@@ -324,14 +345,14 @@ async def followers(request: web.Request) -> web.Response:
         document = await collections.followers_collection(
             conn, settings, channel, page=page, max_id=max_id
         )
-    return ap_response(document)
+    return ap_response(request, document)
 
 
 @routes.get("/ap/actors/{name}/following")
 async def following(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     channel = _channel_by_name(settings, request.match_info["name"])
-    return ap_response(collections.following_collection(settings, channel))
+    return ap_response(request, collections.following_collection(settings, channel))
 
 
 @routes.get("/ap/actors/{name}/featured")
@@ -340,7 +361,7 @@ async def featured(request: web.Request) -> web.Response:
     channel = _channel_by_name(settings, request.match_info["name"])
     async with request.app[DB].connect() as conn:
         document = await collections.featured_collection(conn, settings, channel)
-    return ap_response(document)
+    return ap_response(request, document)
 
 
 # --- objects and activities ----------------------------------------------------------------------
@@ -365,11 +386,11 @@ async def post(request: web.Request) -> web.Response:
             uri, row.object.get("type", "Note"), row.updated_at or request.app[CLOCK].now()
         )
         if wants_json:
-            return ap_response({"@context": POST_CONTEXT, **tombstone}, status=410)
+            return ap_response(request, {"@context": POST_CONTEXT, **tombstone}, status=410)
         raise web.HTTPGone(text="this post was deleted")
     if not wants_json:
         raise web.HTTPFound(row.object["url"], headers={"Vary": "Accept"})
-    return ap_response(row.object, cache=60)
+    return ap_response(request, row.object, cache=60)
 
 
 @routes.get("/ap/activities/{token}")
@@ -377,17 +398,23 @@ async def activity(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     uri = urls.activity_uri(settings, request.match_info["token"])
     async with request.app[DB].connect() as conn:
-        body = await conn.scalar(
-            select(activities.c.body).where(activities.c.uri == uri, activities.c.public.is_(True))
-        )
-    if body is None:
+        row = (
+            await conn.execute(
+                select(activities.c.body, activities.c.type, posts.c.state, posts.c.updated_at)
+                .outerjoin(posts, posts.c.uri == activities.c.object_uri)
+                .where(activities.c.uri == uri, activities.c.public.is_(True))
+            )
+        ).first()
+    if row is None:
         raise web.HTTPNotFound(text="no such activity")
-    return web.Response(
-        body=body.encode("utf-8"),
-        content_type=ACTIVITY_JSON,
-        charset="utf-8",
-        headers={"Vary": "Accept", "Cache-Control": "public, max-age=300", **CORS},
-    )
+    if row.state == DELETED and row.type != "Delete":
+        # A Create/Update/Announce still carries (or points at) the retracted text: gone with
+        # its post, as Mastodon answers for the activities of a deleted status.
+        tombstone = render_tombstone(uri, row.type, row.updated_at or request.app[CLOCK].now())
+        if wants_activity_json(request.headers.get("Accept", "")):
+            return ap_response(request, {"@context": POST_CONTEXT, **tombstone}, status=410)
+        raise web.HTTPGone(text="this post was deleted")
+    return ap_body_response(request, row.body.encode("utf-8"), cache=300)
 
 
 # --- inboxes -------------------------------------------------------------------------------------

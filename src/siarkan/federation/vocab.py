@@ -55,6 +55,18 @@ def wants_activity_json(accept: str) -> bool:
     return "application/ld+json" in accept and "text/html" not in accept
 
 
+def activity_media_type(accept: str) -> str:
+    """The Content-Type to answer an ActivityStreams request with: the one it asked for.
+
+    AP §3.2 names both; a client that asked only for the JSON-LD form with the AS profile
+    gets that back, everyone else the shorter `application/activity+json`.
+    """
+    lowered = accept.lower()
+    if "application/ld+json" in lowered and "application/activity+json" not in lowered:
+        return LD_JSON_AS
+    return ACTIVITY_JSON
+
+
 def first_id(value: Any) -> str | None:
     """An AS2 reference may be a URI string, an object with an id, or a list of those."""
     if isinstance(value, str):
