@@ -87,6 +87,7 @@ async def test_deliveries_list_filters(
     assert await run(db_settings, "deliveries", "--status", "failed", "--json") == 0
     failed = json.loads(capsys.readouterr().out)
     assert sorted(d["state"] for d in failed) == ["dead", "retrying"]
+    assert all(d["status"] == d["state"] for d in failed)
     assert await run(db_settings, "deliveries", "--status", "dead", "--limit", "1") == 0
     out = capsys.readouterr().out
     assert "dead" in out and "http://b.example/cb" in out and "HTTP 500" in out
@@ -109,6 +110,20 @@ async def test_retry_dead(
     assert (row["state"], row["attempts"], row["due_at"]) == ("pending", 0, NOW)
     assert await run(db_settings, "retry", "--all-dead") == 0
     assert "0 dead deliveries" in capsys.readouterr().out
+
+
+async def test_bare_retry_requeues_every_dead_delivery(
+    db: Database, db_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await seed_queue(db)
+    assert await run(db_settings, "retry", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == {"requeued": 1, "ids": None}
+    async with db.connect() as conn:
+        states = (await conn.scalars(select(deliveries.c.state))).all()
+    assert sorted(states) == ["pending", "pending", "retrying", "sent"]
+    assert await run(db_settings, "retry") == 0
+    assert "0 dead deliveries queued again" in capsys.readouterr().out
+    assert await run(db_settings, "retry", "1", "--all-dead") == 2
 
 
 async def test_hosts(

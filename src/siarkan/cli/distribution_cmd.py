@@ -1,7 +1,7 @@
 """Delivery queue commands: deliveries, retry, hosts.
 
 siarkan deliveries [--status S] [--limit N] [--json]   newest first
-siarkan retry (--id N ... | --all-dead)                dead -> pending, due now
+siarkan retry [ID ...] [--id N] [--all-dead] [--json] dead -> pending, due now (no id: all)
 siarkan hosts [--json]                                 breaker / unavailable state per host
 """
 
@@ -31,10 +31,15 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=run_deliveries)
 
-    retry = sub.add_parser("retry", help="send dead deliveries again (back to pending, due now)")
-    which = retry.add_mutually_exclusive_group(required=True)
-    which.add_argument("--id", type=int, action="append", dest="ids", metavar="N")
-    which.add_argument("--all-dead", action="store_true")
+    retry = sub.add_parser(
+        "retry",
+        help="send dead deliveries again (back to pending, due now)",
+        description="Without ids, every dead delivery is queued again (issue 6: `siarkan retry`).",
+    )
+    retry.add_argument("positional_ids", type=int, nargs="*", metavar="ID")
+    retry.add_argument("--id", type=int, action="append", dest="ids", metavar="N", default=[])
+    retry.add_argument("--all-dead", action="store_true", help="every dead delivery (default)")
+    retry.add_argument("--json", action="store_true")
     retry.set_defaults(handler=run_retry)
 
     hosts = sub.add_parser("hosts", help="per-host delivery health (circuit breaker)")
@@ -55,6 +60,7 @@ async def run_deliveries(args: argparse.Namespace, ctx: CliContext) -> int:
                 "id": r["id"],
                 "kind": r["kind"],
                 "state": r["state"],
+                "status": r["state"],  # the name `--status` filters on
                 "target": r["target"],
                 "host": r["host"],
                 "activity_id": r["activity_id"],
@@ -85,12 +91,17 @@ async def run_deliveries(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def run_retry(args: argparse.Namespace, ctx: CliContext) -> int:
+    ids = [*args.positional_ids, *args.ids]
+    if ids and args.all_dead:
+        print("error: give ids or --all-dead, not both", file=sys.stderr)
+        return 2
     async with ctx.database() as db, db.begin() as conn:
-        count = await queue.requeue_dead(
-            conn, now=ctx.clock.now(), ids=None if args.all_dead else args.ids
-        )
-    print(f"{count} dead deliver{'y' if count == 1 else 'ies'} queued again")
-    if args.ids and count < len(args.ids):
+        count = await queue.requeue_dead(conn, now=ctx.clock.now(), ids=ids or None)
+    if args.json:
+        print(json.dumps({"requeued": count, "ids": ids or None}))
+    else:
+        print(f"{count} dead deliver{'y' if count == 1 else 'ies'} queued again")
+    if ids and count < len(set(ids)):
         print("note: only dead deliveries can be retried", file=sys.stderr)
         return 1
     return 0
