@@ -111,6 +111,24 @@ def test_validator_rules(fixed_settings: Settings, fmt: str) -> None:
     assert CHECKS[fmt](_docs(fixed_settings)[fmt]) == []
 
 
+@pytest.mark.parametrize(
+    ("icon", "in_rss"),
+    [("https://cdn.example/logo.png", True), ("https://cdn.example/logo.svg", False)],
+)
+def test_site_icon_where_each_format_allows_it(icon: str, in_rss: bool) -> None:
+    text = TEST_CONFIG.replace("http://127.0.0.1:{port}", BASE).format(sqlite="/tmp/x.db")
+    settings = parse_settings(
+        text.replace("  language: id\n", f"  language: id\n  icon: {icon}\n", 1), "tests", env={}
+    )
+    docs = _docs(settings)
+    for fmt in FORMATS:
+        assert CHECKS[fmt](docs[fmt]) == []
+    # RSS 2.0 <image> is GIF, JPEG or PNG; Atom <icon> and JSON Feed take any image.
+    assert (etree.fromstring(docs["rss"]).findtext("channel/image/url") == icon) is in_rss
+    assert etree.fromstring(docs["atom"]).findtext("{http://www.w3.org/2005/Atom}icon") == icon
+    assert json.loads(docs["json"])["icon"] == icon
+
+
 @pytest.mark.parametrize("fmt", ["rss", "atom"])
 def test_feedparser_reads_everything(fixed_settings: Settings, fmt: str) -> None:
     parsed = feedparser.parse(_docs(fixed_settings)[fmt])

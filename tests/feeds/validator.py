@@ -121,6 +121,16 @@ def check_rss(body: bytes) -> list[str]:
             seen_item = True
         elif seen_item:
             problems.append(f"channel: MisplacedItem (<{child.tag}> after an item)")
+    image_url = channel.findtext("image/url")
+    if image_url is not None:
+        # image.py url: the text after the last dot, if one word, must be jpg/jpeg/gif/png.
+        extension = image_url.split(".")[-1].lower()
+        if re.match(r"^\w+$", extension) and extension not in ("jpg", "jpeg", "gif", "png"):
+            problems.append(f"channel: ImageUrlFormat {image_url!r}")
+        if channel.findtext("image/title") != channel.findtext("title"):
+            problems.append("channel: ImageTitleDoesntMatch")
+        if channel.findtext("image/link") != channel.findtext("link"):
+            problems.append("channel: ImageLinkDoesntMatch")
     for date_tag in ("lastBuildDate", "pubDate"):
         if channel.find(date_tag) is not None:
             problems += check_rfc822(channel.findtext(date_tag) or "", f"channel {date_tag}")

@@ -15,6 +15,7 @@ with url, length (0 when unknown) and type.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from feedgen.feed import FeedGenerator
@@ -31,6 +32,17 @@ from siarkan.feeds.xmlparts import (
     add_media_content,
     feed_links,
 )
+
+
+def rss_image_format(url: str) -> bool:
+    """Can this be the channel <image>? RSS 2.0 allows GIF, JPEG or PNG only.
+
+    Mirrors the W3C validator's ImageUrlFormat warning (image.py: the text after the URL's last
+    dot, when it is one word, must be jpg/jpeg/gif/png). An SVG or ICO icon still reaches
+    readers through Atom <icon> and JSON Feed `icon`.
+    """
+    extension = url.rsplit(".", 1)[-1].lower()
+    return not re.fullmatch(r"\w+", extension) or extension in {"jpg", "jpeg", "gif", "png"}
 
 
 class _ChannelExtension:
@@ -95,7 +107,7 @@ def render_rss(doc: FeedDoc) -> bytes:
     fg.link(href=doc.home_url, rel="alternate")
     fg.generator(f"{GENERATOR} {GENERATOR_VERSION}")
     fg.ttl(doc.ttl_minutes)
-    if doc.icon:
+    if doc.icon and rss_image_format(doc.icon):
         fg.image(url=doc.icon, title=doc.title, link=doc.home_url)
     if doc.updated is not None:
         fg.lastBuildDate(doc.updated)
