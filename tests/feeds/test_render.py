@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import replace
 from datetime import timedelta
+from html import escape, unescape
 from pathlib import Path
 
 import feedparser
@@ -109,6 +110,26 @@ def test_golden(fixed_settings: Settings, fmt: str) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_validator_rules(fixed_settings: Settings, fmt: str) -> None:
     assert CHECKS[fmt](_docs(fixed_settings)[fmt]) == []
+
+
+def test_plain_text_summary_stays_text_in_every_format(fixed_settings: Settings) -> None:
+    text = "Laba PT A&B naik 2<3 kali &copy lipat."
+    article = numbered(8, paragraphs=(text,), body_html=f"<p>{escape(text)}</p>")
+    channel = fixed_settings.channels[0]
+    doc = build_doc(
+        fixed_settings,
+        FeedSpec(channel),
+        PageData(rows=(), archive_end=None, prev_archive=None, next_archive=None),
+        (feed_item(fixed_settings, channel, article),),
+    )
+    for fmt in FORMATS:
+        body = render(doc, fmt)
+        assert CHECKS[fmt](body) == []
+        if fmt != "json":
+            (entry,) = feedparser.parse(body).entries
+            # RSS <description> is HTML, Atom <summary> text (feedparser hands each on as is).
+            assert (unescape(entry.summary) if fmt == "rss" else entry.summary) == text
+    assert json.loads(render(doc, "json"))["items"][0]["summary"] == text
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,8 @@ def check_rss(body: bytes) -> list[str]:
                 problems.append(f"{where}: InvalidHttpGUID {value!r}")
         if item.find("link") is not None and not FULL_URI_RE.match(item.findtext("link") or ""):
             problems.append(f"{where}: InvalidFullLink")
+        if item.find("description") is not None:  # item.py do_description: safeHtml
+            problems += check_html(item.findtext("description") or "", f"{where} description")
         if f"{{{CONTENT}}}encoded" in tags:
             if "description" not in tags or tags.index("description") > tags.index(
                 f"{{{CONTENT}}}encoded"

@@ -16,6 +16,7 @@ with url, length (0 when unknown) and type.
 from __future__ import annotations
 
 import re
+from html import escape
 from typing import Any
 
 from feedgen.feed import FeedGenerator
@@ -120,7 +121,9 @@ def render_rss(doc: FeedDoc) -> bytes:
         entry.title(item.title)
         entry.link(href=item.link)
         entry.guid(item.guid, permalink=item.guid_is_permalink)
-        entry.description(item.summary or item.title)
+        # RSS <description> is HTML (RSS 2.0 spec; the W3C validator parses it as HTML, strictly):
+        # the excerpt is plain text, so "PT A&B" or "2<3" must reach it as text, not markup.
+        entry.description(escape(item.summary or item.title, quote=False))
         entry.content(item.content_html)
         if item.categories:
             entry.category([{"term": c} for c in item.categories])
