@@ -118,6 +118,7 @@ class Subscriber:
         self.verify_status = 200
         self.verifications: list[dict[str, str]] = []
         self.notifications: list[Received] = []
+        self.notify_queries: list[str] = []  # the query string of each notification's URL
         self.notify_script: list[Reply] = []
 
     def url(self, path: str = "/callback") -> str:
@@ -132,6 +133,7 @@ class Subscriber:
             text = params.get("hub.challenge", "") if self.echo else "nope"
             return web.Response(text=text)
         body = await request.read()
+        self.notify_queries.append(request.rel_url.raw_query_string)
         self.notifications.append(
             Received(request.path, "POST", request.headers, body, time.monotonic(), None, None)
         )

@@ -190,6 +190,64 @@ async def test_extra_parameters_are_ignored_and_json_topic_works(
         assert b'"version"' in subscriber.notifications[0].body
 
 
+async def test_callback_query_is_kept_for_verification_and_content(
+    hub_settings: Settings,
+    db: Database,
+    port: int,
+    subscriber: Subscriber,
+    make_article: Callable[..., Article],
+) -> None:
+    """§5.3: the hub appends its hub.* parameters to the callback's own query string."""
+    topic = feed_url(hub_settings, "utama", "atom")
+    callback = subscriber.url("/callback/7?sub=42&token=a%20b")
+    async with running_hub(hub_settings, db, port):
+        status, _ = await post_hub(
+            hub_settings, hub_mode="subscribe", hub_topic=topic, hub_callback=callback
+        )
+        assert status == 202
+        await eventually(lambda: active(db, topic, callback))
+        [check] = subscriber.verifications
+        assert check["sub"] == "42" and check["token"] == "a b"
+        assert check["hub.topic"] == topic and check["hub.mode"] == "subscribe"
+        await publish(db, hub_settings, make_article())
+        await eventually(lambda: len(subscriber.notifications) == 1)
+    assert subscriber.notifications[0].path == "/callback/7"
+    assert subscriber.notify_queries == ["sub=42&token=a%20b"]
+
+
+async def test_publisher_ping_distributes_current_content(
+    hub_settings: Settings,
+    db: Database,
+    port: int,
+    subscriber: Subscriber,
+    make_article: Callable[..., Article],
+) -> None:
+    """`hub.mode=publish` + `hub.url` (how websub.rocks and most publishers tell a hub)."""
+    topic = feed_url(hub_settings, "utama", "rss")
+    await publish(db, hub_settings, make_article())
+    async with running_hub(hub_settings, db, port):
+        await post_hub(
+            hub_settings, hub_mode="subscribe", hub_topic=topic, hub_callback=subscriber.url()
+        )
+        await eventually(lambda: active(db, topic, subscriber.url()))
+        assert not subscriber.notifications
+        status, text = await post_hub(hub_settings, hub_mode="publish", hub_url=topic)
+        assert (status, text) == (202, "accepted; 1 subscribers to notify")
+        await eventually(lambda: len(subscriber.notifications) == 1)
+        note = subscriber.notifications[0]
+        assert b"Banjir Rendam 1.250 Rumah" in note.body
+        assert link_headers(note.headers) == {"hub": websub_hub_url(hub_settings), "self": topic}
+        status, _ = await post_hub(hub_settings, hub_mode="publish", hub_topic=topic)
+        assert status == 202
+        await eventually(lambda: len(subscriber.notifications) == 2)
+        status, text = await post_hub(
+            hub_settings, hub_mode="publish", hub_url="https://elsewhere.example.org/feed.xml"
+        )
+        assert status == 400 and "unknown topic" in text
+        status, text = await post_hub(hub_settings, hub_mode="publish")
+        assert status == 400 and "hub.url" in text
+
+
 async def test_resubscribe_replaces_lease_and_secret(
     hub_settings: Settings,
     db: Database,
@@ -278,7 +336,8 @@ async def test_unsubscribe_is_verified_and_stops_distribution(
             },
             "unknown topic",
         ),
-        ({"hub.mode": "publish", "hub.topic": "TOPIC", "hub.callback": "CALLBACK"}, "hub.mode"),
+        ({"hub.mode": "renew", "hub.topic": "TOPIC", "hub.callback": "CALLBACK"}, "hub.mode"),
+        ({"hub.mode": "publish", "hub.url": "https://elsewhere.example.org/f"}, "unknown topic"),
         ({"hub.topic": "TOPIC", "hub.callback": "CALLBACK"}, "hub.mode"),
         (
             {

@@ -1,6 +1,6 @@
 """Distribution over HTTP, and the background work a process runs for its roles.
 
-POST /websub                                     the WebSub hub (subscribe / unsubscribe)
+POST /websub                                     the WebSub hub (subscribe / unsubscribe / publish)
 GET  /ap/actors/{name}/followers_synchronization FEP-8fcf partial followers collection
 lifespan: role "worker"    -> Worker.run (delivery loop)
           role "scheduler" -> Scheduler (APScheduler ticking scheduler.tick)
@@ -23,7 +23,13 @@ from siarkan import urls
 from siarkan.config import ChannelSettings, Settings
 from siarkan.distribution import queue
 from siarkan.distribution.scheduler import Scheduler
-from siarkan.distribution.websub import HubError, accept_request, parse_hub_request
+from siarkan.distribution.websub import (
+    HubError,
+    accept_request,
+    notify_subscribers,
+    parse_hub_request,
+    parse_publish,
+)
 from siarkan.distribution.worker import Worker, new_worker_id
 from siarkan.federation.fetch import FetchError
 from siarkan.federation.http import REMOTE, target_uri
@@ -55,6 +61,12 @@ async def hub(request: web.Request) -> web.Response:
     if not settings.websub.enabled or settings.websub.external_hub:
         return web.Response(status=404, text="this site uses another WebSub hub")
     form = await request.post()
+    if form.get("hub.mode") == "publish":
+        values: dict[str, list[str]] = {}
+        for key, value in form.items():
+            if isinstance(value, str):
+                values.setdefault(key, []).append(value)
+        return await _publish(request, values)
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
     try:
         hub_request = parse_hub_request(fields, settings)
@@ -67,6 +79,19 @@ async def hub(request: web.Request) -> web.Response:
         worker.notify()
     # §5.1.1: 202 Accepted; the intent is verified asynchronously.
     return web.Response(status=202, text="accepted; verification follows")
+
+
+async def _publish(request: web.Request, values: dict[str, list[str]]) -> web.Response:
+    try:
+        topics = parse_publish(values, request.app[SETTINGS])
+    except HubError as exc:
+        return web.Response(status=400, text=str(exc))
+    async with request.app[DB].begin() as conn:
+        queued = await notify_subscribers(conn, topics, request.app[CLOCK].now())
+    worker = request.app.get(WORKER)
+    if queued and worker is not None:
+        worker.notify()
+    return web.Response(status=202, text=f"accepted; {queued} subscribers to notify")
 
 
 # --- FEP-8fcf partial followers collection ------------------------------------------------------

@@ -3,6 +3,8 @@
     POST /websub | parse_hub_request (pure: 400 with a reason)  | accept_request -> 202
         -> pending_* on the subscription + a `websub_verify` delivery (survives restarts)
         -> worker GETs the callback with hub.challenge | settle_verification -> active / refused
+    POST /websub hub.mode=publish | parse_publish | notify_subscribers -> 202 (a publisher's
+        ping for one of our feeds: every active subscriber gets its current content)
 
     article stored | on_article_change (same transaction) | topics_for (pure)
         -> one `websub` delivery per active subscription of every affected topic, coalesced:
@@ -313,6 +315,11 @@ async def on_article_change(
     if hub:
         await _queue_pings(conn, hub, topics, now)
         return
+    await notify_subscribers(conn, topics, now)
+
+
+async def notify_subscribers(conn: AsyncConnection, topics: Sequence[str], now: datetime) -> int:
+    """One `websub` delivery per active subscription of `topics`; returns how many were queued."""
     subscriptions = (
         await conn.execute(
             select(websub_subscriptions.c.id, websub_subscriptions.c.callback).where(
@@ -326,7 +333,7 @@ async def on_article_change(
         )
     ).all()
     if not subscriptions:
-        return
+        return 0
     waiting = set(
         (
             await conn.execute(
@@ -339,11 +346,29 @@ async def on_article_change(
             )
         ).scalars()
     )
+    queued = 0
     for subscription in subscriptions:
         if subscription.id not in waiting:
             await enqueue_websub(
                 conn, subscription_id=subscription.id, callback=subscription.callback, now=now
             )
+            queued += 1
+    return queued
+
+
+def parse_publish(form: Mapping[str, Sequence[str]], settings: Settings) -> list[str]:
+    """`hub.mode=publish` with `hub.url` (PubSubHubbub 0.4, what websub.rocks and most
+    publishers send) or `hub.topic`, possibly repeated -> our topic URLs (HubError if foreign)."""
+    raw = [u.strip() for key in ("hub.url", "hub.topic") for u in form.get(key, ()) if u.strip()]
+    if not raw:
+        raise HubError("hub.mode=publish needs hub.url (or hub.topic)")
+    topics: dict[str, None] = {}
+    for url in raw:
+        topic = parse_topic(settings, url)
+        if topic is None:
+            raise HubError(f"unknown topic {url!r}: this hub only serves this site's feeds")
+        topics[topic.url] = None
+    return list(topics)
 
 
 async def _queue_pings(
