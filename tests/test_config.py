@@ -37,19 +37,27 @@ def test_defaults() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (GOOD.replace("  name: Prolog Media\n", "  name: Prolog Media\n  name: Lagi\n"),
-         "cfg.yaml:3:3: (yaml): duplicate key 'name' (first defined on line 2)"),
+        (
+            GOOD.replace("  name: Prolog Media\n", "  name: Prolog Media\n  name: Lagi\n"),
+            "cfg.yaml:3:3: (yaml): duplicate key 'name' (first defined on line 2)",
+        ),
         ("site:\n\tname: x\n", "cfg.yaml:2:1: (yaml):"),
         (GOOD + "    colour: red\n", "cfg.yaml:7:5: channels.0.colour: unknown setting"),
         (GOOD.replace("title: Utama", "title: [1, 2]"), "cfg.yaml:6:12: channels.0.title:"),
         (GOOD + "database:\n  pool_size: many\n", "cfg.yaml:8:14: database.pool_size:"),
-        (GOOD.replace("https://news.example", "news.example"),
-         "cfg.yaml:3:13: site.base_url: an absolute http(s) URL"),
-        (GOOD.replace("  base_url:", "  timezone: Mars/Olympus\n  base_url:"),
-         "cfg.yaml:3:13: site.timezone: an IANA time zone name"),
+        (
+            GOOD.replace("https://news.example", "news.example"),
+            "cfg.yaml:3:13: site.base_url: an absolute http(s) URL",
+        ),
+        (
+            GOOD.replace("  base_url:", "  timezone: Mars/Olympus\n  base_url:"),
+            "cfg.yaml:3:13: site.timezone: an IANA time zone name",
+        ),
         ("channels: []\n", "cfg.yaml:1:1: site: required setting is missing"),
-        (GOOD + "admin:\n  token: ${SECRET_TOKEN}\n",
-         "cfg.yaml:8:10: ${SECRET_TOKEN}: environment variable SECRET_TOKEN is not set"),
+        (
+            GOOD + "admin:\n  token: ${SECRET_TOKEN}\n",
+            "cfg.yaml:8:10: ${SECRET_TOKEN}: environment variable SECRET_TOKEN is not set",
+        ),
     ],
 )
 def test_errors_name_file_line_and_field(text: str, expected: str) -> None:
@@ -115,7 +123,9 @@ def test_check_config_command_exits_2_with_location(tmp_path: Path) -> None:
     broken.write_text(GOOD + "    fediverse:\n      enabled: maybe\n")
     run = subprocess.run(
         [sys.executable, "-m", "siarkan.cli.main", "--config", str(broken), "check-config"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 2
     assert f"{broken}:8:16: channels.0.fediverse.enabled:" in run.stderr
@@ -123,7 +133,51 @@ def test_check_config_command_exits_2_with_location(tmp_path: Path) -> None:
     ok.write_text(GOOD)
     run = subprocess.run(
         [sys.executable, "-m", "siarkan.cli.main", "--config", str(ok), "check-config"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     assert "ok" in run.stdout
+
+
+@pytest.mark.parametrize(
+    "quiet",
+    [
+        '{start: "23:00", end: "05:00"}',
+        "{start: 23:00, end: 05:00}",  # YAML 1.1 reads unquoted 23:00 as 1380
+        "23:00-05:00",
+        '"23:00 – 05:00"',
+        "[23:00, 05:00]",
+    ],
+)
+def test_quiet_hours_as_people_write_them(quiet: str) -> None:
+    text = GOOD + f"    schedule:\n      quiet_hours: {quiet}\n"
+    window = parse_settings(text, "cfg.yaml", {}).channels[0].schedule.quiet_hours
+    assert window is not None
+    assert [t.isoformat(timespec="minutes") for t in window.window] == ["23:00", "05:00"]
+
+
+def test_quiet_hours_without_an_end_are_refused() -> None:
+    text = GOOD + "    schedule:\n      quiet_hours: '23:00'\n"
+    assert any("quiet_hours" in p and "23:00-05:00" in p for p in problems(text))
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [
+        ("2h", 7200),
+        ("90 min", 5400),
+        ("1h30m", 5400),
+        ("1 jam", 3600),
+        ("45 detik", 45),
+        ("1d", 86400),
+        ('"02:00:00"', 7200),
+        ("PT2H", 7200),
+        ("7200", 7200),
+    ],
+)
+def test_intervals_accept_units(written: str, seconds: int) -> None:
+    text = GOOD + f"    excerpts:\n      series_interval: {written}\n"
+    settings = parse_settings(text, "cfg.yaml", {})
+    assert settings.channels[0].excerpts.series_interval.total_seconds() == seconds

@@ -22,6 +22,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -70,7 +71,33 @@ def _check_name(value: str) -> str:
     return value
 
 
+_DURATION_PART_RE = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(detik|days?|d|hours?|h|jam|minutes?|menit|min|m|seconds?|sec|s)", re.I
+)
+_DURATION_RE = re.compile(rf"(?:{_DURATION_PART_RE.pattern}\s*)+", re.I)
+
+
+def _duration(value: Any) -> Any:
+    """ "2h", "90 min", "1h30m", "1 jam" as well as pydantic's own "02:00:00", "PT2H", seconds."""
+    if not isinstance(value, str) or not _DURATION_RE.fullmatch(value.strip()):
+        return value
+    seconds = 0.0
+    for number, unit in _DURATION_PART_RE.findall(value):
+        unit = unit.lower()
+        if unit == "detik" or unit.startswith("s"):
+            factor = 1
+        elif unit.startswith("m"):
+            factor = 60
+        elif unit.startswith(("h", "jam")):
+            factor = 3600
+        else:
+            factor = 86400
+        seconds += float(number) * factor
+    return timedelta(seconds=seconds)
+
+
 HttpUrl = Annotated[str, AfterValidator(_check_url)]
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 Name = Annotated[str, AfterValidator(_check_name)]
 
@@ -157,7 +184,7 @@ class ExcerptSettings(Strict):
     number_format: str = "{n}/{total}"
     series_parts: int = Field(3, ge=1, le=20)
     series_target_chars: int = Field(1500, ge=200)
-    series_interval: timedelta = timedelta(hours=2)
+    series_interval: Duration = timedelta(hours=2)
     language: str | None = None
 
     @field_validator("number_format")
@@ -219,6 +246,27 @@ def _parse_hhmm(value: str) -> time:
 class QuietHours(Strict):
     start: str
     end: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_range(cls, value: Any) -> Any:
+        # The way people write it: "23:00-05:00" (or with an en dash), or [23:00, 05:00].
+        if isinstance(value, str):
+            start, sep, end = re.sub(r"\s*[–—-]\s*", "-", value.strip()).partition("-")
+            if not sep:
+                raise ValueError("a window like 23:00-05:00, or {start: '23:00', end: '05:00'}")
+            return {"start": start, "end": end}
+        if isinstance(value, (list, tuple)) and len(value) == 2:
+            return {"start": value[0], "end": value[1]}
+        return value
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _sexagesimal(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted 23:00 as the base-60 integer 1380.
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            return f"{value // 60:02d}:{value % 60:02d}"
+        return value
 
     @field_validator("start", "end")
     @classmethod
@@ -300,13 +348,13 @@ class SchedulerSettings(Strict):
     tick_seconds: float = Field(15.0, gt=0)
     # A scheduled post whose time passed longer ago than this while we were down is published
     # to feeds but not pushed to followers (no stale posts flooding timelines).
-    stale_after: timedelta = timedelta(hours=12)
+    stale_after: Duration = timedelta(hours=12)
 
 
 class SourceSettings(Strict):
     url: HttpUrl
     kind: Literal["feed", "sitemap"] = "feed"
-    interval: timedelta = timedelta(minutes=15)
+    interval: Duration = timedelta(minutes=15)
     fetch_full_page: bool = True
     section: str | None = None
 
