@@ -110,6 +110,9 @@ def create_app(
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(http_ctx)
     for feature in FEATURES:
+        add_routes = getattr(feature, "add_routes", None)
+        if add_routes is not None:  # routes that depend on the config (feeds per channel)
+            add_routes(app, settings)
         app.router.add_routes(feature.routes)
         lifespan = getattr(feature, "lifespan", None)
         if lifespan is not None:
