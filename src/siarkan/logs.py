@@ -49,3 +49,6 @@ def setup_logging(level: str = "info", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     # aiohttp's access log duplicates our own request lines at info level.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # APScheduler reports every tick ("Running job", "executed successfully") at info: a line
+    # every few seconds that says nothing. Our scheduler logs what a tick actually did.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
