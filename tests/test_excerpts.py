@@ -83,9 +83,23 @@ def test_mastodon_length(text: str, expected: int) -> None:
     assert mastodon_length(text) == expected
 
 
-def test_mastodon_length_counts_code_points_never_fewer_than_graphemes() -> None:
-    family = "👨\u200d👩\u200d👧"  # one grapheme for Mastodon, five code points for us
-    assert mastodon_length(family) == 5
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("👨\u200d👩\u200d👧", 1),  # a ZWJ family is one grapheme for Mastodon
+        ("👍🏽 setuju", 1 + 7),  # skin tone
+        ("🇮🇩🇮🇩", 2),  # two flags
+        ("❤️ 1️⃣", 1 + 1 + 1),  # variation selector, keycap
+        ("kafe\u0301", 4),  # e + combining acute
+        ("🏳️\u200d🌈", 1),
+        ("a\u200db", 2),  # ZWJ between letters joins only the letter before it
+        # After whitespace a mark still counts 1 (never fewer than Mastodon: cuts are there).
+        ("kata \u0301x", 7),
+        ("https://www.prologmedia.co.id/kafe\u0301", 23),  # inside a URL: the URL counts
+    ],
+)
+def test_mastodon_length_counts_graphemes(text: str, expected: int) -> None:
+    assert mastodon_length(text) == expected
 
 
 def test_posts_are_packed_with_mentions_counted_short() -> None:

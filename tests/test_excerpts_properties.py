@@ -50,6 +50,8 @@ URLS = (
     "http://t.co/abc",
 )
 # Remote mentions count as "@user" on Mastodon; an e-mail address is no mention.
+# Code points that join the one before into one grapheme (Mastodon counts graphemes).
+JOINED = ("👨\u200d👩\u200d👧", "👍🏽", "🇮🇩", "kafe\u0301", "1️⃣", "❤️")
 HANDLES = ("@dinkes@mastodon.social", "@humas_kabserang@kab.example.go.id", "humas@bps.go.id")
 _VOCABULARY = """
     pemerintah warga jalan anggaran banjir desa kecamatan rumah sakit sekolah kata dia
@@ -71,7 +73,16 @@ INITIALS = (" (fai/idh)", " (ant)", " (rls/ed)")
 def sentence(rng: random.Random) -> str:
     """A sentence: capitalised, sometimes quoted, with clause punctuation; some run on."""
     size = rng.randint(60, 140) if rng.random() < 0.1 else rng.randint(3, 25)
-    pools: tuple[Sequence[str], ...] = (WORDS, WORDS, WORDS, PROTECTED, URLS[:1], URLS, HANDLES)
+    pools: tuple[Sequence[str], ...] = (
+        WORDS,
+        WORDS,
+        WORDS,
+        PROTECTED,
+        URLS[:1],
+        URLS,
+        HANDLES,
+        JOINED,
+    )
     words = []
     for _ in range(size):
         pool = rng.choice(pools)
