@@ -177,9 +177,15 @@ def _plain(text: str) -> bool:
 def mastodon_length(text: str) -> int:
     """Characters as Mastodon counts a local post: grapheme clusters, every URL as 23, every
     mention as its "@user" part."""
-    if _plain(text):
-        return len(text)
-    return len(text) - sum(saved for _, _, saved in _all_savings(text))
+    length = len(text)
+    if "@" not in text and (text.isascii() or _MAY_JOIN_RE.search(text) is None):
+        if "://" in text:  # URLs only: every link line
+            for match in URL_RE.finditer(text):
+                size = match.end() - match.start()
+                if size <= MAX_URL_LENGTH:
+                    length += URL_LENGTH - size
+        return length
+    return length - sum(saved for _, _, saved in _all_savings(text))
 
 
 def _prefix_cost(text: str) -> Callable[[int], int]:
