@@ -93,6 +93,7 @@ def test_mastodon_length(text: str, expected: int) -> None:
         ("kafe\u0301", 4),  # e + combining acute
         ("🏳️\u200d🌈", 1),
         ("a\u200db", 2),  # ZWJ between letters joins only the letter before it
+        ("”🏽\u200d👨", 2),  # a skin tone is no emoji: the man after its ZWJ stands alone
         # After whitespace a mark still counts 1 (never fewer than Mastodon: cuts are there).
         ("kata \u0301x", 7),
         ("https://www.prologmedia.co.id/kafe\u0301", 23),  # inside a URL: the URL counts

@@ -130,7 +130,8 @@ def _ranges(codepoints: list[int]) -> str:
 _MARKS = _ranges(
     [cp for cp in range(0x300, 0x20000) if unicodedata.category(chr(cp)) in ("Mn", "Me")]
 )
-_PICT = "\u2600-\u26ff\u2700-\u27bf\U0001f300-\U0001f5ff\U0001f600-\U0001faff"
+# Extended_Pictographic, roughly; skin tones (U+1F3FB..U+1F3FF) are modifiers, not emoji.
+_PICT = "\u2600-\u27bf\U0001f300-\U0001f3fa\U0001f400-\U0001faff"
 _TONE = "\U0001f3fb-\U0001f3ff"
 _JOINED_RE = re.compile(
     rf"(?<=\S)[{_MARKS}{_TONE}\U000e0020-\U000e007f\u200d]"
