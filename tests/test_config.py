@@ -181,3 +181,26 @@ def test_intervals_accept_units(written: str, seconds: int) -> None:
     text = GOOD + f"    excerpts:\n      series_interval: {written}\n"
     settings = parse_settings(text, "cfg.yaml", {})
     assert settings.channels[0].excerpts.series_interval.total_seconds() == seconds
+
+
+@pytest.mark.parametrize(
+    ("excerpts", "max_chars"),
+    [
+        ("{mode: series}", 1500),  # a part is a passage, not one paragraph
+        ("{mode: series, series_target_chars: 2200}", 2200),
+        ("{mode: series, max_chars: 500}", 500),  # said explicitly: kept
+        ("{mode: thread}", 500),
+    ],
+)
+def test_series_posts_are_sized_like_their_parts(excerpts: str, max_chars: int) -> None:
+    text = f"""
+site: {{name: Prolog Media, base_url: "https://prologmedia.example"}}
+channels:
+  - name: utama
+    title: Utama
+    excerpts: {excerpts}
+"""
+    settings = parse_settings(text, "siarkan.yaml", env={})
+    assert settings.channels[0].excerpts.max_chars == max_chars
+    switched = settings.channels[0].excerpts.overridden(mode="series")
+    assert switched.max_chars == max(max_chars, 1500) or "max_chars" in excerpts

@@ -80,11 +80,12 @@ async def test_switching_channel_and_mode(site: tuple[str, Settings]) -> None:
     status, page, _ = await fetch(f"{base}/preview/{BANJIR.slug}?channel=banten&mode=series")
     assert status == 200
     banten = settings.channel("banten")
-    channel = banten.model_copy(
-        update={"excerpts": banten.excerpts.model_copy(update={"mode": "series"})}
-    )
+    channel = banten.model_copy(update={"excerpts": banten.excerpts.overridden(mode="series")})
     expected = excerpts_for(settings, channel, BANJIR)
     assert len(cards(page)) == len(expected) > 3
+    # Switched to series with max_chars left unset: parts sized like a series channel's.
+    assert channel.excerpts.max_chars == channel.excerpts.series_target_chars
+    assert len(expected) < 10
     assert f"@banten@{settings.site.host}" in page
     assert '<a href="/preview/banjir-bandang-terjang-lebak-1-250-warga-mengungsi?channel=banten&amp;mode=series" aria-current="page">Seri</a>' in page  # noqa: E501
     assert "Terbit +2 jam" in page  # series_interval 2 h, second part

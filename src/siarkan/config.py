@@ -172,9 +172,13 @@ class ChannelMatch(Strict):
 ExcerptMode = Literal["summary", "thread", "series"]
 
 
+DEFAULT_MAX_CHARS = 500  # Mastodon's limit for its own posts
+SERIES_TARGET_CHARS = 1500
+
+
 class ExcerptSettings(Strict):
     mode: ExcerptMode = "summary"
-    max_chars: int = Field(500, ge=100, le=100_000)
+    max_chars: int = Field(DEFAULT_MAX_CHARS, ge=100, le=100_000)
     max_parts: int = Field(6, ge=1, le=50)
     include_title: bool = True
     strip_dateline: bool = True
@@ -183,9 +187,27 @@ class ExcerptSettings(Strict):
     link_text: str = "Baca selengkapnya:"
     number_format: str = "{n}/{total}"
     series_parts: int = Field(3, ge=1, le=20)
-    series_target_chars: int = Field(1500, ge=200)
+    series_target_chars: int = Field(SERIES_TARGET_CHARS, ge=200)
     series_interval: Duration = timedelta(hours=2)
     language: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _series_size(cls, data: Any) -> Any:
+        # A series part is a whole passage of the report (series_target_chars), released on its
+        # own hours apart; at Mastodon's 500 it would be one paragraph and ~27 posts for one
+        # report. Other servers show longer incoming posts in full (Misskey up to 3,000), so
+        # unless max_chars is set explicitly, a series channel's posts may be as long as a part.
+        if isinstance(data, dict) and data.get("mode") == "series" and "max_chars" not in data:
+            target = data.get("series_target_chars", SERIES_TARGET_CHARS)
+            if isinstance(target, int) and not isinstance(target, bool):
+                data = {**data, "max_chars": max(DEFAULT_MAX_CHARS, target)}
+        return data
+
+    def overridden(self, **changes: Any) -> ExcerptSettings:
+        """These settings with some replaced, validated again (so switching to series on a
+        channel that left max_chars unset sizes its posts like a series channel's)."""
+        return ExcerptSettings.model_validate(self.model_dump(exclude_unset=True) | changes)
 
     @field_validator("number_format")
     @classmethod

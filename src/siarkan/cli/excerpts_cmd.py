@@ -85,7 +85,7 @@ def preview_channel(
     }
     if not update:
         return channel
-    return channel.model_copy(update={"excerpts": channel.excerpts.model_copy(update=update)})
+    return channel.model_copy(update={"excerpts": channel.excerpts.overridden(**update)})
 
 
 def excerpt_to_dict(part: Excerpt, max_chars: int) -> dict[str, Any]:

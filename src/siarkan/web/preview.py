@@ -178,9 +178,7 @@ async def preview(request: web.Request) -> web.Response:
     mode = request.query.get("mode") or channel.excerpts.mode
     if mode not in MODES:
         return _error(request, 400, "Mode tidak dikenal", "Pilih ringkasan, utas, atau seri.")
-    channel = channel.model_copy(
-        update={"excerpts": channel.excerpts.model_copy(update={"mode": mode})}
-    )
+    channel = channel.model_copy(update={"excerpts": channel.excerpts.overridden(mode=mode)})
     parts = excerpts_for(settings, channel, article)
     by_channel, by_mode = switches(request.path, settings, channel, mode)
     response = render_html(
