@@ -132,6 +132,11 @@ async def test_typical_subscribe_then_content_distribution(
         assert links == {"hub": websub_hub_url(hub_settings), "self": topic}
         assert b"Banjir Rendam 1.250 Rumah" in note.body
         assert "X-Hub-Signature" not in note.headers
+        # websub.rocks fetches the topic and compares: the same Content-Type string exactly,
+        # and the topic itself advertises the same hub and self (its discovery step).
+        async with aiohttp.ClientSession() as http, http.get(topic) as got:
+            assert got.headers["Content-Type"] == note.headers["Content-Type"]
+            assert link_headers(got.headers) == links
         row = await subscription(db, topic, subscriber.url())
         assert row is not None and row["expires_at"] is not None
 

@@ -82,7 +82,7 @@ class FeedRenderer:
         entry = await self.service.document(spec, None, topic.fmt)
         if not isinstance(entry, Rendered):
             return None
-        return TopicBody(entry.body, entry.media_type)
+        return TopicBody(entry.body, entry.content_type)
 
 
 async def _subscriptions(conn: AsyncConnection, rows: Sequence[Claimed]) -> dict[int, RowMapping]:

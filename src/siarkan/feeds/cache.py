@@ -39,6 +39,12 @@ class Rendered:
     _encoded: dict[str, bytes] = field(default_factory=dict)
 
     @property
+    def content_type(self) -> str:
+        """The Content-Type header, the same wherever these bytes go (a GET, a WebSub
+        distribution: websub.rocks compares the two strings exactly)."""
+        return f"{self.media_type}; charset=utf-8"
+
+    @property
     def last_modified_http(self) -> str | None:
         if self.last_modified is None:
             return None

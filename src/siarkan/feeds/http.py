@@ -125,7 +125,7 @@ def respond(request: web.Request, entry: Rendered, max_age: int) -> web.Response
     coding = choose_coding(accept) if accept else "identity"
     full = entry.full_headers.get(coding)
     if full is None:
-        full = {**headers, "Content-Type": f"{entry.media_type}; charset=utf-8"}
+        full = {**headers, "Content-Type": entry.content_type}
         if coding != "identity":
             full["Content-Encoding"] = coding
         entry.full_headers[coding] = full
