@@ -257,3 +257,23 @@ def test_parse_datetime_keeps_explicit_offsets() -> None:
     parsed = parse_datetime("2025-07-14T10:00:00+09:00", JAKARTA)
     assert parsed is not None and parsed.utcoffset() == timedelta(hours=9)
     assert parsed.astimezone(UTC).hour == 1
+
+
+def test_page_furniture_lines_are_dropped() -> None:
+    """Copied from news sites: ad slots and embed placeholders are not story."""
+    text = (
+        "Banjir Rendam Ratusan Rumah di Serang\n\n"
+        "SERANG, PROLOGMEDIA – Hujan deras mengguyur Serang sejak Senin malam.\n"
+        "ADVERTISEMENT\n"
+        "SCROLL TO CONTINUE WITH CONTENT\n"
+        "Warga mengungsi ke masjid terdekat.\n\n"
+        "[Gambas:Video 20detik]\n\n"
+        "(adsbygoogle = window.adsbygoogle || []).push({});\n\n"
+        "Iklan layanan masyarakat itu dipasang di setiap posko. (fai/idh)\n"
+    )
+    report = parse_report(text)
+    assert report.body.paragraphs == (
+        "Hujan deras mengguyur Serang sejak Senin malam.",
+        "Warga mengungsi ke masjid terdekat.",
+        "Iklan layanan masyarakat itu dipasang di setiap posko.",
+    )

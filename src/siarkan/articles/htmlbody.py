@@ -24,6 +24,7 @@ from siarkan.articles.sanitize import sanitize_html
 from siarkan.articles.text import (
     Body,
     inline,
+    is_noise_line,
     looks_like_headline,
     match_credit,
     match_dateline,
@@ -86,11 +87,6 @@ RELATED_BOX_CLASSES = (
     "lihat-juga", "inline-related", "artikel-sisipan", "related-inline",
 )  # fmt: skip
 _FIND_RELATED_BOXES = class_xpath(RELATED_BOX_CLASSES)
-_NOISE_LINE = re.compile(
-    r"^(?:advertisement|iklan|scroll to (?:continue|resume) with content|gulir untuk melanjutkan"
-    r"|ads|sponsored)$",
-    re.I,
-)
 BLOCK_TAGS = frozenset(
     {
         "p",
@@ -386,7 +382,7 @@ def clean_container(
                     href = links[0].get("href") if links else None
                     related.append(related_link(text, absolute_url(href, base_url)))
                     continue
-            if _NOISE_LINE.match(text):
+            if is_noise_line(text):
                 continue
             rest = related_marker(text)
             if rest is not None:

@@ -161,13 +161,33 @@ def related_link(text: str, url: str | None = None) -> RelatedLink:
 _BULLET = re.compile(r"^[-•*·]\s+")
 
 
+# Page furniture that survives copy-paste from news sites: ad slots ("ADVERTISEMENT", "SCROLL
+# TO CONTINUE WITH CONTENT"), embed placeholders ("[Gambas:Video 20detik]"), ad-script lines.
+_NOISE_LINE = re.compile(
+    r"^(?:advertisement|iklan|scroll to (?:continue|resume) with content|gulir untuk melanjutkan"
+    r"|ads|sponsored|\[gambas:[^\]]{0,80}\]|\(adsbygoogle\b.*)$",
+    re.I,
+)
+
+
+def is_noise_line(line: str) -> bool:
+    """A whole line that is page furniture, never story."""
+    return len(line) < 200 and _NOISE_LINE.match(line) is not None
+
+
 def pull_related(lines: list[str]) -> tuple[list[str], list[RelatedLink]]:
-    """Take "Baca Juga:" blocks out of normalized lines; their place becomes a blank line so
-    the text around them stays in separate paragraphs."""
+    """Take "Baca Juga:" blocks (and page furniture lines, see is_noise_line) out of
+    normalized lines; their place becomes a blank line so the text around them stays in
+    separate paragraphs."""
     kept: list[str] = []
     related: list[RelatedLink] = []
     i = 0
     while i < len(lines):
+        if lines[i] and is_noise_line(lines[i]):
+            if kept and kept[-1] != "":
+                kept.append("")
+            i += 1
+            continue
         rest = related_marker(lines[i])
         if rest is None:
             kept.append(lines[i])
