@@ -154,6 +154,13 @@ async def test_a_thread_goes_out_in_order_to_each_inbox_once(
         assert [by_activity[d["activity_id"]] for d in chain] == list(range(len(parts)))
         assert chain[0]["after_id"] is None
         assert [d["after_id"] for d in chain[1:]] == [d["id"] for d in chain[:-1]]
+    # Receivers order timelines by `published` (second precision): the parts released together
+    # are a second apart, the last one at the release time, none in the future.
+    published = [
+        datetime.fromisoformat(json.loads(c["body"])["object"]["published"]) for c in creates
+    ]
+    assert published == sorted(set(published))
+    assert published[-1] == now.replace(microsecond=0)
 
 
 SITE_AND_SECTION = """  - name: situs

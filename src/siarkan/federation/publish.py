@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -391,7 +391,23 @@ async def release_due_posts(
     ]
     if not pushed:
         return len(claimed)
-    objects = [dict(row["object"]) | {"published": as_time(now)} for row in pushed]
+    # Parts released together get published times a second apart, ending now: `published` has
+    # second precision, and receivers (Mastodon derives status ids from it) order a timeline
+    # by it, so equal times could show part 3 above part 2.
+    last_part: dict[tuple[str, str], int] = {}
+    for row in pushed:
+        key = (row["actor_name"], row["article_id"])
+        last_part[key] = max(last_part.get(key, 0), row["part"])
+    objects = [
+        dict(row["object"])
+        | {
+            "published": as_time(
+                now
+                - timedelta(seconds=last_part[(row["actor_name"], row["article_id"])] - row["part"])
+            )
+        }
+        for row in pushed
+    ]
     await conn.execute(
         update(posts).where(posts.c.id == bindparam("post_id")).values(object=bindparam("obj")),
         [{"post_id": row["id"], "obj": obj} for row, obj in zip(pushed, objects, strict=True)],
