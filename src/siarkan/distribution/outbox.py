@@ -77,6 +77,29 @@ async def enqueue_activity(
     return {target: delivery_id for delivery_id, target in result.all()}
 
 
+def _websub_row(
+    kind: str, *, target: str, now: datetime, subscription_id: int | None, topic: str | None = None
+) -> dict[str, object]:
+    """One WebSub message (they have no activity, actor or thread order)."""
+    row: dict[str, object] = {
+        "kind": kind,
+        "activity_id": None,
+        "subscription_id": subscription_id,
+        "target": target,
+        "host": urlsplit(target).netloc.lower(),
+        "actor_name": None,
+        "shared": False,
+        "state": PENDING,
+        "attempts": 0,
+        "due_at": now,
+        "after_id": None,
+        "created_at": now,
+    }
+    if topic is not None:
+        row["topic"] = topic
+    return row
+
+
 async def enqueue_websub(
     conn: AsyncConnection,
     *,
@@ -85,64 +108,21 @@ async def enqueue_websub(
     now: datetime,
 ) -> None:
     """A notification to one subscriber; the worker renders the topic's current content."""
-    await conn.execute(
-        insert(deliveries).values(
-            kind="websub",
-            activity_id=None,
-            subscription_id=subscription_id,
-            target=callback,
-            host=urlsplit(callback).netloc.lower(),
-            actor_name=None,
-            shared=False,
-            state=PENDING,
-            attempts=0,
-            due_at=now,
-            after_id=None,
-            created_at=now,
-        )
-    )
+    row = _websub_row("websub", target=callback, now=now, subscription_id=subscription_id)
+    await conn.execute(insert(deliveries).values(**row))
 
 
 async def enqueue_websub_verify(
     conn: AsyncConnection, *, subscription_id: int, callback: str, now: datetime
 ) -> None:
     """Intent verification for a (un)subscribe request; the worker reads the pending_* columns."""
-    await conn.execute(
-        insert(deliveries).values(
-            kind="websub_verify",
-            activity_id=None,
-            subscription_id=subscription_id,
-            target=callback,
-            host=urlsplit(callback).netloc.lower(),
-            actor_name=None,
-            shared=False,
-            state=PENDING,
-            attempts=0,
-            due_at=now,
-            after_id=None,
-            created_at=now,
-        )
-    )
+    row = _websub_row("websub_verify", target=callback, now=now, subscription_id=subscription_id)
+    await conn.execute(insert(deliveries).values(**row))
 
 
 async def enqueue_websub_ping(
     conn: AsyncConnection, *, hub: str, topic: str, now: datetime
 ) -> None:
     """`hub.mode=publish` for one topic to an external hub (settings.websub.external_hub)."""
-    await conn.execute(
-        insert(deliveries).values(
-            kind="websub_ping",
-            activity_id=None,
-            subscription_id=None,
-            target=hub,
-            topic=topic,
-            host=urlsplit(hub).netloc.lower(),
-            actor_name=None,
-            shared=False,
-            state=PENDING,
-            attempts=0,
-            due_at=now,
-            after_id=None,
-            created_at=now,
-        )
-    )
+    row = _websub_row("websub_ping", target=hub, now=now, subscription_id=None, topic=topic)
+    await conn.execute(insert(deliveries).values(**row))
