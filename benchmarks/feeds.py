@@ -160,8 +160,26 @@ def serve_bare(body_file: Path, headers_file: Path, port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
+def _pinned(cpu: int) -> Any:
+    """preexec_fn pinning a child to one CPU: the server on one core and wrk on the other, so
+    the two servers compared meet the same conditions (unpinned, wrk's threads and the server
+    trade places and the spread between runs exceeds the difference measured)."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cpus) < 2:
+        return None
+    chosen = cpus[cpu % len(cpus)]
+    return lambda: os.sched_setaffinity(0, {chosen})
+
+
+SERVER_CPU, LOAD_CPU = 1, 0
+
+
 def start(args: list[str]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, *args],
+        stdout=subprocess.DEVNULL,
+        preexec_fn=_pinned(SERVER_CPU),
+    )
     return proc
 
 
@@ -185,11 +203,33 @@ def _headers(message: Any) -> dict[str, str]:
     return {k: v for k, v in message.items() if k.lower() not in skip}
 
 
+def cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
+    """User + system CPU time of a child so far (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk_cpu(
+    server: subprocess.Popen[bytes], url: str, duration: int, headers: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """(requests per wall second, requests per second of the server's CPU). The CPU figure
+    leaves out time the server's core spent on other tenants of the machine: steadier here."""
+    before = cpu_seconds(server)
+    rps = wrk(url, duration, headers)
+    used = cpu_seconds(server) - before
+    return rps, (rps * duration / used if used > 0 else 0.0)
+
+
 def wrk(url: str, duration: int, headers: dict[str, str] | None = None) -> float:
     command = ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True, preexec_fn=_pinned(LOAD_CPU)
+    ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     if not match:
@@ -228,12 +268,20 @@ def http_throughput(db: Path, runs: int, duration: int) -> dict[str, Any]:
             wait_ready(bare_url + "/feed")
             wrk(feed_url, 1)  # warm up both
             wrk(bare_url + "/feed", 1)
-            results: dict[str, list[float]] = {k: [] for k in ("feed", "bare", "304", "bare304")}
+            names = ("feed", "bare", "304", "bare304")
+            results: dict[str, list[float]] = {k: [] for k in names}
+            per_cpu: dict[str, list[float]] = {k: [] for k in names}
+            plan = (
+                ("feed", siarkan, feed_url, None),
+                ("bare", bare, bare_url + "/feed", None),
+                ("304", siarkan, feed_url, {"If-None-Match": etag}),
+                ("bare304", bare, bare_url + "/304", None),
+            )
             for _ in range(runs):  # interleaved, so drift hits both sides alike
-                results["feed"].append(wrk(feed_url, duration))
-                results["bare"].append(wrk(bare_url + "/feed", duration))
-                results["304"].append(wrk(feed_url, duration, {"If-None-Match": etag}))
-                results["bare304"].append(wrk(bare_url + "/304", duration))
+                for name, server, url, extra in plan:
+                    rps, cpu_rate = wrk_cpu(server, url, duration, extra)
+                    results[name].append(rps)
+                    per_cpu[name].append(cpu_rate)
         finally:
             bare.terminate()
             bare.wait(10)
@@ -243,7 +291,11 @@ def http_throughput(db: Path, runs: int, duration: int) -> dict[str, Any]:
         siarkan.terminate()
         siarkan.wait(10)
     med = {k: statistics.median(v) for k, v in results.items()}
+    cpu = {k: statistics.median(v) for k, v in per_cpu.items()}
     return {
+        "per_cpu_second": cpu,
+        "cached_ratio_cpu": cpu["feed"] / cpu["bare"] if cpu["bare"] else 0.0,
+        "not_modified_ratio_cpu": cpu["304"] / cpu["bare304"] if cpu["bare304"] else 0.0,
         "body_bytes": len(body),
         "runs": results,
         "cached_rps": med["feed"],
@@ -353,10 +405,18 @@ def main() -> int:
         f"    siarkan {http['cached_rps']:>9,.0f} req/s   bare aiohttp {http['bare_rps']:>9,.0f}"
         f" req/s   ratio {http['cached_ratio']:.2f} (target >= 0.80)"
     )
+    print(
+        f"    per server CPU-second: siarkan {http['per_cpu_second']['feed']:>9,.0f}   bare "
+        f"{http['per_cpu_second']['bare']:>9,.0f}   ratio {http['cached_ratio_cpu']:.2f}"
+    )
     print("(b) 304 Not Modified (If-None-Match):")
     print(
         f"    siarkan {http['not_modified_rps']:>9,.0f} req/s   bare aiohttp "
         f"{http['bare_304_rps']:>9,.0f} req/s   ratio {http['not_modified_ratio']:.2f}"
+    )
+    print(
+        f"    per server CPU-second: siarkan {http['per_cpu_second']['304']:>9,.0f}   bare "
+        f"{http['per_cpu_second']['bare304']:>9,.0f}   ratio {http['not_modified_ratio_cpu']:.2f}"
     )
     print("(c) cold render, RSS, 50 items (median of 11; target < 50 ms, size-independent):")
     for label, figures, count in (
