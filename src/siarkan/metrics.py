@@ -32,7 +32,8 @@ class HotCounter(Collector):
         self._children: dict[str, _HotChild] = {}
         registry.register(self)
 
-    def labels(self, value: str) -> _HotChild:
+    def labels(self, *values: str, **by_name: str) -> _HotChild:
+        (value,) = values or tuple(by_name.values())
         child = self._children.get(value)
         if child is None:
             child = self._children[value] = _HotChild()
@@ -76,17 +77,11 @@ class Metrics:
         self.feed_render_seconds = Histogram(
             "siarkan_feed_render_seconds", "Time to render one feed page", ["format"], registry=r
         )
-        self.inbox_verifications = Counter(
-            "siarkan_inbox_verifications_total",
-            "Inbox signature checks by result",
-            ["result"],
-            registry=r,
+        self.inbox_verifications = HotCounter(
+            "siarkan_inbox_verifications", "Inbox signature checks by result", "result", r
         )
-        self.inbox_activities = Counter(
-            "siarkan_inbox_activities_total",
-            "Accepted inbox activities by type",
-            ["type"],
-            registry=r,
+        self.inbox_activities = HotCounter(
+            "siarkan_inbox_activities", "Accepted inbox activities by type", "type", r
         )
         self.articles_imported = Counter(
             "siarkan_articles_imported_total",
