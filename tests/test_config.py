@@ -204,3 +204,47 @@ channels:
     assert settings.channels[0].excerpts.max_chars == max_chars
     switched = settings.channels[0].excerpts.overridden(mode="series")
     assert switched.max_chars == max(max_chars, 1500) or "max_chars" in excerpts
+
+
+def test_advisories_name_what_will_surprise() -> None:
+    from siarkan.config import advisories
+
+    text = """
+site: {name: Prolog Media, base_url: "http://prologmedia.example"}
+channels:
+  - name: utama
+    title: Utama
+    fediverse: {enabled: true, username: prologmedia}
+    excerpts: {mode: series, max_chars: 500}
+"""
+    notes = advisories(parse_settings(text, "siarkan.yaml", env={}))
+    assert len(notes) == 3
+    assert notes[0].startswith("site.base_url: not https") and "@prologmedia" in notes[0]
+    assert notes[1].startswith("channels.0.excerpts.max_chars: 500 is below")
+    assert notes[2].startswith("admin.token: not set")
+    quiet = """
+site: {name: Prolog Media, base_url: "https://prologmedia.example"}
+admin: {token: rahasia}
+channels:
+  - name: utama
+    title: Utama
+    fediverse: {enabled: true, username: prologmedia}
+    excerpts: {mode: series}
+"""
+    assert advisories(parse_settings(quiet, "siarkan.yaml", env={})) == []
+    # Loopback is how everyone tries it first: no https warning there.
+    local = quiet.replace("https://prologmedia.example", "http://127.0.0.1:8080")
+    assert advisories(parse_settings(local, "siarkan.yaml", env={})) == []
+
+
+def test_check_config_prints_advisories(tmp_path: Path) -> None:
+    path = tmp_path / "siarkan.yaml"
+    path.write_text('site: {name: Prolog Media, base_url: "https://prologmedia.example"}\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "siarkan.cli.main", "--config", str(path), "check-config"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{path}: warning: admin.token: not set" in result.stdout

@@ -423,6 +423,34 @@ class Settings(Strict):
         raise KeyError(name)
 
 
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def advisories(settings: Settings) -> list[str]:
+    """Valid settings that will still surprise someone: `dotted.path: what and why`.
+    Printed by check-config and logged by serve; never an error."""
+    notes: list[str] = []
+    site = urlsplit(settings.site.base_url)
+    federating = [c for c in settings.channels if c.fediverse.enabled]
+    if federating and site.scheme != "https" and site.hostname not in _LOCAL_HOSTS:
+        notes.append(
+            "site.base_url: not https; Mastodon and most fediverse servers only fetch and "
+            "follow https:// actors, so nobody outside will be able to follow "
+            + ", ".join(f"@{c.fediverse.username or c.name}" for c in federating)
+        )
+    for k, channel in enumerate(settings.channels):
+        excerpts = channel.excerpts
+        if excerpts.mode == "series" and excerpts.max_chars < excerpts.series_target_chars:
+            notes.append(
+                f"channels.{k}.excerpts.max_chars: {excerpts.max_chars} is below "
+                f"series_target_chars ({excerpts.series_target_chars}); each series part will "
+                "be about one paragraph, some 20-30 posts for a long report"
+            )
+    if settings.admin.token is None:
+        notes.append("admin.token: not set, so the admin API (POST /api/articles) is off")
+    return notes
+
+
 # ---------------------------------------------------------------------------------------------
 # Loading
 

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from siarkan.articles.model import Status, article_to_dict
 from siarkan.cli.context import CliContext
+from siarkan.config import advisories
 from siarkan.store import engine as store_engine
 from siarkan.store.articles import get_article, list_articles
 from siarkan.web.app import create_app, parse_roles
@@ -65,6 +66,8 @@ async def run_check_config(args: argparse.Namespace, ctx: CliContext) -> int:
         f"{ctx.config_path}: ok — site {settings.site.name!r} at {settings.site.base_url}, "
         f"{len(settings.channels)} channel(s), database {settings.database.url.split('://')[0]}"
     )
+    for note in advisories(settings):
+        print(f"{ctx.config_path}: warning: {note}")
     return 0
 
 
@@ -162,6 +165,8 @@ async def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
         return 2
     host = args.host or settings.server.host
     port = args.port if args.port is not None else settings.server.port
+    for note in advisories(settings):
+        log.warning("config: %s", note)
     app = create_app(settings, roles=roles)
     runner = web.AppRunner(app, shutdown_timeout=settings.server.shutdown_timeout)
     await runner.setup()
