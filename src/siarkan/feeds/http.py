@@ -14,7 +14,7 @@ GET /feeds.opml   the same list as OPML 2.0
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
@@ -136,30 +136,31 @@ def respond(request: web.Request, entry: Rendered, max_age: int) -> web.Response
 # Routes
 
 
-async def _feed(request: web.Request) -> web.StreamResponse:
-    service = request.app[FEED_SERVICE]
-    fast = service.by_path(request.path)
-    if fast is not None:
-        return respond(request, fast, 0)
-    return await _serve(request, request.match_info)
+def _feed_handler(
+    fixed: Mapping[str, str] | None = None,
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The one feed handler: the cached document for this exact path if still current, else
+    `_serve`. `fixed` names the feed of a plain route; pattern routes read their match_info."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        fast = request.app[FEED_SERVICE].by_path(request.path)
+        if fast is not None:
+            return respond(request, fast, 0)
+        return await _serve(request, fixed or request.match_info)
+
+    return handler
+
+
+_feed = _feed_handler()
 
 
 def add_routes(app: web.Application, settings: Settings) -> None:
-    """Each channel's own three feeds as plain routes: the router finds them with one dict
-    lookup instead of matching patterns, which is most of what a cached feed costs to serve."""
+    """Each channel's own three feeds, the ones readers poll, as plain routes: the router
+    finds them with one dict lookup instead of trying patterns."""
     for channel in settings.channels:
         for file in FORMAT_BY_FILE:
-            info = {"channel": channel.name, "file": file}
-
-            async def plain(
-                request: web.Request, info: dict[str, str] = info
-            ) -> web.StreamResponse:
-                fast = request.app[FEED_SERVICE].by_path(request.path)
-                if fast is not None:
-                    return respond(request, fast, 0)
-                return await _serve(request, info)
-
-            app.router.add_get(f"/feeds/{quote(channel.name)}/{file}", plain)
+            handler = _feed_handler({"channel": channel.name, "file": file})
+            app.router.add_get(f"/feeds/{quote(channel.name)}/{file}", handler)
 
 
 async def _serve(request: web.Request, info: Mapping[str, str]) -> web.StreamResponse:
