@@ -228,3 +228,48 @@ def _refs(node: Any) -> list[str]:
     if isinstance(node, list):
         return [ref for value in node for ref in _refs(value)]
     return []
+
+
+async def test_a_pushed_article_reaches_followers_without_waiting_for_a_poll(
+    db_settings: Settings, db: Database, port: int
+) -> None:
+    """The API commits the deliveries and wakes this process's worker: a follower's inbox gets
+    the thread at once, not at the next poll (set to a minute here)."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from siarkan.federation.keys import ensure_actors
+    from siarkan.store.tables import followers
+    from tests.distribution.servers import Inbox
+
+    settings = db_settings.model_copy(
+        update={"delivery": db_settings.delivery.model_copy(update={"poll_interval": 60.0})}
+    )
+    inbox = Inbox()
+    now = datetime.now(UTC)
+    async with db.begin() as conn:
+        await ensure_actors(conn, settings, now)
+        await conn.execute(
+            followers.insert().values(
+                actor_name="utama",
+                follower_uri=inbox.url("/users/ani"),
+                inbox=inbox.url("/users/ani/inbox"),
+                shared_inbox=None,
+                host=inbox.host,
+                state="accepted",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    app = create_app(settings, db=db, roles={"web", "worker"}, migrate=False)
+    async with inbox.running(), serve_app(app, port) as base:
+        await asyncio.sleep(0.5)  # the worker's first look at the (empty) queue
+        status, _, _ = await call("POST", f"{base}/api/articles", headers=TOKEN, json=report())
+        assert status == 201
+        for _ in range(100):
+            if inbox.hits("/users/ani/inbox"):
+                break
+            await asyncio.sleep(0.05)
+    first = inbox.hits("/users/ani/inbox")
+    assert first, "nothing delivered within 5 s although the poll interval is 60 s"
+    assert json.loads(first[0].body)["type"] == "Create"

@@ -49,6 +49,16 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 WORKER = web.AppKey("delivery_worker", Worker)
+
+
+def wake_worker(app: web.Application) -> None:
+    """Rows were just committed by this process: its worker (if it runs one) looks now rather
+    than at the next poll. Other processes' workers find them at their poll."""
+    worker = app.get(WORKER)
+    if worker is not None:
+        worker.notify()
+
+
 ACTIVITY_JSON = "application/activity+json"
 
 
@@ -74,9 +84,8 @@ async def hub(request: web.Request) -> web.Response:
         return web.Response(status=400, text=str(exc))
     async with request.app[DB].begin() as conn:
         queued = await accept_request(conn, hub_request, request.app[CLOCK].now())
-    worker = request.app.get(WORKER)
-    if queued and worker is not None:
-        worker.notify()
+    if queued:
+        wake_worker(request.app)
     # §5.1.1: 202 Accepted; the intent is verified asynchronously.
     return web.Response(status=202, text="accepted; verification follows")
 
@@ -88,9 +97,8 @@ async def _publish(request: web.Request, values: dict[str, list[str]]) -> web.Re
         return web.Response(status=400, text=str(exc))
     async with request.app[DB].begin() as conn:
         queued = await notify_subscribers(conn, topics, request.app[CLOCK].now())
-    worker = request.app.get(WORKER)
-    if queued and worker is not None:
-        worker.notify()
+    if queued:
+        wake_worker(request.app)
     return web.Response(status=202, text=f"accepted; {queued} subscribers to notify")
 
 

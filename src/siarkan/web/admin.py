@@ -27,6 +27,7 @@ from siarkan.articles.model import Article, Status, article_to_dict
 from siarkan.articles.schema import ArticleIn
 from siarkan.articles.text import ArticleRejected
 from siarkan.config import Settings
+from siarkan.distribution.http import wake_worker
 from siarkan.publishing import article_changed, release_due
 from siarkan.store.articles import (
     Outcome,
@@ -120,6 +121,8 @@ async def _store(
             await article_changed(
                 conn, settings, result.article, previous=result.previous, now=now, release=release
             )
+    if result.outcome is not Outcome.UNCHANGED and release:
+        wake_worker(request.app)
     log.info(
         "article %s via API",
         result.outcome,
@@ -174,6 +177,7 @@ async def _post_batch(request: web.Request, items: list[Any]) -> web.Response:
     # One bulk release for the batch's posts (if it fails, the scheduler releases them).
     async with request.app[DB].begin() as conn:
         await release_due(conn, settings, request.app[CLOCK].now())
+    wake_worker(request.app)
     counts = {
         name: sum(r["outcome"] == name for r in results)
         for name in ("created", "updated", "unchanged", "rejected")
@@ -234,6 +238,7 @@ async def delete_one(request: web.Request) -> web.Response:
         assert retracted is not None  # found just above, in this transaction
         if previous.status is not Status.RETRACTED:
             await article_changed(conn, settings, retracted, previous=previous, now=now)
+    wake_worker(request.app)
     log.info("article retracted via API", extra={"article": retracted.id})
     return web.json_response({"outcome": "retracted", "article": _view(settings, retracted)})
 
