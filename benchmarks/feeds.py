@@ -137,7 +137,7 @@ def serve_siarkan(db: Path, port: int) -> None:
 
     from siarkan.web.app import create_app
 
-    app = create_app(settings_for(db, port), roles={"web"}, migrate=False)
+    app = create_app(settings_for(db, port), roles={"web"}, migrate=False, freeze_heap=True)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 

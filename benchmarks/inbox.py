@@ -261,7 +261,7 @@ async def main(args: argparse.Namespace) -> int:
         port, actors_port = free_port(), free_port()
         settings = make_settings(port, db_url)
         db = Database(engine)
-        app = create_app(settings, db=db, roles=("web",))
+        app = create_app(settings, db=db, roles=("web",), freeze_heap=True)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -101,3 +101,20 @@ def test_serve_refuses_out_of_date_postgresql(tmp_path: Path) -> None:
         assert run.stdout.startswith("schema: empty -> ")
     finally:
         asyncio.run(_pg_execute('DROP DATABASE IF EXISTS "siarkan_never_migrated" WITH (FORCE)'))
+
+
+async def test_the_serving_app_freezes_its_startup_heap(settings: Settings, port: int) -> None:
+    """Only with freeze_heap (what `serve` passes): a process-wide act, not for each test app."""
+    import gc
+
+    from siarkan.web.app import create_app
+    from tests.helpers import serve_app
+
+    gc.unfreeze()
+    try:
+        async with serve_app(create_app(settings, roles={"web"}), port):
+            assert gc.get_freeze_count() == 0
+        async with serve_app(create_app(settings, roles={"web"}, freeze_heap=True), port):
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

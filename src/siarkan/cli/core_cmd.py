@@ -167,7 +167,7 @@ async def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
     port = args.port if args.port is not None else settings.server.port
     for note in advisories(settings):
         log.warning("config: %s", note)
-    app = create_app(settings, roles=roles)
+    app = create_app(settings, roles=roles, freeze_heap=True)
     runner = web.AppRunner(app, shutdown_timeout=settings.server.shutdown_timeout)
     await runner.setup()
     stop = asyncio.Event()

@@ -82,6 +82,7 @@ def create_app(
     roles: Iterable[str] = ALL_ROLES,
     http: aiohttp.ClientSession | None = None,
     migrate: bool = True,
+    freeze_heap: bool = False,
 ) -> web.Application:
     app = web.Application(client_max_size=max(settings.admin.max_body_bytes, 1024**2) + 1)
     app[SETTINGS] = settings
@@ -118,7 +119,8 @@ def create_app(
         lifespan = getattr(feature, "lifespan", None)
         if lifespan is not None:
             app.cleanup_ctx.append(lifespan)
-    app.on_startup.append(_freeze_startup_objects)
+    if freeze_heap:  # a process-wide act: for the process that serves, not for each test app
+        app.on_startup.append(_freeze_startup_objects)
     return app
 
 
