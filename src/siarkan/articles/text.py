@@ -1,6 +1,7 @@
 """Plain-text report cleaning: pure functions, no I/O.
 
-    raw text | normalize | pull_related (Baca Juga blocks) | take_title | paragraphs
+    raw text | normalize | drop_furniture (ad slots) | pull_related (Baca Juga blocks)
+        | take_title | paragraphs
         | split_dateline (first paragraph) | strip_trailer (editor initials, credits) -> TextReport
 
 The publisher's reports look like this (see samples/):
@@ -175,19 +176,25 @@ def is_noise_line(line: str) -> bool:
     return len(line) < 200 and _NOISE_LINE.match(line) is not None
 
 
+def drop_furniture(lines: list[str]) -> list[str]:
+    """Normalized lines without page furniture (is_noise_line); each becomes a paragraph
+    break, since an ad slot sits between paragraphs. Still at most one blank line in a row."""
+    kept: list[str] = []
+    for line in lines:
+        if line and is_noise_line(line):
+            line = ""
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    return kept
+
+
 def pull_related(lines: list[str]) -> tuple[list[str], list[RelatedLink]]:
-    """Take "Baca Juga:" blocks (and page furniture lines, see is_noise_line) out of
-    normalized lines; their place becomes a blank line so the text around them stays in
-    separate paragraphs."""
+    """Take "Baca Juga:" blocks out of normalized lines; their place becomes a blank line so
+    the text around them stays in separate paragraphs."""
     kept: list[str] = []
     related: list[RelatedLink] = []
     i = 0
     while i < len(lines):
-        if lines[i] and is_noise_line(lines[i]):
-            if kept and kept[-1] != "":
-                kept.append("")
-            i += 1
-            continue
         rest = related_marker(lines[i])
         if rest is None:
             kept.append(lines[i])
@@ -403,7 +410,7 @@ def paragraphs_html(paragraphs: tuple[str, ...] | list[str]) -> str:
 
 def parse_report(text: str, *, detect_title: bool = True) -> TextReport:
     """A plain-text report -> title (if its first line is one) and a cleaned Body."""
-    lines, related = pull_related(normalize(text).split("\n"))
+    lines, related = pull_related(drop_furniture(normalize(text).split("\n")))
     title: str | None = None
     if detect_title:
         while lines and not lines[0]:
