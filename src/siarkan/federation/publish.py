@@ -391,22 +391,9 @@ async def release_due_posts(
     ]
     if not pushed:
         return len(claimed)
-    # Parts released together get published times a second apart, ending now: `published` has
-    # second precision, and receivers (Mastodon derives status ids from it) order a timeline
-    # by it, so equal times could show part 3 above part 2.
-    last_part: dict[tuple[str, str], int] = {}
-    for row in pushed:
-        key = (row["actor_name"], row["article_id"])
-        last_part[key] = max(last_part.get(key, 0), row["part"])
     objects = [
-        dict(row["object"])
-        | {
-            "published": as_time(
-                now
-                - timedelta(seconds=last_part[(row["actor_name"], row["article_id"])] - row["part"])
-            )
-        }
-        for row in pushed
+        dict(row["object"]) | {"published": as_time(when)}
+        for row, when in zip(pushed, release_times(pushed, now), strict=True)
     ]
     await conn.execute(
         update(posts).where(posts.c.id == bindparam("post_id")).values(object=bindparam("obj")),
@@ -448,6 +435,20 @@ async def release_due_posts(
         if row["part"] == 0:
             await _announce(conn, settings, channel, row["article_id"], row["uri"], now, chain[key])
     return len(claimed)
+
+
+def release_times(rows: Sequence[Mapping[str, Any]], now: datetime) -> list[datetime]:
+    """Parts of one thread released together are published a second apart, the last one now:
+    `published` has second precision and receivers order timelines by it (Mastodon derives
+    status ids from it), so equal times could show part 3 above part 2. Pure."""
+    last: dict[tuple[str, str], int] = {}
+    for row in rows:
+        key = (row["actor_name"], row["article_id"])
+        last[key] = max(last.get(key, 0), row["part"])
+    return [
+        now - timedelta(seconds=last[(row["actor_name"], row["article_id"])] - row["part"])
+        for row in rows
+    ]
 
 
 async def _announce(
