@@ -437,7 +437,7 @@ async def release_due_posts(
     return len(claimed)
 
 
-def release_times(rows: Sequence[Mapping[str, Any]], now: datetime) -> list[datetime]:
+def release_times(rows: Sequence[RowMapping], now: datetime) -> list[datetime]:
     """Parts of one thread released together are published a second apart, the last one now:
     `published` has second precision and receivers order timelines by it (Mastodon derives
     status ids from it), so equal times could show part 3 above part 2. Pure."""
