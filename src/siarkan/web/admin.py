@@ -2,8 +2,8 @@
 
     POST   /api/articles          one article object, or a list of them (a webhook batch)
         | size bound (admin.max_body_bytes -> 413) | JSON (400) | jsonin.article_from_payload
-        | (422 with every field error) | store.upsert_article + publishing.article_changed in
-        one transaction -> 201 created / 200 updated or unchanged, Location
+        | (422 with every field error) | importer.store_article (upsert and publishing in one
+        transaction) -> 201 created / 200 updated or unchanged, Location
     GET    /api/articles          newest first (?status=, ?limit=, ?offset=)
     GET    /api/articles/{key}    id or slug, any status
     DELETE /api/articles/{key}    retract: feeds drop it, followers get a Delete
@@ -22,19 +22,19 @@ from typing import Any
 
 from aiohttp import web
 
+from siarkan.articles.importer import release_pending, store_article
 from siarkan.articles.jsonin import ArticleInvalid, article_from_payload
 from siarkan.articles.model import Article, Status, article_to_dict
 from siarkan.articles.schema import ArticleIn
 from siarkan.articles.text import ArticleRejected
 from siarkan.config import Settings
 from siarkan.distribution.http import wake_worker
-from siarkan.publishing import article_changed, release_due
+from siarkan.publishing import article_changed
 from siarkan.store.articles import (
     Outcome,
     get_article,
     list_articles,
     retract_article,
-    upsert_article,
 )
 from siarkan.urls import article_url
 from siarkan.web.keys import CLOCK, DB, SETTINGS
@@ -113,14 +113,10 @@ async def _read_json(request: web.Request) -> Any:
 async def _store(
     request: web.Request, article: Article, *, release: bool = True
 ) -> tuple[Outcome, Article]:
-    settings = request.app[SETTINGS]
-    now = request.app[CLOCK].now()
-    async with request.app[DB].begin() as conn:
-        result = await upsert_article(conn, article, now=now)
-        if result.outcome is not Outcome.UNCHANGED:
-            await article_changed(
-                conn, settings, result.article, previous=result.previous, now=now, release=release
-            )
+    async with request.app[DB].connect() as conn:
+        result = await store_article(
+            conn, request.app[SETTINGS], article, now=request.app[CLOCK].now(), release=release
+        )
     if result.outcome is not Outcome.UNCHANGED and release:
         wake_worker(request.app)
     log.info(
@@ -175,8 +171,8 @@ async def _post_batch(request: web.Request, items: list[Any]) -> web.Response:
             {"index": index, "outcome": str(outcome), "id": stored.id, "slug": stored.slug}
         )
     # One bulk release for the batch's posts (if it fails, the scheduler releases them).
-    async with request.app[DB].begin() as conn:
-        await release_due(conn, settings, request.app[CLOCK].now())
+    async with request.app[DB].connect() as conn:
+        await release_pending(conn, settings, now=request.app[CLOCK].now())
     wake_worker(request.app)
     counts = {
         name: sum(r["outcome"] == name for r in results)
