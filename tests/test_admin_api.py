@@ -239,7 +239,7 @@ async def test_a_pushed_article_reaches_followers_without_waiting_for_a_poll(
     from datetime import UTC, datetime
 
     from siarkan.federation.keys import ensure_actors
-    from siarkan.store.tables import followers
+    from tests.distribution.conftest import add_follower
     from tests.distribution.servers import Inbox
 
     settings = db_settings.model_copy(
@@ -249,18 +249,9 @@ async def test_a_pushed_article_reaches_followers_without_waiting_for_a_poll(
     now = datetime.now(UTC)
     async with db.begin() as conn:
         await ensure_actors(conn, settings, now)
-        await conn.execute(
-            followers.insert().values(
-                actor_name="utama",
-                follower_uri=inbox.url("/users/ani"),
-                inbox=inbox.url("/users/ani/inbox"),
-                shared_inbox=None,
-                host=inbox.host,
-                state="accepted",
-                created_at=now,
-                updated_at=now,
-            )
-        )
+    await add_follower(
+        db, "utama", inbox.url("/users/ani"), inbox.url("/users/ani/inbox"), None, now
+    )
     app = create_app(settings, db=db, roles={"web", "worker"}, migrate=False)
     async with inbox.running(), serve_app(app, port) as base:
         await asyncio.sleep(0.5)  # the worker's first look at the (empty) queue

@@ -189,23 +189,20 @@ async def test_bulk_import_releases_posts_in_thread_order(
     """Import writes posts per article and releases them in bulk: each part gets its Create,
     and at the follower's inbox part n+1 still waits for part n."""
     from siarkan.federation.keys import ensure_actors
-    from siarkan.store.tables import activities, deliveries, followers, posts
+    from siarkan.store.tables import activities, deliveries, posts
+    from tests.distribution.conftest import add_follower
     from tests.helpers import PARAGRAPHS
 
     async with db.begin() as conn:
         await ensure_actors(conn, settings, T0)
-        await conn.execute(
-            followers.insert().values(
-                actor_name="utama",
-                follower_uri="https://mastodon.example/users/ani",
-                inbox="https://mastodon.example/users/ani/inbox",
-                shared_inbox="https://mastodon.example/inbox",
-                host="mastodon.example",
-                state="accepted",
-                created_at=T0,
-                updated_at=T0,
-            )
-        )
+    await add_follower(
+        db,
+        "utama",
+        "https://mastodon.example/users/ani",
+        "https://mastodon.example/users/ani/inbox",
+        "https://mastodon.example/inbox",
+        T0,
+    )
     folder = tmp_path / "baru"
     folder.mkdir()
     for n in range(1, 4):
