@@ -118,25 +118,21 @@ def test_shipped_configs_are_valid() -> None:
         load_settings(root / "config" / name, {"PGPASSWORD": "x", "SIARKAN_ADMIN_TOKEN": "t"})
 
 
+def check_config(path: Path) -> subprocess.CompletedProcess[str]:
+    """`siarkan --config PATH check-config` in a child process, as ops run it."""
+    command = [sys.executable, "-m", "siarkan.cli.main", "--config", str(path), "check-config"]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
 def test_check_config_command_exits_2_with_location(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(GOOD + "    fediverse:\n      enabled: maybe\n")
-    run = subprocess.run(
-        [sys.executable, "-m", "siarkan.cli.main", "--config", str(broken), "check-config"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = check_config(broken)
     assert run.returncode == 2
     assert f"{broken}:8:16: channels.0.fediverse.enabled:" in run.stderr
     ok = tmp_path / "ok.yaml"
     ok.write_text(GOOD)
-    run = subprocess.run(
-        [sys.executable, "-m", "siarkan.cli.main", "--config", str(ok), "check-config"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = check_config(ok)
     assert run.returncode == 0, run.stderr
     assert "ok" in run.stdout
 
@@ -240,11 +236,6 @@ channels:
 def test_check_config_prints_advisories(tmp_path: Path) -> None:
     path = tmp_path / "siarkan.yaml"
     path.write_text('site: {name: Prolog Media, base_url: "https://prologmedia.example"}\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "siarkan.cli.main", "--config", str(path), "check-config"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = check_config(path)
     assert result.returncode == 0, result.stderr
     assert f"{path}: warning: admin.token: not set" in result.stdout
