@@ -105,6 +105,17 @@ async def active(db: Database, topic: str, callback: str) -> bool:
     return row is not None and row["state"] == "active"
 
 
+async def subscribe(
+    settings: Settings, db: Database, topic: str, callback: str, **extra: str
+) -> None:
+    """A subscribe request the hub accepts (202), then its intent verified (active)."""
+    status, _ = await post_hub(
+        settings, hub_mode="subscribe", hub_topic=topic, hub_callback=callback, **extra
+    )
+    assert status == 202
+    await eventually(lambda: active(db, topic, callback))
+
+
 async def test_typical_subscribe_then_content_distribution(
     hub_settings: Settings,
     db: Database,
@@ -114,11 +125,7 @@ async def test_typical_subscribe_then_content_distribution(
 ) -> None:
     topic = feed_url(hub_settings, "utama", "atom")
     async with running_hub(hub_settings, db, port):
-        status, _ = await post_hub(
-            hub_settings, hub_mode="subscribe", hub_topic=topic, hub_callback=subscriber.url()
-        )
-        assert status == 202
-        await eventually(lambda: active(db, topic, subscriber.url()))
+        await subscribe(hub_settings, db, topic, subscriber.url())
         [check] = subscriber.verifications
         assert check["hub.mode"] == "subscribe" and check["hub.topic"] == topic
         assert check["hub.lease_seconds"] == str(hub_settings.websub.default_lease_seconds)
@@ -151,15 +158,7 @@ async def test_subscribe_with_secret_signs_distributions(
     topic = feed_url(hub_settings, "utama", "rss")
     secret = "rahasia-yang-panjang-sekali"
     async with running_hub(hub_settings, db, port):
-        status, _ = await post_hub(
-            hub_settings,
-            hub_mode="subscribe",
-            hub_topic=topic,
-            hub_callback=subscriber.url(),
-            hub_secret=secret,
-        )
-        assert status == 202
-        await eventually(lambda: active(db, topic, subscriber.url()))
+        await subscribe(hub_settings, db, topic, subscriber.url(), hub_secret=secret)
         await publish(db, hub_settings, make_article())
         await eventually(lambda: len(subscriber.notifications) == 1)
         note = subscriber.notifications[0]
@@ -206,11 +205,7 @@ async def test_callback_query_is_kept_for_verification_and_content(
     topic = feed_url(hub_settings, "utama", "atom")
     callback = subscriber.url("/callback/7?sub=42&token=a%20b")
     async with running_hub(hub_settings, db, port):
-        status, _ = await post_hub(
-            hub_settings, hub_mode="subscribe", hub_topic=topic, hub_callback=callback
-        )
-        assert status == 202
-        await eventually(lambda: active(db, topic, callback))
+        await subscribe(hub_settings, db, topic, callback)
         [check] = subscriber.verifications
         assert check["sub"] == "42" and check["token"] == "a b"
         assert check["hub.topic"] == topic and check["hub.mode"] == "subscribe"
@@ -231,10 +226,7 @@ async def test_publisher_ping_distributes_current_content(
     topic = feed_url(hub_settings, "utama", "rss")
     await publish(db, hub_settings, make_article())
     async with running_hub(hub_settings, db, port):
-        await post_hub(
-            hub_settings, hub_mode="subscribe", hub_topic=topic, hub_callback=subscriber.url()
-        )
-        await eventually(lambda: active(db, topic, subscriber.url()))
+        await subscribe(hub_settings, db, topic, subscriber.url())
         assert not subscriber.notifications
         status, text = await post_hub(hub_settings, hub_mode="publish", hub_url=topic)
         assert (status, text) == (202, "accepted; 1 subscribers to notify")
@@ -307,10 +299,7 @@ async def test_unsubscribe_is_verified_and_stops_distribution(
 ) -> None:
     topic = feed_url(hub_settings, "utama", "atom")
     async with running_hub(hub_settings, db, port):
-        await post_hub(
-            hub_settings, hub_mode="subscribe", hub_topic=topic, hub_callback=subscriber.url()
-        )
-        await eventually(lambda: active(db, topic, subscriber.url()))
+        await subscribe(hub_settings, db, topic, subscriber.url())
         status, _ = await post_hub(
             hub_settings, hub_mode="unsubscribe", hub_topic=topic, hub_callback=subscriber.url()
         )
