@@ -23,22 +23,23 @@ from concurrent.futures import Executor
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import aiohttp
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from siarkan import urls
+from siarkan import USER_AGENT, urls
 from siarkan.config import Settings
+from siarkan.distribution.client import AddressRefused, DeliveryClient, DeliveryError
 from siarkan.distribution.lifecycle import (
     Effect,
     Failure,
     Kind,
     Obsolete,
+    Refused,
     Response,
     knock_again,
 )
 from siarkan.distribution.queue import Claimed, Done, skip_target
-from siarkan.distribution.sending import MAX_RESPONSE, Sent, describe_error, request_timeout
+from siarkan.distribution.sending import MAX_RESPONSE, Sent
 from siarkan.federation.keys import SigningKey, load_signing_key
 from siarkan.federation.signatures import sign_cavage, sign_rfc9421
 from siarkan.store.tables import activities, followers
@@ -79,13 +80,18 @@ class ActivityPubSender:
     def __init__(
         self,
         settings: Settings,
-        session: aiohttp.ClientSession,
         sign_pool: Executor | None = None,
+        client: DeliveryClient | None = None,
     ) -> None:
         self.settings = settings
         self.sign_pool = sign_pool
-        self.session = session
-        self.timeout = request_timeout(settings.delivery)
+        self.client = client or DeliveryClient(
+            connect_timeout=settings.delivery.connect_timeout,
+            read_timeout=settings.delivery.read_timeout,
+            user_agent=USER_AGENT,
+            allow_private=settings.federation.allow_private_addresses,
+            max_body=MAX_RESPONSE,
+        )
         self._bodies: OrderedDict[int, bytes] = OrderedDict()
         self._keys: dict[str, tuple[SigningKey, float]] = {}
         self._sync: dict[int, str] = {}  # delivery id -> Collection-Synchronization
@@ -174,20 +180,13 @@ class ActivityPubSender:
                 )
             else:
                 signed = self._sign(scheme, row.target, base, body, key, now)
-            headers = base | signed
             try:
-                async with self.session.post(
-                    row.target,
-                    data=body,
-                    headers=headers,
-                    allow_redirects=False,
-                    timeout=self.timeout,
-                ) as response:
-                    await response.content.read(MAX_RESPONSE)
-                    status = response.status
-                    retry_after = response.headers.get("Retry-After")
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                return Sent(Failure(describe_error(exc)))
+                answer = await self.client.post(row.target, base | signed, body)
+            except AddressRefused as exc:
+                return Sent(Refused(str(exc)))
+            except DeliveryError as exc:
+                return Sent(Failure(str(exc)[:500]))
+            status, retry_after = answer.status, answer.retry_after
             again = knock_again(status, tried)
             if again is None:
                 worked = scheme if 200 <= status < 300 and len(tried) > 1 else None
@@ -195,6 +194,9 @@ class ActivityPubSender:
                     self._schemes[row.host] = worked
                 return Sent(Response(status, retry_after), scheme=worked)
             scheme = again
+
+    async def close(self) -> None:
+        await self.client.close()
 
     # --- effects ------------------------------------------------------------------------------
 

@@ -124,7 +124,8 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """The receiver answered 2xx but not what the protocol asks (WebSub challenge not echoed)."""
+    """Refused for good: the receiver answered 2xx but not what the protocol asks (WebSub
+    challenge not echoed), or its address is one we never send to (private, loopback)."""
 
     reason: str
 

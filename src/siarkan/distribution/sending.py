@@ -47,6 +47,9 @@ class Sender(Protocol):
     async def settle(self, conn: AsyncConnection, done: Sequence[Done], now: datetime) -> None:
         """Effects of finished tries on other tables, in the recording transaction."""
 
+    async def close(self) -> None:
+        """Release what the sender holds itself (connections); the worker is stopping."""
+
 
 def request_timeout(settings: DeliverySettings) -> aiohttp.ClientTimeout:
     """Mastodon's delivery timeouts (connect 5 s, read 10 s) plus a total cap for slow drips."""

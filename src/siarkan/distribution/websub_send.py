@@ -101,6 +101,9 @@ class _Base:
         self.session = session
         self.timeout = request_timeout(settings.delivery)
 
+    async def close(self) -> None:
+        """The session belongs to the process (web/app.py), not to the sender."""
+
 
 class VerifySender(_Base):
     kind = Kind.WEBSUB_VERIFY

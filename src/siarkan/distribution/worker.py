@@ -88,7 +88,7 @@ def default_senders(
 ) -> dict[str, Sender]:
     render = render or FeedRenderer(settings, db, clock)
     senders: list[Sender] = [
-        ActivityPubSender(settings, session, sign_pool),
+        ActivityPubSender(settings, sign_pool),
         NotifySender(settings, session, render),
         VerifySender(settings, session),
         PingSender(settings, session, render),
@@ -207,6 +207,8 @@ class Worker:
                 lane.clear()
             await self._release_held()
             await self._close_connection()
+            for sender in self.senders.values():
+                await sender.close()
             if self.sign_pool is not None:
                 self.sign_pool.shutdown(wait=False)
             log.info("delivery worker stopped", extra={"worker": self.worker_id})
@@ -222,6 +224,8 @@ class Worker:
             await self.flush()
             total += len(rows)
         await self._close_connection()
+        for sender in self.senders.values():
+            await sender.close()
         return total
 
     @asynccontextmanager

@@ -48,6 +48,10 @@ class FetchError(Exception):
         self.status = status
 
 
+class AddressNotAllowed(FetchError):
+    """The host resolves to an address we never connect to (private, loopback, metadata...)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     url: str  # final URL, after redirects
@@ -106,7 +110,8 @@ async def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
     if not allow_private:
         refused = [str(a) for a in addresses if not address_allowed(a)]
         if refused:
-            raise FetchError(f"{host} resolves to a non-public address ({', '.join(refused)})")
+            listed = ", ".join(refused)
+            raise AddressNotAllowed(f"{host} resolves to a non-public address ({listed})")
     return [str(a) for a in addresses]
 
 

@@ -18,6 +18,7 @@ from types import ModuleType
 import aiohttp
 from aiohttp import web
 
+from siarkan import USER_AGENT
 from siarkan.clock import Clock, SystemClock
 from siarkan.config import Settings
 from siarkan.distribution import http as distribution_http
@@ -42,7 +43,6 @@ FEATURES: tuple[ModuleType, ...] = (
 )
 
 ALL_ROLES = frozenset({"web", "worker", "scheduler"})
-USER_AGENT = "siarkan/0.1 (+https://github.com/siarkan/siarkan)"
 
 
 def parse_roles(role: str) -> frozenset[str]:

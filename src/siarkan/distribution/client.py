@@ -1,0 +1,320 @@
+"""HTTP/1.1 POSTs for deliveries: the one request a fan-out makes thousands of times.
+
+    post(url, headers, body) | an idle keep-alive connection to that origin from the pool,
+        or: resolve (address guard, cached) -> connect (TLS with the host's name)
+        | one write: request line, headers, body | llhttp (httptools) parses the answer
+        -> Answer(status, Retry-After) | the connection goes back to the pool if it may
+
+Why not aiohttp's client here: measured inside the worker, aiohttp spent about as much CPU on
+each delivery POST (request and response objects, timers, cookie and trace hooks, a parser per
+response) as the RSA signature the request needs. A delivery only needs a status and
+Retry-After; this client does that and no more (benchmarks/fanout.py). Everything else that goes
+out (WebSub, remote fetches) stays on aiohttp.
+
+Deliveries go to addresses remote actors give us, so the same guard as for fetches applies
+(federation/fetch.py): every address a host resolves to must be public, unless
+`federation.allow_private_addresses` is set (tests), and we connect to the address we checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httptools
+
+from siarkan.federation.fetch import AddressNotAllowed, FetchError, resolve
+
+KEEPALIVE_IDLE = 15.0  # seconds an idle connection is kept (aiohttp's default)
+MAX_IDLE = 1024  # idle connections kept in all; more are closed when released
+DNS_TTL = 300.0
+MAX_TARGETS = 50_000  # parsed inbox URLs kept (a fan-out repeats the same ones)
+
+
+class DeliveryError(Exception):
+    """No answer: connect, TLS, reset, timeout or a broken response."""
+
+
+class AddressRefused(DeliveryError):
+    """The host resolves to an address we never send to (private, loopback, metadata...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    retry_after: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    origin: tuple[str, str, int]  # scheme, host, port
+    netloc: str
+    path: str  # path and query, as sent on the request line
+
+
+def parse_target(url: str) -> _Target:
+    """An inbox URL checked for what may go on a request line (no CR, LF, spaces, controls)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DeliveryError(f"not an http(s) URL: {url[:200]}")
+    if parts.username or parts.password:
+        raise DeliveryError("inbox URLs with credentials are not used")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise DeliveryError(f"bad port in {url[:200]}") from None
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if not (path + parts.netloc).isascii() or any(c <= " " or c == "\x7f" for c in path):
+        raise DeliveryError(f"inbox URL not usable on a request line: {url[:200]}")
+    return _Target((parts.scheme, parts.hostname, port), parts.netloc, path)
+
+
+def request_head(target: _Target, headers: Mapping[str, str], length: int, agent: str) -> bytes:
+    """The request line and headers; Host from `headers` when given (it is signed)."""
+    lines = [f"POST {target.path} HTTP/1.1"]
+    host = None
+    for name, value in headers.items():
+        if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
+            raise DeliveryError(f"header {name!r} has a line break")
+        lowered = name.lower()
+        if lowered == "host":
+            host = value
+        elif lowered != "content-length":
+            lines.append(f"{name}: {value}")
+    lines[1:1] = [f"Host: {host or target.netloc}", f"User-Agent: {agent}"]
+    lines.append(f"Content-Length: {length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection: one request at a time, the answer read by llhttp."""
+
+    def __init__(self, max_body: int) -> None:
+        self.max_body = max_body
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.waiter: asyncio.Future[Answer] | None = None
+        self.closed = False
+        self.reusable = False
+        self.idle_since = 0.0
+        self.got_bytes = False  # anything received for the current request
+        self._status = 0
+        self._retry_after: str | None = None
+        self._body = 0
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self._status >= 200:
+            # Read-until-close bodies end here; the status is all we wanted.
+            self._finish(reusable=False)
+        else:
+            self._fail(DeliveryError(f"connection closed: {exc}" if exc else "connection closed"))
+
+    def data_received(self, data: bytes) -> None:
+        self.got_bytes = True
+        try:
+            self.parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            self._fail(DeliveryError(f"bad HTTP response: {exc}"))
+            self.abort()
+
+    # llhttp callbacks
+
+    def on_message_begin(self) -> None:
+        self._status, self._retry_after, self._body = 0, None, 0
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"retry-after":
+            self._retry_after = value.decode("latin-1").strip()
+
+    def on_headers_complete(self) -> None:
+        self._status = self.parser.get_status_code()
+
+    def on_body(self, body: bytes) -> None:
+        self._body += len(body)
+        if self._body > self.max_body:
+            self._finish(reusable=False)  # answers to deliveries are tiny; stop reading
+            self.abort()
+
+    def on_message_complete(self) -> None:
+        if self._status < 200:
+            self._status = 0  # 1xx: the real answer follows
+            return
+        self._finish(reusable=self.parser.should_keep_alive())
+
+    # one request
+
+    def send(self, data: bytes) -> asyncio.Future[Answer]:
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.got_bytes = False
+        self._status = 0
+        self.transport.write(data)
+        return self.waiter
+
+    def abort(self) -> None:
+        self.reusable = False
+        if self.transport is not None and not self.closed:
+            self.transport.abort()
+
+    def _finish(self, *, reusable: bool) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            self.reusable = reusable and not self.closed
+            waiter.set_result(Answer(self._status, self._retry_after))
+
+    def _fail(self, exc: Exception) -> None:
+        self.reusable = False
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
+
+
+class DeliveryClient:
+    """Keep-alive pools per origin; limits on concurrency are the worker's (per host, global)."""
+
+    def __init__(
+        self,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        user_agent: str,
+        allow_private: bool = False,
+        max_body: int = 64 * 1024,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.user_agent = user_agent
+        self.allow_private = allow_private
+        self.max_body = max_body
+        self._ssl = ssl_context
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._idle_count = 0
+        self._addresses: dict[tuple[str, int], tuple[list[str], float]] = {}
+        self._targets: dict[str, _Target] = {}
+
+    async def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Answer:
+        """One POST; DeliveryError (AddressRefused) when there is no answer to give."""
+        target = self._targets.get(url)
+        if target is None:
+            target = parse_target(url)
+            if len(self._targets) >= MAX_TARGETS:
+                self._targets.clear()
+            self._targets[url] = target
+        data = request_head(target, headers, len(body), self.user_agent) + body
+        conn = self._pooled(target.origin)
+        if conn is not None:
+            try:
+                return await self._exchange(conn, target, data)
+            except DeliveryError:
+                # A kept-alive connection the server closed meanwhile fails before any byte
+                # of an answer: try once on a new one (receivers dedupe by activity id).
+                if conn.got_bytes:
+                    raise
+        conn = await self._connect(target.origin)
+        return await self._exchange(conn, target, data)
+
+    async def close(self) -> None:
+        for pool in self._idle.values():
+            for conn in pool:
+                if conn.transport is not None:
+                    conn.transport.close()
+        self._idle.clear()
+        self._idle_count = 0
+
+    # --- internals ------------------------------------------------------------------------------
+
+    async def _exchange(self, conn: _Connection, target: _Target, data: bytes) -> Answer:
+        loop = asyncio.get_running_loop()
+        waiter = conn.send(data)
+        timer = loop.call_later(self.read_timeout, _expire, conn, waiter)
+        try:
+            answer = await waiter
+        except asyncio.CancelledError:
+            conn.abort()
+            raise
+        except BaseException:
+            conn.abort()
+            raise
+        finally:
+            timer.cancel()
+        conn.waiter = None
+        if conn.reusable and self._idle_count < MAX_IDLE:
+            conn.idle_since = loop.time()
+            self._idle.setdefault(target.origin, []).append(conn)
+            self._idle_count += 1
+        else:
+            conn.abort()
+        return answer
+
+    def _pooled(self, origin: tuple[str, str, int]) -> _Connection | None:
+        pool = self._idle.get(origin)
+        if not pool:
+            return None
+        now = asyncio.get_running_loop().time()
+        while pool:
+            conn = pool.pop()
+            self._idle_count -= 1
+            if not conn.closed and now - conn.idle_since < KEEPALIVE_IDLE:
+                return conn
+            conn.abort()
+        return None
+
+    async def _resolve(self, host: str, port: int) -> list[str]:
+        key = (host, port)
+        cached = self._addresses.get(key)
+        now = asyncio.get_running_loop().time()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            addresses = await resolve(host, port, allow_private=self.allow_private)
+        except AddressNotAllowed as exc:
+            raise AddressRefused(str(exc)) from None
+        except FetchError as exc:
+            raise DeliveryError(str(exc)) from None
+        self._addresses[key] = (addresses, now + DNS_TTL)
+        return addresses
+
+    async def _connect(self, origin: tuple[str, str, int]) -> _Connection:
+        scheme, host, port = origin
+        loop = asyncio.get_running_loop()
+        tls = None
+        if scheme == "https":
+            tls = self._ssl = self._ssl or ssl.create_default_context()
+        last: Exception | None = None
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                for address in await self._resolve(host, port):
+                    try:
+                        _, protocol = await loop.create_connection(
+                            lambda: _Connection(self.max_body),
+                            address,
+                            port,
+                            ssl=tls,
+                            server_hostname=host if tls is not None else None,
+                        )
+                    except (OSError, ssl.SSLError) as exc:
+                        last = exc
+                        continue
+                    return protocol
+        except TimeoutError:
+            raise DeliveryError(f"cannot connect to {host}: timeout") from None
+        raise DeliveryError(f"cannot connect to {host}: {type(last).__name__}: {last}")
+
+
+def _expire(conn: _Connection, waiter: asyncio.Future[Answer]) -> None:
+    if not waiter.done():
+        waiter.set_exception(DeliveryError("timeout"))
+    with contextlib.suppress(Exception):
+        conn.abort()
