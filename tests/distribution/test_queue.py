@@ -170,6 +170,50 @@ async def test_release_gives_rows_back(db: Database) -> None:
     assert len(await claim(db, "w2")) == 2
 
 
+async def test_record_skips_hosts_a_success_leaves_unchanged(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the health the worker knows, routine successes neither read nor write `hosts`;
+    a failure is written, and the next success clears it (the returned health is current)."""
+    from siarkan.distribution.lifecycle import Failure, Response, decide
+
+    async with db.begin() as conn:
+        await queue.save_hosts(conn, [HEALTHS["healthy"]])
+    await add_rows(db, {"healthy": 3})
+    rows = await claim(db, "w1")
+    loads: list[list[str]] = []
+    real_load = queue.load_hosts
+
+    async def counted(conn, names, *, lock=False):  # type: ignore[no-untyped-def]
+        names = sorted(set(names))
+        loads.append(names)
+        return await real_load(conn, names, lock=lock)
+
+    monkeypatch.setattr(queue, "load_hosts", counted)
+
+    def done(row: queue.Claimed, result: Response | Failure) -> queue.Done:
+        return queue.Done(
+            row, result, decide(result, attempts=1, max_attempts=16, now=NOW, jitter=0.0)
+        )
+
+    async def record(item: queue.Done, known: dict[str, HostHealth]) -> dict[str, HostHealth]:
+        async with db.begin() as conn:
+            return await queue.record(
+                conn, [item], worker_id="w1", now=NOW, policy=POLICY, known=known
+            )
+
+    known = {"healthy": HEALTHS["healthy"]}
+    assert await record(done(rows[0], Response(202)), known) == {}
+    assert loads == []
+    known |= await record(done(rows[1], Failure("timeout")), known)
+    assert loads == [["healthy"]] and known["healthy"].consecutive_failures == 1
+    known |= await record(done(rows[2], Response(202)), known)
+    assert len(loads) == 2 and known["healthy"].consecutive_failures == 0
+    async with db.connect() as conn:
+        stored = await real_load(conn, ["healthy"])
+    assert stored["healthy"] == known["healthy"]
+
+
 async def test_concurrent_claims_never_share_a_row(db: Database, db_url: str) -> None:
     """Several workers with their own engines claim at once: each row goes to one of them."""
     hosts = {f"h{i}.example": 30 for i in range(20)}

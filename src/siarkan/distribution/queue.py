@@ -368,10 +368,18 @@ async def record(
     now: datetime,
     policy: BreakerPolicy,
     settle: Mapping[str, Settle] | None = None,
-) -> None:
-    """Write a batch of finished tries: the rows, their hosts' health, per-kind effects."""
+    known: Mapping[str, HostHealth] | None = None,
+) -> dict[str, HostHealth]:
+    """Write a batch of finished tries: the rows, their hosts' health, per-kind effects.
+    Returns the health of every host it read, as written.
+
+    `known`: host health as the caller last loaded it. A success on a host that was healthy
+    and recently refreshed then changes nothing, and its host is neither read nor written:
+    the bulk of a fan-out. If another worker recorded a failure meanwhile, the next claim
+    loads it and the next success clears it.
+    """
     if not done:
-        return
+        return {}
     # The bulk of a fan-out is "sent": one statement per status code for those rows, so the
     # database does the per-row work; the rest (retries, dead, skipped) row by row.
     sent: dict[int | None, list[int]] = {}
@@ -398,10 +406,11 @@ async def record(
     if others:
         await conn.execute(_RECORD_ONE, [_record_params(d, worker_id, now) for d in others])
 
-    touched = [d for d in done if d.outcome.effects or d.scheme]
+    touched = [d for d in done if (d.outcome.effects or d.scheme) and not _no_op(d, known, now)]
+    current: dict[str, HostHealth] = {}
+    changed: dict[str, HostHealth] = {}
     if touched:
         current = await load_hosts(conn, (d.row.host for d in touched), lock=True)
-        changed: dict[str, HostHealth] = {}
         for d in touched:
             before = changed.get(d.row.host) or current.get(d.row.host) or HostHealth(d.row.host)
             after = fold_host(before, d, policy, now)
@@ -417,6 +426,14 @@ async def record(
             hook = settle.get(kind)
             if hook is not None:
                 await hook(conn, items, now)
+    return current | changed
+
+
+def _no_op(d: Done, known: Mapping[str, HostHealth] | None, now: datetime) -> bool:
+    if known is None or d.scheme or d.outcome.effects != {Effect.HOST_UP}:
+        return False
+    health = known.get(d.row.host)
+    return health is not None and after_success(health, now) == health
 
 
 async def skip_target(conn: AsyncConnection, kind: str, target: str, reason: str) -> int:

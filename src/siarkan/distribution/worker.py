@@ -37,7 +37,7 @@ from siarkan.clock import Clock
 from siarkan.config import Settings
 from siarkan.distribution import queue
 from siarkan.distribution.activitypub import ActivityPubSender
-from siarkan.distribution.breaker import BreakerPolicy
+from siarkan.distribution.breaker import BreakerPolicy, HostHealth
 from siarkan.distribution.lifecycle import (
     Effect,
     Failure,
@@ -56,6 +56,7 @@ from siarkan.store.db import Database
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.05
+MAX_HEALTHS = 10_000  # hosts whose health the worker remembers between claim and record
 SHUTDOWN_GRACE = 10.0
 
 
@@ -161,6 +162,9 @@ class Worker:
         self._flush_lock = asyncio.Lock()
         self._signal = asyncio.Event()
         self._hosts: dict[str, _HostSlot] = {}
+        # Host health as last read or written: lets `record` skip hosts a success leaves as
+        # they are (queue.record).
+        self._healths: dict[str, HostHealth] = {}
         # One connection for the worker's own claims and records (opening one per transaction
         # costs more than the statements on SQLite); used by one transaction at a time.
         self._conn: AsyncConnection | None = None
@@ -270,6 +274,9 @@ class Worker:
             by_kind.setdefault(row.kind, []).append(row)
         async with self.transaction() as conn:
             healths = await queue.load_hosts(conn, {r.host for r in rows})
+            if len(self._healths) > MAX_HEALTHS:
+                self._healths.clear()
+            self._healths.update(healths)
             for host in {r.host for r in rows}:
                 health = healths.get(host)
                 if health is None or health.probing:
@@ -292,18 +299,20 @@ class Worker:
             settle = {kind: sender.settle for kind, sender in self.senders.items()}
             try:
                 async with self.transaction() as conn:
-                    await queue.record(
+                    healths = await queue.record(
                         conn,
                         batch,
                         worker_id=self.worker_id,
                         now=self.clock.now(),
                         policy=self.policy,
                         settle=settle,
+                        known=self._healths,
                     )
             except Exception:
                 log.exception("recording deliveries failed; will retry", extra={"rows": len(batch)})
                 self._buffer[:0] = batch
                 return
+        self._healths.update(healths)
         for done in batch:
             self._held.discard(done.row.id)
             self._held_per_host[done.row.host] -= 1
