@@ -57,7 +57,13 @@ class SignatureError(Exception):
 
 def http_date(now: datetime) -> str:
     """RFC 9110 IMF-fixdate, e.g. "Tue, 20 Apr 2021 02:07:55 GMT"."""
-    return format_datetime(now.astimezone(UTC).replace(microsecond=0), usegmt=True)
+    return _http_date_of_second(int(now.timestamp()))
+
+
+@lru_cache(maxsize=4)
+def _http_date_of_second(second: int) -> str:
+    # A fan-out signs thousands of requests within the same few seconds.
+    return format_datetime(datetime.fromtimestamp(second, UTC), usegmt=True)
 
 
 @lru_cache(maxsize=1024)
@@ -70,8 +76,9 @@ def parse_http_date(value: str) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
+@lru_cache(maxsize=16)
 def digest_header(body: bytes) -> str:
-    """draft-cavage / RFC 3230 `Digest: SHA-256=<base64>`."""
+    """draft-cavage / RFC 3230 `Digest: SHA-256=<base64>` (cached: a fan-out repeats a body)."""
     return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
 
 
