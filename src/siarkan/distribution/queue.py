@@ -90,6 +90,13 @@ Settle = Callable[[AsyncConnection, Sequence[Done], datetime], Awaitable[None]]
 # --- claiming -----------------------------------------------------------------------------------
 
 
+def active() -> ColumnElement[bool]:
+    """state IN ('pending', 'retrying'), written out literally: the partial index
+    ix_deliveries_active_due has this predicate, and SQLite only uses a partial index when the
+    query repeats its predicate (bound parameters do not count)."""
+    return deliveries.c.state.in_(bindparam("active_states", ACTIVE, literal_execute=True))
+
+
 def _predecessor_settled() -> ColumnElement[bool]:
     """Thread order: a row waits until the row it follows is final (sent, dead or skipped).
 
@@ -135,7 +142,7 @@ async def claim(
         return []
     busy = and_(deliveries.c.lease_until.is_not(None), deliveries.c.lease_until >= now)
     due = and_(
-        deliveries.c.state.in_(ACTIVE),
+        active(),
         deliveries.c.due_at <= now,
         _predecessor_settled(),
         or_(hosts.c.breaker_open_until.is_(None), hosts.c.breaker_open_until <= now),
@@ -178,18 +185,19 @@ async def claim(
         .limit(limit)
     )
     free = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
-    # The ranking above is driven from the small candidate set and the rows are then locked by
-    # primary key: a join the other way round made PostgreSQL re-rank once per row (O(n^2))
-    # whenever its statistics lagged behind a fresh fan-out.
-    chosen = select(deliveries.c.id).where(
-        deliveries.c.id.in_(picked.scalar_subquery()),
-        # Re-checked on the locked row version (PostgreSQL EvalPlanQual): never claim a row
-        # another worker leased after our snapshot was taken.
-        free,
-        deliveries.c.state.in_(ACTIVE),
-    )
+    chosen = picked
     if conn.dialect.name == "postgresql":
-        chosen = chosen.with_for_update(skip_locked=True)
+        # The ranking above is driven from the small candidate set and the rows are then
+        # locked by primary key: a join the other way round made PostgreSQL re-rank once per
+        # row (O(n^2)) whenever its statistics lagged behind a fresh fan-out. The lease is
+        # re-checked on the locked row version (EvalPlanQual): never claim a row another
+        # worker leased after our snapshot was taken. SQLite has one writer at a time and
+        # needs none of this (the extra subquery made it scan every active row).
+        chosen = (
+            select(deliveries.c.id)
+            .where(deliveries.c.id.in_(picked.scalar_subquery()), free, active())
+            .with_for_update(skip_locked=True)
+        )
     stmt = (
         update(deliveries)
         .where(deliveries.c.id.in_(chosen.scalar_subquery()), free)
@@ -245,9 +253,7 @@ async def release(conn: AsyncConnection, ids: Iterable[int], worker_id: str) -> 
 
 async def release_all(conn: AsyncConnection, *, worker_id: str | None = None) -> int:
     """Drop leases: all of them (SQLite start-up: the one worker is us) or one worker's."""
-    stmt = update(deliveries).where(
-        deliveries.c.lease_until.is_not(None), deliveries.c.state.in_(ACTIVE)
-    )
+    stmt = update(deliveries).where(deliveries.c.lease_until.is_not(None), active())
     if worker_id is not None:
         stmt = stmt.where(deliveries.c.leased_by == worker_id)
     result = await conn.execute(stmt.values(lease_until=None, leased_by=None))
@@ -443,7 +449,7 @@ async def skip_target(conn: AsyncConnection, kind: str, target: str, reason: str
         .where(
             deliveries.c.kind == kind,
             deliveries.c.target == target,
-            deliveries.c.state.in_(ACTIVE),
+            active(),
             deliveries.c.lease_until.is_(None),
         )
         .values(state=State.SKIPPED.value, last_error=reason)
@@ -462,7 +468,7 @@ async def queue_depth(conn: AsyncConnection, now: datetime) -> tuple[dict[str, i
     counts = {state: int(n) for state, n in rows}
     oldest = await conn.scalar(
         select(func.min(deliveries.c.due_at)).where(
-            deliveries.c.state.in_(ACTIVE), deliveries.c.due_at <= now
+            active(), deliveries.c.due_at <= now
         )
     )
     age = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
@@ -513,7 +519,7 @@ async def list_hosts(conn: AsyncConnection) -> list[tuple[HostHealth, dict[str, 
     counts: dict[str, dict[str, int]] = {}
     waiting = await conn.execute(
         select(deliveries.c.host, deliveries.c.state, func.count())
-        .where(deliveries.c.state.in_(ACTIVE))
+        .where(active())
         .group_by(deliveries.c.host, deliveries.c.state)
     )
     for host, state, n in waiting.all():
@@ -535,7 +541,7 @@ async def kill_held(conn: AsyncConnection, *, created_before: datetime, now: dat
     result = await conn.execute(
         update(deliveries)
         .where(
-            deliveries.c.state.in_(ACTIVE),
+            active(),
             deliveries.c.created_at < created_before,
             deliveries.c.host.in_(unavailable.scalar_subquery()),
             or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -273,7 +274,20 @@ deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime, nullable=True),
-    Index("ix_deliveries_state_due", "state", "due_at"),
+    # Claims read the oldest due rows in (due_at, id) order: this partial index hands them
+    # over in that order, so a claim reads its window of rows instead of sorting the whole
+    # queue (a 10k-row fan-out cost 8 ms per claim without it, growing with the queue).
+    # No index may lead with `state`: SQLite's planner takes any equality on state over it.
+    Index(
+        "ix_deliveries_active_due",
+        "due_at",
+        "id",
+        sqlite_where=text("state IN ('pending', 'retrying')"),
+        postgresql_where=text("state IN ('pending', 'retrying')"),
+    ),
+    # Housekeeping deletes finished rows by age; the queue-depth gauge counts rows by state
+    # from this narrow index instead of the table.
+    Index("ix_deliveries_finished_state", "finished_at", "state"),
 )
 
 hosts = Table(
