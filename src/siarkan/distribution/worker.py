@@ -4,12 +4,13 @@
         | ready queue | sender.send (one task per row; bounded globally and per host)
         | lifecycle.decide | buffer | record (every FLUSH_SECONDS or FLUSH_ROWS, one transaction)
 
-Sends run in two lanes of `delivery.concurrency` each: proven hosts, and probes (one request at
-a time to a host that is new, failing or half-open), so dead hosts never take the slots healthy
-ones are served from. A claimed row is waiting (not sent yet), in flight, or sent and waiting
-to be recorded, so a crash repeats at most the rows in flight plus one unrecorded buffer
-(receivers dedupe by activity id). Shutdown stops claiming, lets in-flight sends finish within a
-grace period, records them and gives every other claim back.
+Sends run in two lanes: proven hosts (`delivery.concurrency` at a time), and probes (one request
+at a time to a host that is new, failing or half-open; twice as many slots, as probes mostly
+wait), so dead hosts never take the slots healthy ones are served from. A claimed row is
+waiting (not sent yet), in flight, or sent and waiting to be recorded, so a crash repeats at
+most the rows in flight plus one unrecorded buffer (receivers dedupe by activity id). Shutdown
+stops claiming, lets in-flight sends finish within a grace period, records them and gives every
+other claim back.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from siarkan.store.db import Database
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.05
+PROBE_LANE_FACTOR = 2
 MAX_HEALTHS = 10_000  # hosts whose health the worker remembers between claim and record
 SHUTDOWN_GRACE = 10.0
 
@@ -143,15 +145,18 @@ class Worker:
         self.stats = WorkerStats()
         d = settings.delivery
         self.concurrency = d.concurrency
+        # Probes mostly wait (on hosts that are new, failing or silent until the read timeout),
+        # so their lane is wider: a handful of dead hosts must not hold back every new one.
+        self._lane_size = {False: d.concurrency, True: d.concurrency * PROBE_LANE_FACTOR}
         self.lease = timedelta(seconds=d.lease_seconds)
         # Claimed rows wait in `_ready` until a send slot frees; a new claim is made when fewer
         # than `low_water` wait, so claims are batches, not one row per finished send.
         self.batch = d.batch_size
         self.low_water = max(1, d.batch_size // 2)
         self.flush_rows = max(32, d.concurrency)
-        # Two lanes of `concurrency` each: proven hosts, and probes of unproven or failing hosts
-        # (one request per host at a time). A host that never answers then ties up probe slots
-        # for the read timeout, never the slots healthy hosts are served from.
+        # Two lanes: proven hosts, and probes of unproven or failing hosts (one request per
+        # host at a time). A host that never answers then ties up a probe slot for the read
+        # timeout, never the slots healthy hosts are served from.
         self._ready: dict[bool, deque[Claimed]] = {False: deque(), True: deque()}
         self._running: dict[bool, int] = {False: 0, True: 0}
         self._inflight: set[asyncio.Task[None]] = set()
@@ -359,14 +364,15 @@ class Worker:
 
     def _dispatchable(self) -> bool:
         return any(
-            self._ready[lane] and self._running[lane] < self.concurrency for lane in (False, True)
+            self._ready[lane] and self._running[lane] < self._lane_size[lane]
+            for lane in (False, True)
         )
 
     def _dispatch(self) -> None:
         """Start waiting rows while send slots are free (at most `concurrency` in flight)."""
         for lane in (False, True):
             ready = self._ready[lane]
-            while ready and self._running[lane] < self.concurrency:
+            while ready and self._running[lane] < self._lane_size[lane]:
                 self._running[lane] += 1
                 task = asyncio.create_task(self._deliver(ready.popleft()))
                 self._inflight.add(task)

@@ -22,6 +22,7 @@ from siarkan import USER_AGENT
 from siarkan.clock import Clock, SystemClock
 from siarkan.config import Settings
 from siarkan.distribution import http as distribution_http
+from siarkan.distribution.worker import PROBE_LANE_FACTOR
 from siarkan.federation import http as federation_http
 from siarkan.feeds import http as feeds_http
 from siarkan.metrics import Metrics
@@ -58,9 +59,10 @@ def parse_roles(role: str) -> frozenset[str]:
 def make_client_session(settings: Settings) -> aiohttp.ClientSession:
     """One keep-alive session per process, bounded globally and per host (Mastodon's timeouts)."""
     connector = aiohttp.TCPConnector(
-        # The delivery worker sends in two lanes of `concurrency` (proven hosts, probes of
-        # failing ones): connections held by silent hosts must not starve healthy ones.
-        limit=settings.delivery.concurrency * 2 + 16,
+        # WebSub deliveries run in the worker's two lanes (proven hosts, and the wider lane of
+        # probes): connections held by silent hosts must not starve healthy ones. (ActivityPub
+        # deliveries have their own client, distribution/client.py.)
+        limit=settings.delivery.concurrency * (1 + PROBE_LANE_FACTOR) + 16,
         limit_per_host=settings.delivery.per_host,
         ttl_dns_cache=300,
     )
