@@ -471,6 +471,9 @@ def run_all(
 
     clean_rate = med(clean, lambda r: r["sent"] / r["wall"])
     healthy_rate = med(failing, lambda r: r["sent"] / r["wall"])
+    # Each failing run follows its clean run at once: the pair sees the same machine speed.
+    pairs = [f["sent"] / f["wall"] / (c["sent"] / c["wall"]) for c, f in zip(clean, failing)]
+    failing_vs_clean = statistics.median(pairs)
     per_cpu = med(clean, lambda r: r["sent"] / r["cpu"])
     # Each run's ratio is against the RSA rate its worker measured on its own core around it;
     # the ratios' median is reported.
@@ -483,14 +486,14 @@ def run_all(
         "ratio_per_worker_core": round(ratio, 3),
         "ratio_wall_clock": round(clean_rate / rsa, 3),
         "failing_healthy_deliveries_per_s": round(healthy_rate),
-        "failing_vs_clean": round(healthy_rate / clean_rate, 3),
+        "failing_vs_clean": round(failing_vs_clean, 3),
         "peak_rss_mb": round(max(r["maxrss_mb"] for r in clean + failing)),
         "runs": args.runs,
     }
     print(
         f"medians: clean {clean_rate:,.0f}/s, {per_cpu:,.0f} per worker-CPU-second = "
         f"{ratio:.2f} x RSA (target >= 0.6); wall-clock {clean_rate / rsa:.2f} x RSA; "
-        f"failing run healthy {healthy_rate:,.0f}/s = {healthy_rate / clean_rate:.2f} x clean "
+        f"failing run healthy {healthy_rate:,.0f}/s = {failing_vs_clean:.2f} x clean "
         f"(target >= 0.9); peak RSS {report['peak_rss_mb']} MB"
     )
     return report
