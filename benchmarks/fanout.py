@@ -290,6 +290,7 @@ def run_worker(settings_text: str, expect: int, results: Any, sign_threads: int 
         from siarkan.clock import SystemClock
         from siarkan.config import parse_settings
         from siarkan.distribution.worker import Worker
+        from siarkan.metrics import Metrics
         from siarkan.store.db import Database
         from siarkan.web.app import make_client_session
 
@@ -297,7 +298,10 @@ def run_worker(settings_text: str, expect: int, results: Any, sign_threads: int 
         db = Database.from_settings(settings.database)
         session = make_client_session(settings)
         threads = None if sign_threads < 0 else sign_threads
-        worker = Worker(db, settings, SystemClock(), session, sign_threads=threads)
+        # Metrics on, as `siarkan serve` runs the worker.
+        worker = Worker(
+            db, settings, SystemClock(), session, metrics=Metrics(), sign_threads=threads
+        )
         stop = asyncio.Event()
         cpu0 = time.process_time()
         start = time.perf_counter()

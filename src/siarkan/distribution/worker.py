@@ -324,6 +324,7 @@ class Worker:
             if self._held_per_host[done.row.host] <= 0:
                 del self._held_per_host[done.row.host]
             self._observe(done)
+        self._count(batch)
         self.stats.recorded += len(batch)
         self._signal.set()  # a recorded thread part may unblock the next one
 
@@ -455,11 +456,18 @@ class Worker:
         self._held -= held
         log.info("released claims", extra={"worker": self.worker_id, "rows": released})
 
+    def _count(self, batch: list[Done]) -> None:
+        """Deliveries by kind and outcome: one increment per group (each takes a lock)."""
+        if self.metrics is None:
+            return
+        groups = Counter((d.row.kind, d.outcome.state.value) for d in batch)
+        for (kind, state), n in groups.items():
+            self.metrics.deliveries.labels(kind, state).inc(n)
+
     def _observe(self, done: Done) -> None:
         row, outcome = done.row, done.outcome
         self.stats.by_state[outcome.state.value] = self.stats.by_state.get(outcome.state, 0) + 1
         if self.metrics is not None:
-            self.metrics.deliveries.labels(row.kind, outcome.state.value).inc()
             self.metrics.delivery_seconds.labels(row.kind).observe(done.seconds)
             if Effect.HOST_DOWN in outcome.effects:
                 self.metrics.host_failures.labels(row.host).inc()
