@@ -61,6 +61,7 @@ def outcome(result: object, attempts: int = 1, max_attempts: int = 16):  # type:
         (Failure("timeout"), State.RETRYING, {DOWN}, RETRY_INTERVALS[0]),
         (Failure("ConnectionRefused"), State.RETRYING, {DOWN}, RETRY_INTERVALS[0]),
         (Refused("challenge not echoed"), State.DEAD, {UP}, None),
+        (Refused("private address", answered=False), State.DEAD, set(), None),
         (Obsolete("subscription ended"), State.SKIPPED, set(), None),
     ],
 )

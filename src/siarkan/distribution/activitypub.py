@@ -183,7 +183,7 @@ class ActivityPubSender:
             try:
                 answer = await self.client.post(row.target, base | signed, body)
             except AddressRefused as exc:
-                return Sent(Refused(str(exc)))
+                return Sent(Refused(str(exc), answered=False))
             except DeliveryError as exc:
                 return Sent(Failure(str(exc)[:500]))
             status, retry_after = answer.status, answer.retry_after

@@ -128,6 +128,7 @@ class Refused:
     challenge not echoed), or its address is one we never send to (private, loopback)."""
 
     reason: str
+    answered: bool = True  # False: nothing was sent, so the host's health is left alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,8 +197,8 @@ def decide(
     match result:
         case Obsolete(reason):
             return Outcome(State.SKIPPED, None, reason)
-        case Refused(reason):
-            return Outcome(State.DEAD, None, reason, up)
+        case Refused(reason, answered):
+            return Outcome(State.DEAD, None, reason, up if answered else frozenset())
         case Failure(error):
             return _retry(
                 error,
