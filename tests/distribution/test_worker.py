@@ -285,3 +285,28 @@ async def test_obsolete_rows_are_skipped(
     assert row["state"] == "skipped" and inbox.received == []
     async with db.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(hosts)) == 0
+
+
+async def test_an_inbox_on_a_private_address_is_never_contacted(
+    db: Database,
+    dsettings: Settings,
+    key_pair: KeyPair,
+    clock: ManualClock,
+    inbox: Inbox,
+    make_worker: Callable[..., Worker],
+) -> None:
+    """Production settings (no allow_private_addresses): a follower whose inbox resolves to
+    loopback gets nothing, the row is dead with the reason, and the host's health is untouched."""
+    guarded = dsettings.model_copy(
+        update={
+            "federation": dsettings.federation.model_copy(update={"allow_private_addresses": False})
+        }
+    )
+    activity = await setup(db, guarded, key_pair, clock)
+    await queue_activity(db, activity, [inbox.url("/users/u1/inbox")], clock.now())
+    assert await make_worker(guarded).drain() == 1
+    assert inbox.received == []
+    [row] = await rows(db)
+    assert row["state"] == "dead" and "non-public address" in row["last_error"]
+    async with db.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(hosts))).scalar_one() == 0
