@@ -65,7 +65,6 @@ class Claimed:
     actor_name: str | None
     shared: bool
     attempts: int  # tries before this one
-    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +212,6 @@ async def claim(
             deliveries.c.actor_name,
             deliveries.c.shared,
             deliveries.c.attempts,
-            deliveries.c.created_at,
         )
     )
     rows = (await conn.execute(stmt)).mappings().all()
@@ -234,7 +232,6 @@ def _claimed(row: RowMapping) -> Claimed:
         actor_name=row["actor_name"],
         shared=bool(row["shared"]),
         attempts=row["attempts"],
-        created_at=row["created_at"],
     )
 
 
