@@ -44,6 +44,10 @@ class AddressRefused(DeliveryError):
     """The host resolves to an address we never send to (private, loopback, metadata...)."""
 
 
+class _Closed(DeliveryError):
+    """The peer closed the connection before the answer was complete."""
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int
@@ -59,7 +63,10 @@ class _Target:
 
 def parse_target(url: str) -> _Target:
     """An inbox URL checked for what may go on a request line (no CR, LF, spaces, controls)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)  # ValueError on a bad [IPv6] host; inbox URLs come from remotes
+    except ValueError:
+        raise DeliveryError(f"not an http(s) URL: {url[:200]}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DeliveryError(f"not an http(s) URL: {url[:200]}")
     if parts.username or parts.password:
@@ -119,7 +126,7 @@ class _Connection(asyncio.Protocol):
             # Read-until-close bodies end here; the status is all we wanted.
             self._finish(reusable=False)
         else:
-            self._fail(DeliveryError(f"connection closed: {exc}" if exc else "connection closed"))
+            self._fail(_Closed(f"connection closed: {exc}" if exc else "connection closed"))
 
     def data_received(self, data: bytes) -> None:
         self.got_bytes = True
@@ -218,9 +225,11 @@ class DeliveryClient:
         if conn is not None:
             try:
                 return await self._exchange(conn, target, data)
-            except DeliveryError:
+            except _Closed:
                 # A kept-alive connection the server closed meanwhile fails before any byte
-                # of an answer: try once on a new one (receivers dedupe by activity id).
+                # of an answer: try once on a new one (receivers dedupe by activity id). Not
+                # after a timeout: a slow server would get the POST twice, and we would wait
+                # twice read_timeout.
                 if conn.got_bytes:
                     raise
         conn = await self._connect(target.origin)
