@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from siarkan import USER_AGENT, urls
 from siarkan.config import Settings
-from siarkan.distribution.client import AddressRefused, DeliveryClient, DeliveryError
+from siarkan.distribution.client import DeliveryClient, DeliveryError, UnusableTarget
 from siarkan.distribution.lifecycle import (
     Effect,
     Failure,
@@ -182,7 +182,7 @@ class ActivityPubSender:
                 signed = self._sign(scheme, row.target, base, body, key, now)
             try:
                 answer = await self.client.post(row.target, base | signed, body)
-            except AddressRefused as exc:
+            except UnusableTarget as exc:  # private address, or a URL nothing can be sent to
                 return Sent(Refused(str(exc), answered=False))
             except DeliveryError as exc:
                 return Sent(Failure(str(exc)[:500]))

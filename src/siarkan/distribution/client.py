@@ -40,7 +40,11 @@ class DeliveryError(Exception):
     """No answer: connect, TLS, reset, timeout or a broken response."""
 
 
-class AddressRefused(DeliveryError):
+class UnusableTarget(DeliveryError):
+    """Nothing can be sent to this URL (bad scheme, port, characters): no host is to blame."""
+
+
+class AddressRefused(UnusableTarget):
     """The host resolves to an address we never send to (private, loopback, metadata...)."""
 
 
@@ -66,18 +70,18 @@ def parse_target(url: str) -> _Target:
     try:
         parts = urlsplit(url)  # ValueError on a bad [IPv6] host; inbox URLs come from remotes
     except ValueError:
-        raise DeliveryError(f"not an http(s) URL: {url[:200]}") from None
+        raise UnusableTarget(f"not an http(s) URL: {url[:200]}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DeliveryError(f"not an http(s) URL: {url[:200]}")
+        raise UnusableTarget(f"not an http(s) URL: {url[:200]}")
     if parts.username or parts.password:
-        raise DeliveryError("inbox URLs with credentials are not used")
+        raise UnusableTarget("inbox URLs with credentials are not used")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise DeliveryError(f"bad port in {url[:200]}") from None
+        raise UnusableTarget(f"bad port in {url[:200]}") from None
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if not (path + parts.netloc).isascii() or any(c <= " " or c == "\x7f" for c in path):
-        raise DeliveryError(f"inbox URL not usable on a request line: {url[:200]}")
+        raise UnusableTarget(f"inbox URL not usable on a request line: {url[:200]}")
     return _Target((parts.scheme, parts.hostname, port), parts.netloc, path)
 
 

@@ -378,8 +378,8 @@ async def record(
 
     `known`: host health as the caller last loaded it. A success on a host that was healthy
     and recently refreshed then changes nothing, and its host is neither read nor written:
-    the bulk of a fan-out. If another worker recorded a failure meanwhile, the next claim
-    loads it and the next success clears it.
+    the bulk of a fan-out. Used on SQLite only (one worker); on PostgreSQL another worker's
+    failures must be cleared by our successes, so hosts are always read there.
     """
     if not done:
         return {}
@@ -409,7 +409,13 @@ async def record(
     if others:
         await conn.execute(_RECORD_ONE, [_record_params(d, worker_id, now) for d in others])
 
-    touched = [d for d in done if (d.outcome.effects or d.scheme) and not _no_op(d, known, now)]
+    # Skipping is only safe where this worker is the only one recording host health (SQLite):
+    # on PostgreSQL another worker may have recorded failures this success must clear.
+    if conn.dialect.name != "sqlite":
+        known = None
+    # A host is skipped only if every one of its rows in the batch is such a success.
+    busy = {d.row.host for d in done if not _no_op(d, known, now)}
+    touched = [d for d in done if (d.outcome.effects or d.scheme) and d.row.host in busy]
     current: dict[str, HostHealth] = {}
     changed: dict[str, HostHealth] = {}
     if touched:
