@@ -24,11 +24,10 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
-from urllib.parse import urlsplit
 
 import httptools
 
-from siarkan.federation.fetch import AddressNotAllowed, FetchError, resolve
+from siarkan.federation.fetch import AddressNotAllowed, FetchError, resolve, split_http_url
 
 KEEPALIVE_IDLE = 15.0  # seconds an idle connection is kept (aiohttp's default)
 MAX_IDLE = 1024  # idle connections kept in all; more are closed when released
@@ -68,21 +67,13 @@ class _Target:
 def parse_target(url: str) -> _Target:
     """An inbox URL checked for what may go on a request line (no CR, LF, spaces, controls)."""
     try:
-        parts = urlsplit(url)  # ValueError on a bad [IPv6] host; inbox URLs come from remotes
-    except ValueError:
-        raise UnusableTarget(f"not an http(s) URL: {url[:200]}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnusableTarget(f"not an http(s) URL: {url[:200]}")
-    if parts.username or parts.password:
-        raise UnusableTarget("inbox URLs with credentials are not used")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise UnusableTarget(f"bad port in {url[:200]}") from None
+        parts, host, port = split_http_url(url)
+    except FetchError as exc:
+        raise UnusableTarget(str(exc)) from None
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if not (path + parts.netloc).isascii() or any(c <= " " or c == "\x7f" for c in path):
         raise UnusableTarget(f"inbox URL not usable on a request line: {url[:200]}")
-    return _Target((parts.scheme, parts.hostname, port), parts.netloc, path)
+    return _Target((parts.scheme, host, port), parts.netloc, path)
 
 
 def request_head(target: _Target, headers: Mapping[str, str], length: int, agent: str) -> bytes:

@@ -19,7 +19,7 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import aiohttp
 from yarl import URL
@@ -115,17 +115,24 @@ async def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
     return [str(a) for a in addresses]
 
 
-def _check_url(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
+def split_http_url(url: str) -> tuple[SplitResult, str, int]:
+    """An http(s) URL with a host, no credentials and a valid port -> (parts, host, port).
+
+    FetchError otherwise; URLs come from remote documents, so malformed ones are expected.
+    """
+    try:
+        parts = urlsplit(url)  # ValueError on a bad [IPv6] host
+    except ValueError:
+        raise FetchError(f"not an http(s) URL: {url[:200]}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(f"not an http(s) URL: {url[:200]}")
     if parts.username or parts.password:
-        raise FetchError("URLs with credentials are not fetched")
+        raise FetchError("URLs with credentials are not used")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise FetchError(f"bad port in {url[:200]}") from None
-    return parts.scheme, parts.hostname, port
+    return parts, parts.hostname, port
 
 
 async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
@@ -148,9 +155,9 @@ async def _get_once(
     accept: str,
     signer: Signer | None,
 ) -> tuple[int, str | None, str, bytes]:
-    scheme, host, port = _check_url(url)
+    parts, host, port = split_http_url(url)
+    scheme = parts.scheme
     addresses = await resolve(host, port, allow_private=settings.allow_private_addresses)
-    parts = urlsplit(url)
     headers: dict[str, str] = {"Accept": accept, "Host": parts.netloc}
     if signer is not None:
         headers.update(await signer("GET", url, headers))
