@@ -835,3 +835,186 @@ async def test_an_unusable_url_sends_nothing(raw, make_client) -> None:  # type:
 def test_usable_inbox_urls(url: str, origin: tuple[str, str, int], path: str) -> None:
     target = parse_target(url)
     assert (target.origin, target.path) == (origin, path)
+
+
+# --- hostile answers, pool upkeep, addresses ------------------------------------------------------
+
+
+async def test_endless_answer_headers_are_cut_short(raw, make_client) -> None:  # type: ignore[no-untyped-def]
+    """A server that never ends its headers: the client stops at MAX_HEAD bytes instead of
+    buffering them, well before read_timeout."""
+    sent = 0
+
+    async def script(n, reader, writer, peer) -> None:  # type: ignore[no-untyped-def]
+        nonlocal sent
+        await peer.read(n, reader)
+        writer.write(b"HTTP/1.1 202 Accepted\r\nX-Long: ")
+        while True:
+            writer.write(b"a" * 4096)
+            sent += 4096
+            await writer.drain()
+            await asyncio.sleep(0)
+
+    peer = await raw(script)
+    started = time.perf_counter()
+    with pytest.raises(DeliveryError, match="headers longer"):
+        await make_client(read_timeout=5.0).post(f"{peer.url}/inbox", {}, BODY)
+    assert time.perf_counter() - started < 2.0
+    assert sent < 50 * client_module.MAX_HEAD  # it stopped reading, not the server writing
+
+
+async def test_headers_just_under_the_cap_are_read(raw, make_client) -> None:  # type: ignore[no-untyped-def]
+    padding = b"X-Pad: " + b"p" * (client_module.MAX_HEAD - 200) + b"\r\n"
+    answer = (
+        b"HTTP/1.1 429 Too Many\r\nRetry-After: 30\r\n" + padding + b"Content-Length: 0\r\n\r\n"
+    )
+
+    async def script(n, reader, writer, peer) -> None:  # type: ignore[no-untyped-def]
+        await peer.read(n, reader)
+        for i in range(0, len(answer), 1000):  # in many segments: the count spans them
+            writer.write(answer[i : i + 1000])
+            await writer.drain()
+        await peer.serve_requests(n, reader, writer, ACCEPTED)
+
+    peer = await raw(script)
+    assert await make_client().post(f"{peer.url}/inbox", {}, BODY) == Answer(429, "30")
+
+
+async def test_pooled_connections_the_server_closes_leave_the_pool(raw, make_client) -> None:  # type: ignore[no-untyped-def]
+    """Closed idle connections neither count against MAX_IDLE nor stay in the pool."""
+
+    async def script(n, reader, writer, peer) -> None:  # type: ignore[no-untyped-def]
+        await peer.read(n, reader)
+        writer.write(ACCEPTED)
+        await writer.drain()  # then hang up while the client holds the connection idle
+
+    peer = await raw(script)
+    c = make_client()
+    answers = await asyncio.gather(*(c.post(f"{peer.url}/inbox", {}, BODY) for _ in range(5)))
+    assert {a.status for a in answers} == {202}
+    for _ in range(50):
+        if c._idle_count == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert (c._idle_count, c._idle) == (0, {})
+
+
+@pytest.mark.parametrize("apart", [False, True], ids=["same-segment", "while-idle"])
+async def test_a_second_answer_makes_the_connection_unusable(raw, make_client, apart) -> None:  # type: ignore[no-untyped-def]
+    """A server that answers twice: the extra answer (with the first, or later while the
+    connection is idle) must not be taken for the answer to the next request."""
+    gone = b"HTTP/1.1 410 Gone\r\nContent-Length: 0\r\n\r\n"
+
+    async def script(n, reader, writer, peer) -> None:  # type: ignore[no-untyped-def]
+        if n == 0:
+            await peer.read(n, reader)
+            writer.write(ACCEPTED if apart else ACCEPTED + gone)
+            await writer.drain()
+            if apart:
+                await asyncio.sleep(0.02)
+                writer.write(gone)
+                await writer.drain()
+            await asyncio.sleep(5)
+        await peer.serve_requests(n, reader, writer, ACCEPTED)
+
+    peer = await raw(script)
+    c = make_client()
+    assert (await c.post(f"{peer.url}/inbox", {}, BODY)).status == 202
+    await asyncio.sleep(0.05)
+    assert (await c.post(f"{peer.url}/inbox", {}, BODY)).status == 202
+    assert peer.connections == 2
+
+
+async def test_connections_idle_too_long_are_swept(raw, make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Sending to one origin closes another origin's connections once they idled too long."""
+    monkeypatch.setattr(client_module, "KEEPALIVE_IDLE", 0.05)
+    closed = asyncio.Event()
+
+    async def quiet(n, reader, writer, peer) -> None:  # type: ignore[no-untyped-def]
+        await peer.serve_requests(n, reader, writer, ACCEPTED)
+        closed.set()
+
+    async def busy(n, reader, writer, peer) -> None:  # type: ignore[no-untyped-def]
+        await peer.serve_requests(n, reader, writer, ACCEPTED)
+
+    first, second = await raw(quiet), await raw(busy)
+    c = make_client()
+    assert (await c.post(f"{first.url}/inbox", {}, BODY)).status == 202
+    await asyncio.sleep(0.1)
+    assert (await c.post(f"{second.url}/inbox", {}, BODY)).status == 202
+    await asyncio.wait_for(closed.wait(), 1.0)
+    await asyncio.sleep(0)
+    assert list(c._idle) == [("http", "127.0.0.1", second.server.sockets[0].getsockname()[1])]
+
+
+async def test_a_failed_connect_forgets_the_addresses(make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The host may have moved: after a failed connect its name is looked up again."""
+    lookups: list[str] = []
+
+    async def fake_resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(client_module, "resolve", fake_resolve)
+    c = make_client()
+    url = f"http://moved.example:{closed_port()}/inbox"
+    for _ in range(2):
+        with pytest.raises(DeliveryError, match="cannot connect"):
+            await c.post(url, {}, BODY)
+    assert lookups == ["moved.example", "moved.example"]
+
+
+async def test_an_unreachable_first_address_leaves_time_for_the_next(
+    raw, make_client, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """192.0.2.1 (TEST-NET-1) never answers, or fails at once: either way 127.0.0.1 is tried
+    within connect_timeout."""
+
+    async def script(n, reader, writer, peer) -> None:  # type: ignore[no-untyped-def]
+        await peer.serve_requests(n, reader, writer, ACCEPTED)
+
+    async def fake_resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
+        return ["192.0.2.1", "127.0.0.1"]
+
+    peer = await raw(script)
+    monkeypatch.setattr(client_module, "resolve", fake_resolve)
+    port = peer.server.sockets[0].getsockname()[1]
+    started = time.perf_counter()
+    c = make_client(connect_timeout=1.0)
+    assert (await c.post(f"http://two.example:{port}/inbox", {}, BODY)).status == 202
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("addresses", "expected"),
+    [
+        ([], []),
+        (["2001:db8::1"], ["2001:db8::1"]),
+        (["2001:db8::1", "2001:db8::2", "192.0.2.1"], ["2001:db8::1", "192.0.2.1", "2001:db8::2"]),
+        (["192.0.2.1", "192.0.2.2", "2001:db8::1"], ["192.0.2.1", "2001:db8::1", "192.0.2.2"]),
+        (["192.0.2.1", "192.0.2.2"], ["192.0.2.1", "192.0.2.2"]),
+    ],
+)
+def test_address_families_take_turns(addresses: list[str], expected: list[str]) -> None:
+    assert client_module.interleave(addresses) == expected
+
+
+async def test_a_header_outside_latin_1_is_unusable_and_sends_nothing(raw, make_client) -> None:  # type: ignore[no-untyped-def]
+    async def script(n, reader, writer, peer) -> None:  # type: ignore[no-untyped-def]
+        await peer.serve_requests(n, reader, writer, ACCEPTED)
+
+    peer = await raw(script)
+    with pytest.raises(client_module.UnusableTarget, match="Latin-1"):
+        await make_client().post(f"{peer.url}/inbox", {"X-Name": "Media 📰"}, BODY)
+    assert peer.connections == 0
+
+
+async def test_a_callers_user_agent_replaces_ours(raw, make_client) -> None:  # type: ignore[no-untyped-def]
+    async def script(n, reader, writer, peer) -> None:  # type: ignore[no-untyped-def]
+        await peer.serve_requests(n, reader, writer, ACCEPTED)
+
+    peer = await raw(script)
+    await make_client().post(f"{peer.url}/inbox", {"user-agent": "other/2"}, BODY)
+    [(_, head, _)] = peer.requests
+    agents = [line for line in head.split(b"\r\n") if line.lower().startswith(b"user-agent:")]
+    assert agents == [b"User-Agent: other/2"]

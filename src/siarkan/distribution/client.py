@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -31,6 +31,7 @@ from siarkan.federation.fetch import AddressNotAllowed, FetchError, resolve, spl
 
 KEEPALIVE_IDLE = 15.0  # seconds an idle connection is kept (aiohttp's default)
 MAX_IDLE = 1024  # idle connections kept in all; more are closed when released
+MAX_HEAD = 64 * 1024  # bytes of status line and headers read before giving up on an answer
 DNS_TTL = 300.0
 MAX_TARGETS = 50_000  # parsed inbox URLs kept (a fan-out repeats the same ones)
 
@@ -77,26 +78,39 @@ def parse_target(url: str) -> _Target:
 
 
 def request_head(target: _Target, headers: Mapping[str, str], length: int, agent: str) -> bytes:
-    """The request line and headers; Host from `headers` when given (it is signed)."""
+    """The request line and headers; Host from `headers` when given (it is signed), User-Agent
+    from `headers` when given, else `agent`.
+
+    UnusableTarget when a header cannot go on the wire (a line break, or a character outside
+    Latin-1): sending it again would not help, and no host is to blame."""
     lines = [f"POST {target.path} HTTP/1.1"]
     host = None
+    first = [f"User-Agent: {agent}"]
     for name, value in headers.items():
         if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
-            raise DeliveryError(f"header {name!r} has a line break")
+            raise UnusableTarget(f"header {name!r} has a line break")
         lowered = name.lower()
         if lowered == "host":
             host = value
+        elif lowered == "user-agent":
+            first = [f"User-Agent: {value}"]
         elif lowered != "content-length":
             lines.append(f"{name}: {value}")
-    lines[1:1] = [f"Host: {host or target.netloc}", f"User-Agent: {agent}"]
+    lines[1:1] = [f"Host: {host or target.netloc}", *first]
     lines.append(f"Content-Length: {length}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    try:
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    except UnicodeEncodeError as exc:
+        raise UnusableTarget(
+            f"a header is not Latin-1: {exc.object[exc.start : exc.end]!r}"
+        ) from None
 
 
 class _Connection(asyncio.Protocol):
     """One HTTP/1.1 connection: one request at a time, the answer read by llhttp."""
 
-    def __init__(self, max_body: int) -> None:
+    def __init__(self, origin: tuple[str, str, int], max_body: int) -> None:
+        self.origin = origin
         self.max_body = max_body
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
@@ -105,6 +119,8 @@ class _Connection(asyncio.Protocol):
         self.reusable = False
         self.idle_since = 0.0
         self.got_bytes = False  # anything received for the current request
+        self.on_idle_lost: Callable[[_Connection], None] | None = None  # set while pooled
+        self._head = 0  # bytes received while the status line and headers are incomplete
         self._status = 0
         self._retry_after: str | None = None
         self._body = 0
@@ -117,6 +133,11 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self.on_idle_lost is not None:
+            # Servers close idle keep-alive connections: leave the pool now, so a dead one
+            # neither holds a place in it nor is handed out.
+            self.on_idle_lost(self)
+            return
         if self._status >= 200:
             # Read-until-close bodies end here; the status is all we wanted.
             self._finish(reusable=False)
@@ -124,16 +145,31 @@ class _Connection(asyncio.Protocol):
             self._fail(_Closed(f"connection closed: {exc}" if exc else "connection closed"))
 
     def data_received(self, data: bytes) -> None:
+        if self.waiter is None:
+            # Bytes nobody asked for (on an idle connection): whatever they are, the next
+            # answer read here could be theirs.
+            self.abort()
+            return
         self.got_bytes = True
+        if self._status == 0:
+            self._head += len(data)
         try:
             self.parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
             self._fail(DeliveryError(f"bad HTTP response: {exc}"))
             self.abort()
+            return
+        if self._status == 0 and self._head > MAX_HEAD:
+            # llhttp keeps a header until it ends: a server sending endless headers would
+            # otherwise grow our memory without bound.
+            self._fail(DeliveryError(f"answer headers longer than {MAX_HEAD} bytes"))
+            self.abort()
 
     # llhttp callbacks
 
     def on_message_begin(self) -> None:
+        if self.waiter is None or self.waiter.done():
+            self.reusable = False  # a second answer to one request: the stream is not ours
         self._status, self._retry_after, self._body = 0, None, 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -142,6 +178,7 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._status = self.parser.get_status_code()
+        self._head = 0
 
     def on_body(self, body: bytes) -> None:
         self._body += len(body)
@@ -161,7 +198,7 @@ class _Connection(asyncio.Protocol):
         assert self.transport is not None
         self.waiter = asyncio.get_running_loop().create_future()
         self.got_bytes = False
-        self._status = 0
+        self._status = self._head = 0
         self.transport.write(data)
         return self.waiter
 
@@ -204,6 +241,7 @@ class DeliveryClient:
         self._ssl = ssl_context
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._idle_count = 0
+        self._swept = 0.0
         self._addresses: dict[tuple[str, int], tuple[list[str], float]] = {}
         self._targets: dict[str, _Target] = {}
 
@@ -233,6 +271,7 @@ class DeliveryClient:
     async def close(self) -> None:
         for pool in self._idle.values():
             for conn in pool:
+                conn.on_idle_lost = None
                 if conn.transport is not None:
                     conn.transport.close()
         self._idle.clear()
@@ -256,7 +295,11 @@ class DeliveryClient:
             timer.cancel()
         conn.waiter = None
         if conn.reusable and self._idle_count < MAX_IDLE:
-            conn.idle_since = loop.time()
+            now = loop.time()
+            if now - self._swept > KEEPALIVE_IDLE:
+                self._sweep(now)
+            conn.idle_since = now
+            conn.on_idle_lost = self._forget
             self._idle.setdefault(target.origin, []).append(conn)
             self._idle_count += 1
         else:
@@ -271,10 +314,29 @@ class DeliveryClient:
         while pool:
             conn = pool.pop()
             self._idle_count -= 1
+            conn.on_idle_lost = None
             if not conn.closed and now - conn.idle_since < KEEPALIVE_IDLE:
                 return conn
             conn.abort()
         return None
+
+    def _forget(self, conn: _Connection) -> None:
+        """A pooled connection was closed (by the server, or aborted on stray bytes)."""
+        conn.on_idle_lost = None
+        pool = self._idle.get(conn.origin)
+        if pool is not None and conn in pool:
+            pool.remove(conn)
+            self._idle_count -= 1
+            if not pool:
+                del self._idle[conn.origin]
+
+    def _sweep(self, now: float) -> None:
+        """Close connections idle longer than KEEPALIVE_IDLE (at most once per that period),
+        so origins we stopped sending to do not hold sockets until the worker stops."""
+        self._swept = now
+        for pool in list(self._idle.values()):
+            for conn in [c for c in pool if now - c.idle_since >= KEEPALIVE_IDLE]:
+                conn.abort()  # connection_lost -> _forget, on the next loop turn
 
     async def _resolve(self, host: str, port: int) -> list[str]:
         key = (host, port)
@@ -292,30 +354,58 @@ class DeliveryClient:
         return addresses
 
     async def _connect(self, origin: tuple[str, str, int]) -> _Connection:
+        """A new connection to one of the host's checked addresses, IPv6 and IPv4 taking turns
+        (RFC 8305 order); each try gets an equal share of what is left of connect_timeout, so
+        an unreachable first address does not use it all."""
         scheme, host, port = origin
         loop = asyncio.get_running_loop()
         tls = None
         if scheme == "https":
             tls = self._ssl = self._ssl or ssl.create_default_context()
-        last: Exception | None = None
+        deadline = loop.time() + self.connect_timeout
+        last = "timeout"
         try:
             async with asyncio.timeout(self.connect_timeout):
-                for address in await self._resolve(host, port):
-                    try:
-                        _, protocol = await loop.create_connection(
-                            lambda: _Connection(self.max_body),
-                            address,
-                            port,
-                            ssl=tls,
-                            server_hostname=host if tls is not None else None,
-                        )
-                    except (OSError, ssl.SSLError) as exc:
-                        last = exc
-                        continue
-                    return protocol
+                addresses = interleave(await self._resolve(host, port))
         except TimeoutError:
-            raise DeliveryError(f"cannot connect to {host}: timeout") from None
-        raise DeliveryError(f"cannot connect to {host}: {type(last).__name__}: {last}")
+            raise DeliveryError(f"cannot resolve {host}: timeout") from None
+        for index, address in enumerate(addresses):
+            share = (deadline - loop.time()) / (len(addresses) - index)
+            if share <= 0:
+                break
+            try:
+                async with asyncio.timeout(share):
+                    _, protocol = await loop.create_connection(
+                        lambda: _Connection(origin, self.max_body),
+                        address,
+                        port,
+                        ssl=tls,
+                        server_hostname=host if tls is not None else None,
+                    )
+            except TimeoutError:
+                last = "timeout"
+                continue
+            except (OSError, ssl.SSLError) as exc:
+                last = f"{type(exc).__name__}: {exc}"
+                continue
+            return protocol
+        # The host may have moved: look its name up again next time.
+        self._addresses.pop((host, port), None)
+        raise DeliveryError(f"cannot connect to {host}: {last}")
+
+
+def interleave(addresses: list[str]) -> list[str]:
+    """IPv6 and IPv4 addresses alternating, each family in resolver order, the first family
+    first (RFC 8305 section 4)."""
+    if len(addresses) < 2:
+        return addresses
+    first = ":" in addresses[0]
+    same = [a for a in addresses if (":" in a) == first]
+    other = [a for a in addresses if (":" in a) != first]
+    mixed: list[str] = []
+    for index in range(max(len(same), len(other))):
+        mixed += same[index : index + 1] + other[index : index + 1]
+    return mixed
 
 
 def _expire(conn: _Connection, waiter: asyncio.Future[Answer]) -> None:

@@ -370,7 +370,8 @@ class Worker:
         )
 
     def _dispatch(self) -> None:
-        """Start waiting rows while send slots are free (at most `concurrency` in flight)."""
+        """Start waiting rows while their lane has free slots: `concurrency` for proven hosts,
+        PROBE_LANE_FACTOR times that for new, failing and half-open ones."""
         for lane in (False, True):
             ready = self._ready[lane]
             while ready and self._running[lane] < self._lane_size[lane]:
