@@ -165,6 +165,7 @@ class Worker:
         self._probing: set[str] = set()  # hosts allowed one request at a time (breaker.py)
         self._buffer: list[Done] = []
         self._flush_lock = asyncio.Lock()
+        self._flush_now = asyncio.Event()
         self._signal = asyncio.Event()
         self._hosts: dict[str, _HostSlot] = {}
         # Host health as last read or written: lets `record` skip hosts a success leaves as
@@ -335,8 +336,15 @@ class Worker:
         self._signal.set()
 
     async def _flush_loop(self, stop: asyncio.Event) -> None:
+        """The one place records are written while running: every FLUSH_SECONDS, or at once
+        when `flush_rows` tries wait. Sends only append to the buffer; had each send that
+        filled it waited for a flush itself, the sends finishing during one flush would each
+        write a few rows, and a fan-out would take several times the transactions."""
         while not stop.is_set():
-            await asyncio.sleep(FLUSH_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(FLUSH_SECONDS):
+                    await self._flush_now.wait()
+            self._flush_now.clear()
             if self._buffer:
                 await self.flush()
 
@@ -431,7 +439,7 @@ class Worker:
             )
         )
         if len(self._buffer) >= self.flush_rows:
-            await self.flush()
+            self._flush_now.set()
 
     async def _shutdown(self) -> None:
         self._stopping = True
