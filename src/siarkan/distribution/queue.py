@@ -470,9 +470,7 @@ async def queue_depth(conn: AsyncConnection, now: datetime) -> tuple[dict[str, i
     ).all()
     counts = {state: int(n) for state, n in rows}
     oldest = await conn.scalar(
-        select(func.min(deliveries.c.due_at)).where(
-            active(), deliveries.c.due_at <= now
-        )
+        select(func.min(deliveries.c.due_at)).where(active(), deliveries.c.due_at <= now)
     )
     age = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
     return counts, age
