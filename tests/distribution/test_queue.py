@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select, update
 
+from siarkan.config import Settings
 from siarkan.distribution import queue
 from siarkan.distribution.breaker import (
     UNAVAILABLE_PROBE,
@@ -19,9 +20,12 @@ from siarkan.distribution.breaker import (
     held_until,
     state_label,
 )
+from siarkan.distribution.outbox import InboxTarget, spread_hosts
+from siarkan.federation.keys import KeyPair
 from siarkan.store.db import Database
 from siarkan.store.engine import create_engine
 from siarkan.store.tables import deliveries
+from tests.distribution.conftest import add_activity, queue_activity, seed_actor
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 POLICY = BreakerPolicy(failures=3, open_for=timedelta(minutes=5), unavailable_days=3)
@@ -300,3 +304,40 @@ async def test_list_deliveries_filters(db: Database, status: str | None) -> None
         listed = await queue.list_deliveries(conn, status=status)
     expected = {None: 2, "pending": 1, "failed": 1}[status]
     assert len(listed) == expected
+
+
+# --- fan-out order ------------------------------------------------------------------------------
+
+
+def test_spread_hosts_takes_hosts_in_turns() -> None:
+    targets = [
+        InboxTarget("https://big.example/users/a/inbox"),
+        InboxTarget("https://big.example/users/b/inbox"),
+        InboxTarget("https://big.example/users/a/inbox"),  # the same inbox twice: once
+        InboxTarget("https://BIG.example/users/c/inbox"),
+        InboxTarget("https://small.example/inbox", shared=True),
+        InboxTarget("https://other.example/users/z/inbox"),
+    ]
+    assert [t.inbox for t in spread_hosts(targets)] == [
+        "https://big.example/users/a/inbox",
+        "https://small.example/inbox",
+        "https://other.example/users/z/inbox",
+        "https://big.example/users/b/inbox",
+        "https://BIG.example/users/c/inbox",
+    ]
+    assert spread_hosts([]) == []
+
+
+async def test_a_fan_out_gives_the_first_claim_work_for_every_host(
+    db: Database, settings: Settings, key_pair: KeyPair
+) -> None:
+    """Followers of one big host listed first must not fill the claim's window of oldest rows
+    (the big host, new to us, may only have one request in flight)."""
+    await seed_actor(db, settings, key_pair, now=NOW)
+    activity_id = await add_activity(db, settings, now=NOW)
+    big = [f"https://big.example/users/u{i}/inbox" for i in range(300)]
+    small = [f"https://s{i}.example/inbox" for i in range(60)]
+    await queue_activity(db, activity_id, big + small, NOW)
+    claimed = await claim(db, limit=70)
+    assert {row.host for row in claimed} == {"big.example"} | {f"s{i}.example" for i in range(60)}
+    assert len(claimed) == 61

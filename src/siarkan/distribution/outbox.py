@@ -9,9 +9,10 @@ causes them, a crash either loses both or keeps both: a publish never goes undel
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import zip_longest
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select
@@ -32,6 +33,20 @@ class InboxTarget:
         return urlsplit(self.inbox).netloc.lower()
 
 
+def spread_hosts(targets: Iterable[InboxTarget]) -> list[InboxTarget]:
+    """Distinct inboxes, host by host in turns: every host's first, then every host's second...
+
+    Workers claim the oldest due rows and take only a few per host at a time (queue.claim), so a
+    fan-out queued in this order gives every claim work for many hosts at once; queued in
+    follower order, a run of one big host's inboxes would hold the others back.
+    """
+    by_host: dict[str, dict[str, InboxTarget]] = {}
+    for target in targets:
+        by_host.setdefault(target.host, {}).setdefault(target.inbox, target)
+    turns = zip_longest(*(list(inboxes.values()) for inboxes in by_host.values()))
+    return [target for turn in turns for target in turn if target is not None]
+
+
 async def enqueue_activity(
     conn: AsyncConnection,
     *,
@@ -46,9 +61,7 @@ async def enqueue_activity(
     `after` maps an inbox to the delivery that must succeed there first (thread order:
     part n+1 waits for part n at the same inbox).
     """
-    unique: dict[str, InboxTarget] = {}
-    for target in targets:
-        unique.setdefault(target.inbox, target)
+    unique = spread_hosts(targets)
     if not unique:
         return {}
     rows = [
@@ -66,7 +79,7 @@ async def enqueue_activity(
             "after_id": (after or {}).get(target.inbox),
             "created_at": now,
         }
-        for target in unique.values()
+        for target in unique
     ]
     await conn.execute(insert(deliveries), rows)
     result = await conn.execute(
