@@ -78,7 +78,7 @@ def parse_http_date(value: str) -> datetime | None:
 
 @lru_cache(maxsize=16)
 def digest_header(body: bytes) -> str:
-    """draft-cavage / RFC 3230 `Digest: SHA-256=<base64>` (cached: a fan-out repeats a body)."""
+    """draft-cavage / RFC 3230 `Digest: SHA-256=<base64>`."""
     return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
 
 
