@@ -446,7 +446,8 @@ async def record(
     if conn.dialect.name != "sqlite":
         known = None
     # A host is skipped only if every one of its rows in the batch is such a success.
-    busy = {d.row.host for d in done if not _no_op(d, known, now)}
+    unchanged = _Unchanged(known, now)
+    busy = {d.row.host for d in done if not unchanged(d)}
     touched = [d for d in done if (d.outcome.effects or d.scheme) and d.row.host in busy]
     current: dict[str, HostHealth] = {}
     changed: dict[str, HostHealth] = {}
@@ -470,11 +471,28 @@ async def record(
     return current | changed
 
 
-def _no_op(d: Done, known: Mapping[str, HostHealth] | None, now: datetime) -> bool:
-    if known is None or d.scheme or d.outcome.effects != {Effect.HOST_UP}:
-        return False
-    health = known.get(d.row.host)
-    return health is not None and after_success(health, now) == health
+_ONLY_HOST_UP = frozenset({Effect.HOST_UP})
+
+
+class _Unchanged:
+    """Whether a try leaves its host's health as `known` has it: a plain success on a host
+    that is healthy and was refreshed recently (answered once per host per batch)."""
+
+    def __init__(self, known: Mapping[str, HostHealth] | None, now: datetime) -> None:
+        self.known = known
+        self.now = now
+        self.hosts: dict[str, bool] = {}
+
+    def __call__(self, d: Done) -> bool:
+        if self.known is None or d.scheme or d.outcome.effects != _ONLY_HOST_UP:
+            return False
+        host = d.row.host
+        answer = self.hosts.get(host)
+        if answer is None:
+            health = self.known.get(host)
+            answer = health is not None and after_success(health, self.now) == health
+            self.hosts[host] = answer
+        return answer
 
 
 async def skip_target(conn: AsyncConnection, kind: str, target: str, reason: str) -> int:

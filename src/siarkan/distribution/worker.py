@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.05
 PROBE_LANE_FACTOR = 2
 MAX_HEALTHS = 10_000  # hosts whose health the worker remembers between claim and record
+HEALTH_TTL = 5.0  # seconds a host's health read from the database is used without a re-read
 SHUTDOWN_GRACE = 10.0
 
 
@@ -171,6 +172,7 @@ class Worker:
         # Host health as last read or written: lets `record` skip hosts a success leaves as
         # they are (queue.record).
         self._healths: dict[str, HostHealth] = {}
+        self._health_read: dict[str, float] = {}  # host -> when its health was read/written
         # One connection for the worker's own claims and records (opening one per transaction
         # costs more than the statements on SQLite); used by one transaction at a time.
         self._conn: AsyncConnection | None = None
@@ -278,23 +280,43 @@ class Worker:
         by_kind: dict[str, list[Claimed]] = {}
         for row in rows:
             by_kind.setdefault(row.kind, []).append(row)
+        batch_hosts = {r.host for r in rows}
         async with self.transaction() as conn:
-            healths = await queue.load_hosts(conn, {r.host for r in rows})
-            if len(self._healths) > MAX_HEALTHS:
-                self._healths.clear()
-            self._healths.update(healths)
-            for host in {r.host for r in rows}:
-                health = healths.get(host)
+            await self._refresh_hosts(conn, batch_hosts)
+            schemes: dict[str, str] = {}
+            for host in batch_hosts:
+                health = self._healths.get(host)
                 if health is None or health.probing:
                     self._probing.add(host)
                 else:
                     self._probing.discard(host)
-            schemes = {h: v.signature_scheme for h, v in healths.items() if v.signature_scheme}
+                if health is not None and health.signature_scheme:
+                    schemes[host] = health.signature_scheme
             for kind, items in by_kind.items():
                 sender = self.senders.get(kind)
                 if sender is not None:
                     await sender.prepare(conn, items, schemes)
         return rows
+
+    async def _refresh_hosts(self, conn: AsyncConnection, names: set[str]) -> None:
+        """Read the health of the hosts not read or written within HEALTH_TTL. A fan-out claims
+        each host's rows over many batches; our own records keep `_healths` current between
+        reads, and other workers' findings reach us within the TTL."""
+        now = time.monotonic()
+        if len(self._healths) > MAX_HEALTHS:
+            self._healths.clear()
+            self._health_read.clear()
+        stale = {h for h in names if now - self._health_read.get(h, -HEALTH_TTL) >= HEALTH_TTL}
+        if not stale:
+            return
+        healths = await queue.load_hosts(conn, stale)
+        for host in stale:
+            self._health_read[host] = now
+            health = healths.get(host)
+            if health is None:
+                self._healths.pop(host, None)  # never recorded: a new host
+            else:
+                self._healths[host] = health
 
     async def flush(self) -> None:
         """Record finished tries (one transaction); on a database error keep them for later."""
@@ -319,6 +341,8 @@ class Worker:
                 self._buffer[:0] = batch
                 return
         self._healths.update(healths)
+        read = time.monotonic()
+        self._health_read.update((host, read) for host in healths)
         for done in batch:
             self._held.discard(done.row.id)
             self._held_per_host[done.row.host] -= 1
