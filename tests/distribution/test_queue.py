@@ -19,6 +19,7 @@ from siarkan.distribution.breaker import (
     allowance,
     held_until,
     state_label,
+    success_changes_nothing,
 )
 from siarkan.distribution.outbox import InboxTarget, spread_hosts
 from siarkan.federation.keys import KeyPair
@@ -80,6 +81,23 @@ def test_hold_only_extends() -> None:
 def test_success_refreshes_last_success_rarely() -> None:
     h = after_success(HostHealth("x"), NOW)
     assert after_success(h, NOW + timedelta(seconds=30)) == h  # nothing to write
+
+
+@pytest.mark.parametrize(
+    "health",
+    [
+        HostHealth("new"),
+        HostHealth("fresh", last_success_at=NOW - timedelta(seconds=30)),
+        HostHealth("stale", last_success_at=NOW - timedelta(days=1)),
+        HostHealth("failing", consecutive_failures=1, last_success_at=NOW),
+        HostHealth("open", breaker_open_until=NOW, last_success_at=NOW),
+        HostHealth("days", failure_days=("2026-11-27",), last_success_at=NOW),
+        HostHealth("unavail", unavailable=True, last_success_at=NOW),
+        HostHealth("scheme", last_success_at=NOW, signature_scheme="rfc9421"),
+    ],
+)
+def test_success_changes_nothing_agrees_with_after_success(health: HostHealth) -> None:
+    assert success_changes_nothing(health, NOW) == (after_success(health, NOW) == health)
 
 
 # --- claims -------------------------------------------------------------------------------------

@@ -69,6 +69,19 @@ def allowance(
     return 1 if health.probing else per_host
 
 
+def success_changes_nothing(health: HostHealth, now: datetime) -> bool:
+    """after_success(health, now) == health, without building the new value: a fan-out asks
+    this for nearly every row it records."""
+    return (
+        health.consecutive_failures == 0
+        and health.breaker_open_until is None
+        and not health.failure_days
+        and not health.unavailable
+        and health.last_success_at is not None
+        and now - health.last_success_at < SUCCESS_REFRESH
+    )
+
+
 def after_success(health: HostHealth, now: datetime, scheme: str | None = None) -> HostHealth:
     fresh = health.last_success_at is not None and now - health.last_success_at < SUCCESS_REFRESH
     return replace(

@@ -183,6 +183,10 @@ def _retry(
     return Outcome(State.RETRYING, due, reason, effects)
 
 
+_UP = frozenset({Effect.HOST_UP})
+_DOWN = frozenset({Effect.HOST_DOWN})
+
+
 def decide(
     result: Result,
     *,
@@ -192,8 +196,7 @@ def decide(
     jitter: float = 0.0,
 ) -> Outcome:
     """The next state of a delivery after its `attempts`-th try produced `result`."""
-    up = frozenset({Effect.HOST_UP})
-    down = frozenset({Effect.HOST_DOWN})
+    up, down = _UP, _DOWN
     match result:
         case Obsolete(reason):
             return Outcome(State.SKIPPED, None, reason)

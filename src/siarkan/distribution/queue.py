@@ -37,7 +37,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from siarkan.distribution.breaker import BreakerPolicy, HostHealth, after_failure, after_success
+from siarkan.distribution.breaker import (
+    BreakerPolicy,
+    HostHealth,
+    after_failure,
+    after_success,
+    success_changes_nothing,
+)
 from siarkan.distribution.breaker import held_until as hold_host
 from siarkan.distribution.lifecycle import (
     ACTIVE_STATES,
@@ -490,7 +496,7 @@ class _Unchanged:
         answer = self.hosts.get(host)
         if answer is None:
             health = self.known.get(host)
-            answer = health is not None and after_success(health, self.now) == health
+            answer = health is not None and success_changes_nothing(health, self.now)
             self.hosts[host] = answer
         return answer
 

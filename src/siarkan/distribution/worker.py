@@ -32,6 +32,7 @@ from datetime import timedelta
 from functools import partial
 
 import aiohttp
+from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from siarkan.clock import Clock
@@ -178,6 +179,7 @@ class Worker:
         self._conn: AsyncConnection | None = None
         self._conn_lock = asyncio.Lock()
         self._stopping = False
+        self._seconds: dict[str, Histogram] = {}
 
     # --- public ---------------------------------------------------------------------------------
 
@@ -499,9 +501,13 @@ class Worker:
 
     def _observe(self, done: Done) -> None:
         row, outcome = done.row, done.outcome
-        self.stats.by_state[outcome.state.value] = self.stats.by_state.get(outcome.state, 0) + 1
+        state = outcome.state.value
+        self.stats.by_state[state] = self.stats.by_state.get(state, 0) + 1
         if self.metrics is not None:
-            self.metrics.delivery_seconds.labels(row.kind).observe(done.seconds)
+            seconds = self._seconds.get(row.kind)
+            if seconds is None:  # a labelled child per kind, looked up once (each takes a lock)
+                seconds = self._seconds[row.kind] = self.metrics.delivery_seconds.labels(row.kind)
+            seconds.observe(done.seconds)
             if Effect.HOST_DOWN in outcome.effects:
                 self.metrics.host_failures.labels(row.host).inc()
         if outcome.state is State.SENT and not log.isEnabledFor(logging.DEBUG):
