@@ -262,7 +262,8 @@ class Worker:
                 await conn.close()
 
     async def claim(self, limit: int) -> list[Claimed]:
-        """Lease due rows and let their senders load what they need."""
+        """Lease due rows and let their senders load what they need, in one transaction: a
+        batch is either claimed and ready to send, or not claimed at all."""
         now = self.clock.now()
         async with self.transaction() as conn:
             rows = await queue.claim(
@@ -274,16 +275,9 @@ class Worker:
                 per_host=self.settings.delivery.per_host,
                 skip_hosts=self._saturated(),
             )
-        if not rows:
-            return []
-        self._held.update(r.id for r in rows)
-        self._held_per_host.update(r.host for r in rows)
-        self.stats.claimed += len(rows)
-        by_kind: dict[str, list[Claimed]] = {}
-        for row in rows:
-            by_kind.setdefault(row.kind, []).append(row)
-        batch_hosts = {r.host for r in rows}
-        async with self.transaction() as conn:
+            if not rows:
+                return []
+            batch_hosts = {r.host for r in rows}
             await self._refresh_hosts(conn, batch_hosts)
             schemes: dict[str, str] = {}
             for host in batch_hosts:
@@ -294,10 +288,16 @@ class Worker:
                     self._probing.discard(host)
                 if health is not None and health.signature_scheme:
                     schemes[host] = health.signature_scheme
+            by_kind: dict[str, list[Claimed]] = {}
+            for row in rows:
+                by_kind.setdefault(row.kind, []).append(row)
             for kind, items in by_kind.items():
                 sender = self.senders.get(kind)
                 if sender is not None:
                     await sender.prepare(conn, items, schemes)
+        self._held.update(r.id for r in rows)
+        self._held_per_host.update(r.host for r in rows)
+        self.stats.claimed += len(rows)
         return rows
 
     async def _refresh_hosts(self, conn: AsyncConnection, names: set[str]) -> None:
