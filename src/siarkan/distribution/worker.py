@@ -1,7 +1,7 @@
 """The delivery worker: a loop that claims due rows and applies the lifecycle to them.
 
     loop: claim (a batch when few rows wait; per-host allowance, breaker) | sender.prepare
-        | ready queue | sender.send (one task per row; bounded globally and per host)
+        | ready queue | sender.send (a task per busy slot; bounded globally and per host)
         | lifecycle.decide | buffer | record (every FLUSH_SECONDS or FLUSH_ROWS, one transaction)
 
 Sends run in two lanes: proven hosts (`delivery.concurrency` at a time), and probes (one request
@@ -410,9 +410,22 @@ class Worker:
             ready = self._ready[lane]
             while ready and self._running[lane] < self._lane_size[lane]:
                 self._running[lane] += 1
-                task = asyncio.create_task(self._deliver(ready.popleft()))
+                task = asyncio.create_task(self._drive(lane, ready.popleft()))
                 self._inflight.add(task)
                 task.add_done_callback(partial(self._finished, lane))
+
+    async def _drive(self, lane: bool, row: Claimed) -> None:
+        """One busy slot: deliver `row`, then the lane's next waiting rows until none wait.
+        A task per slot rather than per row: a fan-out keeps its slots busy for thousands of
+        rows, and a task's start and finish cost about as much as the worker's own work."""
+        ready = self._ready[lane]
+        while True:
+            await self._deliver(row)
+            if not ready or self._waiting() < self.low_water:
+                self._signal.set()  # the loop claims more before the lane runs dry
+            if not ready or self._stopping:
+                return
+            row = ready.popleft()
 
     def _finished(self, lane: bool, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
