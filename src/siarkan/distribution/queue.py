@@ -388,6 +388,25 @@ _RECORD_ONE = (
 )
 
 
+# First tries that succeeded, by status code: the bulk of a fan-out, built once.
+_RECORD_SENT = (
+    update(deliveries)
+    .where(
+        deliveries.c.id.in_(bindparam("s_ids", expanding=True)),
+        deliveries.c.leased_by == bindparam("s_worker"),
+    )
+    .values(
+        state=State.SENT.value,
+        attempts=1,
+        last_status=bindparam("s_status", type_=Integer),
+        last_error=None,
+        finished_at=bindparam("s_now", type_=deliveries.c.finished_at.type),
+        lease_until=None,
+        leased_by=None,
+    )
+)
+
+
 def _record_params(d: Done, worker_id: str, now: datetime) -> dict[str, Any]:
     return {
         "b_id": d.row.id,
@@ -432,17 +451,7 @@ async def record(
             others.append(d)
     for status, ids in sent.items():
         await conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_(ids), deliveries.c.leased_by == worker_id)
-            .values(
-                state=State.SENT.value,
-                attempts=1,
-                last_status=status,
-                last_error=None,
-                finished_at=now,
-                lease_until=None,
-                leased_by=None,
-            )
+            _RECORD_SENT, {"s_ids": ids, "s_worker": worker_id, "s_status": status, "s_now": now}
         )
     if others:
         await conn.execute(_RECORD_ONE, [_record_params(d, worker_id, now) for d in others])

@@ -350,6 +350,11 @@ class Worker:
             self._held_per_host[done.row.host] -= 1
             if self._held_per_host[done.row.host] <= 0:
                 del self._held_per_host[done.row.host]
+                # The host's send slot lives while this worker holds rows of it: a fan-out
+                # sends a host's rows one after another, each needing the same slot.
+                slot = self._hosts.get(done.row.host)
+                if slot is not None and slot.users == 0:
+                    del self._hosts[done.row.host]
             self._observe(done)
         self._count(batch)
         self.stats.recorded += len(batch)
@@ -458,8 +463,6 @@ class Worker:
                         sent = Sent(Failure(f"internal error: {type(exc).__name__}: {exc}"))
         finally:
             slot.users -= 1
-            if slot.users == 0:
-                self._hosts.pop(row.host, None)
         outcome = decide(
             sent.result,
             attempts=row.attempts + 1,
