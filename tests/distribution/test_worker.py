@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from email.utils import format_datetime
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from siarkan.clock import ManualClock
 from siarkan.config import Settings
+from siarkan.distribution import queue
 from siarkan.distribution.activitypub import follower_sync_digest
 from siarkan.distribution.outbox import InboxTarget
 from siarkan.distribution.worker import Worker
@@ -310,3 +314,40 @@ async def test_an_inbox_on_a_private_address_is_never_contacted(
     assert row["state"] == "dead" and "non-public address" in row["last_error"]
     async with db.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(hosts))).scalar_one() == 0
+
+
+async def test_a_flush_cancelled_at_shutdown_keeps_its_rows_for_the_final_flush(
+    db: Database,
+    dsettings: Settings,
+    key_pair: KeyPair,
+    clock: ManualClock,
+    inbox: Inbox,
+    make_worker: Callable[..., Worker],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Shutdown cancels the flusher; what it was recording is recorded by the final flush."""
+    activity = await setup(db, dsettings, key_pair, clock)
+    await queue_activity(db, activity, [inbox.url("/users/a/inbox")], clock.now())
+    worker = make_worker(dsettings)
+    claimed = await worker.claim(10)
+    await worker._deliver(claimed[0])
+    assert len(worker._buffer) == 1
+    started = asyncio.Event()
+    real_record = queue.record
+
+    async def stuck(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(queue, "record", stuck)
+    flushing = asyncio.create_task(worker.flush())
+    await started.wait()
+    flushing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await flushing
+    assert len(worker._buffer) == 1
+    monkeypatch.setattr(queue, "record", real_record)
+    await worker.flush()
+    assert [r["state"] for r in await rows(db)] == ["sent"]
+    assert worker.stats.recorded == 1
+    await worker._close_connection()

@@ -338,6 +338,11 @@ class Worker:
                         settle=settle,
                         known=self._healths,
                     )
+            except asyncio.CancelledError:
+                # Shutdown cancels the flusher: the final flush records these (a repeat of a
+                # record that did commit finds no row still leased to this worker).
+                self._buffer[:0] = batch
+                raise
             except Exception:
                 log.exception("recording deliveries failed; will retry", extra={"rows": len(batch)})
                 self._buffer[:0] = batch
