@@ -69,6 +69,11 @@ def allowance(
     return 1 if health.probing else per_host
 
 
+def _fresh(health: HostHealth, now: datetime) -> bool:
+    """Its last success is recent enough not to be written again."""
+    return health.last_success_at is not None and now - health.last_success_at < SUCCESS_REFRESH
+
+
 def success_changes_nothing(health: HostHealth, now: datetime) -> bool:
     """after_success(health, now) == health, without building the new value: a fan-out asks
     this for nearly every row it records."""
@@ -77,13 +82,12 @@ def success_changes_nothing(health: HostHealth, now: datetime) -> bool:
         and health.breaker_open_until is None
         and not health.failure_days
         and not health.unavailable
-        and health.last_success_at is not None
-        and now - health.last_success_at < SUCCESS_REFRESH
+        and _fresh(health, now)
     )
 
 
 def after_success(health: HostHealth, now: datetime, scheme: str | None = None) -> HostHealth:
-    fresh = health.last_success_at is not None and now - health.last_success_at < SUCCESS_REFRESH
+    fresh = _fresh(health, now)
     return replace(
         health,
         consecutive_failures=0,

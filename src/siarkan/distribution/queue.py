@@ -60,8 +60,8 @@ ACTIVE = [s.value for s in ACTIVE_STATES]
 FINAL = [s.value for s in FINAL_STATES]
 # Claims rank the oldest this-many due rows (times the batch) by host. Fan-outs are queued host
 # by host in turns (outbox.spread_hosts), so a small window already spans many hosts; each
-# extra candidate costs the database a join and a ranking (5 made claims ~25% of a fan-out's
-# non-signing CPU on SQLite).
+# extra candidate costs the database a join and a ranking (at 5, a fan-out on SQLite spent
+# ~25% more of the worker's own per-delivery CPU, signing and HTTP aside).
 CANDIDATE_FACTOR = 2
 
 
@@ -461,8 +461,7 @@ async def record(
     if conn.dialect.name != "sqlite":
         known = None
     # A host is skipped only if every one of its rows in the batch is such a success.
-    unchanged = _Unchanged(known, now)
-    busy = {d.row.host for d in done if not unchanged(d)}
+    busy = {d.row.host for d in done if not _no_op(d, known, now)}
     touched = [d for d in done if (d.outcome.effects or d.scheme) and d.row.host in busy]
     current: dict[str, HostHealth] = {}
     changed: dict[str, HostHealth] = {}
@@ -489,25 +488,11 @@ async def record(
 _ONLY_HOST_UP = frozenset({Effect.HOST_UP})
 
 
-class _Unchanged:
-    """Whether a try leaves its host's health as `known` has it: a plain success on a host
-    that is healthy and was refreshed recently (answered once per host per batch)."""
-
-    def __init__(self, known: Mapping[str, HostHealth] | None, now: datetime) -> None:
-        self.known = known
-        self.now = now
-        self.hosts: dict[str, bool] = {}
-
-    def __call__(self, d: Done) -> bool:
-        if self.known is None or d.scheme or d.outcome.effects != _ONLY_HOST_UP:
-            return False
-        host = d.row.host
-        answer = self.hosts.get(host)
-        if answer is None:
-            health = self.known.get(host)
-            answer = health is not None and success_changes_nothing(health, self.now)
-            self.hosts[host] = answer
-        return answer
+def _no_op(d: Done, known: Mapping[str, HostHealth] | None, now: datetime) -> bool:
+    if known is None or d.scheme or d.outcome.effects != _ONLY_HOST_UP:
+        return False
+    health = known.get(d.row.host)
+    return health is not None and success_changes_nothing(health, now)
 
 
 async def skip_target(conn: AsyncConnection, kind: str, target: str, reason: str) -> int:
