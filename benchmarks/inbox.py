@@ -16,7 +16,8 @@ Both figures come from the same run on the same machine:
 Modes: `inprocess` drives the inbox's request path (Inbox.receive: everything after HTTP
 parsing) with N requests in flight; `http` serves the real aiohttp app on 127.0.0.1 and a
 separate load-generator process keeps N connections busy (keep-alive), so HTTP parsing and the
-socket are included.
+socket are included; it also runs the same requests against an aiohttp handler that only
+reads the body and answers 202, the ceiling of any inbox served by aiohttp on this machine.
 Target (issue 5): inbox/bare >= 0.5. Each run is paired with a bare figure taken just
 before it, and both are reported per wall-clock second and per second of this process's CPU
 time: on a shared machine the CPU figure is the steady one. Medians over --runs runs.
@@ -114,6 +115,18 @@ def make_senders(base: str) -> list[Sender]:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         senders.append(Sender(actor, actor + "#main-key", key))
     return senders
+
+
+def empty_inbox() -> web.Application:
+    """An inbox that reads the body and answers 202, checking nothing: the floor of aiohttp."""
+    app = web.Application()
+
+    async def inbox(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=202)
+
+    app.router.add_post("/ap/inbox", inbox)
+    return app
 
 
 def actor_server(senders: list[Sender]) -> web.Application:
@@ -269,10 +282,15 @@ async def main(args: argparse.Namespace) -> int:
         actors = web.AppRunner(actor_server(senders), access_log=None)
         await actors.setup()
         await web.TCPSite(actors, "127.0.0.1", actors_port).start()
+        floor_port = free_port()
+        floor = web.AppRunner(empty_inbox(), access_log=None)
+        await floor.setup()
+        await web.TCPSite(floor, "127.0.0.1", floor_port).start()
         inbox_url = f"http://127.0.0.1:{port}/ap/inbox"
         post_base = f"http://127.0.0.1:{port}"
         # mode -> [(inbox rate, bare rate measured just before it)]
         results: dict[str, list[tuple[Rate, Rate]]] = {}
+        floors: list[Rate] = []  # http mode: the empty handler, same requests, same generator
         try:
             await warm(inbox_url, senders, post_base)
             for mode in ("inprocess", "http"):
@@ -289,12 +307,18 @@ async def main(args: argparse.Namespace) -> int:
                         (rate,) = await run_inprocess(app, inbox_url, [batch], args.concurrency)
                     else:
                         (rate,) = await run_http(inbox_url, [batch], args.connections)
+                        if run:
+                            floors += await run_http(
+                                f"http://127.0.0.1:{floor_port}/ap/inbox", [batch],
+                                args.connections,
+                            )  # fmt: skip
                     if run:
                         pairs.append((rate, bare))
                 results[mode] = pairs
         finally:
             await runner.cleanup()
             await actors.cleanup()
+            await floor.cleanup()
             await engine.dispose()
 
     database = "PostgreSQL" if args.db and "postgresql" in args.db else "SQLite"
@@ -313,6 +337,13 @@ async def main(args: argparse.Namespace) -> int:
                 f"core); ratio {ratio:.2f} (runs {', '.join(f'{x:.2f}' for x in ratios)}): "
                 f"{'meets' if ratio >= 0.5 else 'below'} the 0.5 target"
             )
+            if mode == "http" and floors:
+                empty = statistics.median(getattr(f, clock) for f in floors)
+                print(
+                    f"    aiohttp alone (a handler that reads the body and answers 202, the "
+                    f"same requests): {empty:,.0f}/s, so over HTTP no inbox can pass ratio "
+                    f"{empty / statistics.median(bares):.2f} here"
+                )
     return 0
 
 
