@@ -62,8 +62,15 @@ def generate_key_pair() -> KeyPair:
 
 @lru_cache(maxsize=64)
 def parse_private_key(pem: str) -> RSAPrivateKey:
-    """Parsing a PEM costs ~1 ms; cached by content, so a rotated key is simply a new entry."""
-    key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    """Cached by content, so a rotated key is simply a new entry.
+
+    The key was made by `generate_key_pair` and read back from our own database, so the
+    consistency check OpenSSL runs on load (a primality test: 30-60 ms per RSA-2048 key, once
+    per key and process, charged to the first delivery or inbox action) buys nothing here.
+    """
+    key = serialization.load_pem_private_key(
+        pem.encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
+    )
     if not isinstance(key, RSAPrivateKey):
         raise ValueError("an actor key must be RSA")
     return key
