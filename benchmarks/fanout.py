@@ -115,11 +115,13 @@ def _serve(ports: list[int], bad: dict[int, str], public_pem: str, ready: Any) -
 
     key = load_public_key(public_pem)
     counts: dict[str, int] = {}
-    state = {"bad_signatures": 0, "failing": 0}
+    state = {"bad_signatures": 0, "failing": 0, "to_failing": 0}
 
     async def inbox(request: web.Request) -> web.Response:
         port = request.transport.get_extra_info("sockname")[1] if request.transport else 0
         mode = bad.get(port) if state["failing"] else None
+        if mode is not None:
+            state["to_failing"] += 1  # each attempt cost the worker a signature
         if mode == "503":
             await request.read()
             return web.Response(status=503)
@@ -146,10 +148,12 @@ def _serve(ports: list[int], bad: dict[int, str], public_pem: str, ready: Any) -
             "inboxes": len(counts),
             "duplicates": sum(n - 1 for n in counts.values()),
             "bad_signatures": state["bad_signatures"],
+            "to_failing": state["to_failing"],
         }
         if request.query.get("reset"):
             counts.clear()
             state["bad_signatures"] = 0
+            state["to_failing"] = 0
         return web.json_response(document)
 
     async def mode(request: web.Request) -> web.Response:
@@ -198,7 +202,7 @@ async def set_mode(control: list[int], failing: bool) -> None:
 async def server_stats(ports: list[int], reset: bool = False) -> dict[str, int]:
     import aiohttp
 
-    total = {"deliveries": 0, "inboxes": 0, "duplicates": 0, "bad_signatures": 0}
+    total = {"deliveries": 0, "inboxes": 0, "duplicates": 0, "bad_signatures": 0, "to_failing": 0}
     async with aiohttp.ClientSession() as session:
         for port in ports:
             url = f"http://127.0.0.1:{port}/__stats" + ("?reset=1" if reset else "")
@@ -470,7 +474,12 @@ def run_all(
                 f"peak RSS {figures['maxrss_mb']:.0f} MB; "
                 f"servers counted {figures['server_deliveries']:,.0f} "
                 f"(dups {figures['server_duplicates']:.0f}, "
-                f"bad sigs {figures['server_bad_signatures']:.0f})",
+                f"bad sigs {figures['server_bad_signatures']:.0f})"
+                + (
+                    f"; {figures['server_to_failing']:,.0f} attempts on failing hosts"
+                    if name == "failing"
+                    else ""
+                ),
                 flush=True,
             )
 
