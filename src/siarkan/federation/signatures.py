@@ -571,9 +571,15 @@ def _derived(request: RequestView, name: str, parts: SplitResult) -> str:
 
 def rfc9421_signature_base(request: RequestView, covered: InnerList) -> str:
     """RFC 9421 §2.5: `"component": value` lines, then `"@signature-params": ...` last."""
+    return _signature_base(request, _component_names(covered), serialize_inner_list(covered))
+
+
+def _signature_base(
+    request: RequestView, components: tuple[tuple[str, str], ...], params: str
+) -> str:
     lines: list[str] = []
     parts: SplitResult | None = None
-    for label, name in _component_names(covered):
+    for label, name in components:
         if name[0] == "@":
             parts = parts or urlsplit(request.target_uri)
             value = _derived(request, name, parts)
@@ -583,7 +589,7 @@ def rfc9421_signature_base(request: RequestView, covered: InnerList) -> str:
                 raise SignatureError(f"covered field {name!r} is missing")
             value = header
         lines.append(f"{label}: {value}")
-    lines.append(f'"@signature-params": {serialize_inner_list(covered)}')
+    lines.append(f'"@signature-params": {params}')
     return "\n".join(lines)
 
 
@@ -594,12 +600,50 @@ def _param(inner: InnerList, name: str) -> BareItem | Token | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Input:
+    """One Signature-Input member and all that follows from its text alone."""
+
+    label: str
+    key_id: str | None
+    algorithm: str
+    created: int | None
+    expires: int | None
+    covered: frozenset[str]
+    components: tuple[tuple[str, str], ...]
+    params: str  # its serialisation, the @signature-params line
+    unusable: str | None  # why its components cannot be verified, said only if it is used
+
+
+def _prepare_input(label: str, inner: InnerList) -> _Input:
+    try:
+        components, unusable = _component_names(inner), None
+    except SignatureError as exc:
+        components, unusable = (), str(exc)
+    key_id, alg, created, expires = (
+        _param(inner, n) for n in ("keyid", "alg", "created", "expires")
+    )
+    return _Input(
+        label=label,
+        key_id=key_id if isinstance(key_id, str) else None,
+        algorithm=alg if isinstance(alg, str) else "",
+        created=created if isinstance(created, int) and created is not True else None,
+        expires=expires if isinstance(expires, int) and expires is not True else None,
+        covered=frozenset(i.value for i in inner.items if isinstance(i.value, str)),
+        components=components,
+        params=serialize_inner_list(inner),
+        unusable=unusable,
+    )
+
+
 @lru_cache(maxsize=4096)
-def _signature_inputs(text: str) -> tuple[tuple[str, InnerList], ...]:
-    """Cached: one sender's Signature-Input is the same string for every request it signs
-    within a second (only `created` changes), so busy inboxes parse it once."""
+def _signature_inputs(text: str) -> tuple[_Input, ...]:
+    """Cached by the header's text: one sender's Signature-Input is the same string for every
+    request it signs within a second (only `created` changes), so busy inboxes parse and
+    check it once. (Keyed by the parsed structure instead, each lookup hashed and compared
+    a dozen frozen dataclasses.)"""
     return tuple(
-        (label, inner)
+        _prepare_input(label, inner)
         for label, inner in parse_dictionary(text).items()
         if isinstance(inner, InnerList)
     )
@@ -622,28 +666,23 @@ def _signature_values(text: str) -> dict[str, bytes]:
 def _parse_rfc9421(request: RequestView, signature_input: str, signature: str) -> SignedRequest:
     values = _signature_values(signature)
     # Several signatures may be present (a proxy's and the sender's): use the first one we can.
-    for label, inner in _signature_inputs(signature_input):
-        value = values.get(label)
-        key_id = _param(inner, "keyid")
-        if value is None or not isinstance(key_id, str):
+    for given in _signature_inputs(signature_input):
+        value = values.get(given.label)
+        if value is None or given.key_id is None:
             continue
-        created, expires, alg = (_param(inner, n) for n in ("created", "expires", "alg"))
+        if given.unusable is not None:
+            raise SignatureError(given.unusable)
         return SignedRequest(
             scheme=RFC9421,
-            key_id=key_id,
-            algorithm=alg if isinstance(alg, str) else "",
-            base=rfc9421_signature_base(request, inner).encode("utf-8"),
+            key_id=given.key_id,
+            algorithm=given.algorithm,
+            base=_signature_base(request, given.components, given.params).encode("utf-8"),
             signature=value,
-            covered=_covered(inner),
-            created=created if isinstance(created, int) and created is not True else None,
-            expires=expires if isinstance(expires, int) and expires is not True else None,
+            covered=given.covered,
+            created=given.created,
+            expires=given.expires,
         )
     raise SignatureError("no usable signature in Signature-Input / Signature")
-
-
-@lru_cache(maxsize=4096)
-def _covered(inner: InnerList) -> frozenset[str]:
-    return frozenset(i.value for i in inner.items if isinstance(i.value, str))
 
 
 def sign_rfc9421(
