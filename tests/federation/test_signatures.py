@@ -425,3 +425,29 @@ def test_structured_dictionary_parsing() -> None:
     assert a.params == (("k", "v"), ("n", 12))
     assert parsed["b"].value == b"\x01\x02"  # type: ignore[union-attr]
     assert parsed["c"].value is True  # type: ignore[union-attr]
+
+
+def test_an_unusable_signature_input_matters_only_when_it_is_the_one_used() -> None:
+    """A proxy's signature with components we cannot check does not spoil the sender's; used
+    alone, it is refused with the reason (the prepared inputs are cached per header text)."""
+    added = sign_rfc9421("POST", INBOX, {}, BODY, "k", rsa_key(0), NOW)
+    proxy_input = 'proxy=("@status");keyid="p"'
+    both = _as_received(
+        INBOX,
+        {
+            **added,
+            "Signature-Input": f"{proxy_input}, {added['Signature-Input']}",
+            "Signature": f"{added['Signature']}, proxy=:AA==:",
+        },
+    )
+    signed = parse_signed_request(both)
+    assert (signed.key_id, signed.covered) == (
+        "k",
+        frozenset({"@method", "@target-uri", "@authority", "content-digest"}),
+    )
+    assert verify_signature(rsa_key(0).public_key(), signed)
+    for _ in range(2):  # the second parse comes from the cache and says the same
+        with pytest.raises(SignatureError, match="not supported"):
+            parse_signed_request(
+                _as_received(INBOX, {"Signature-Input": proxy_input, "Signature": "proxy=:AA==:"})
+            )

@@ -612,7 +612,7 @@ class _Input:
     covered: frozenset[str]
     components: tuple[tuple[str, str], ...]
     params: str  # its serialisation, the @signature-params line
-    unusable: str | None  # why its components cannot be verified, said only if it is used
+    unusable: str | None  # why its components cannot be verified: the refusal if no other is usable
 
 
 def _prepare_input(label: str, inner: InnerList) -> _Input:
@@ -666,12 +666,14 @@ def _signature_values(text: str) -> dict[str, bytes]:
 def _parse_rfc9421(request: RequestView, signature_input: str, signature: str) -> SignedRequest:
     values = _signature_values(signature)
     # Several signatures may be present (a proxy's and the sender's): use the first one we can.
+    unusable: str | None = None
     for given in _signature_inputs(signature_input):
         value = values.get(given.label)
         if value is None or given.key_id is None:
             continue
         if given.unusable is not None:
-            raise SignatureError(given.unusable)
+            unusable = unusable or given.unusable
+            continue
         return SignedRequest(
             scheme=RFC9421,
             key_id=given.key_id,
@@ -682,7 +684,7 @@ def _parse_rfc9421(request: RequestView, signature_input: str, signature: str) -
             created=given.created,
             expires=given.expires,
         )
-    raise SignatureError("no usable signature in Signature-Input / Signature")
+    raise SignatureError(unusable or "no usable signature in Signature-Input / Signature")
 
 
 def sign_rfc9421(
