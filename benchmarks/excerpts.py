@@ -34,13 +34,23 @@ PERMALINK = "https://siarkan.prologmedia.example.id/artikel/{slug}"
 PLACES = ["Serang", "Lebak", "Pandeglang", "Cilegon", "Tangerang", "Rangkasbitung"]
 DISTRICTS = ["Ciruas", "Kragilan", "Pontang", "Cikande", "Tirtayasa", "Sajira", "Maja"]
 PEOPLE = [
-    "Hj. Ratu Tatu Chasanah", "Ir. H. Dadang Sudrajat, M.Si.", "dr. Lina Marlina",
-    "Prof. Dr. Ahmad Sururi, S.Sos., M.Si.", "Drs. H. Ujang Supriatna, M.Si.",
-    "H. Mahmud", "Siti Aminah", "Ahmad Zaini, S.H., M.H.", "Tb. Fahmi Rizal, S.H.",
+    "Hj. Ratu Tatu Chasanah",
+    "Ir. H. Dadang Sudrajat, M.Si.",
+    "dr. Lina Marlina",
+    "Prof. Dr. Ahmad Sururi, S.Sos., M.Si.",
+    "Drs. H. Ujang Supriatna, M.Si.",
+    "H. Mahmud",
+    "Siti Aminah",
+    "Ahmad Zaini, S.H., M.H.",
+    "Tb. Fahmi Rizal, S.H.",
 ]
 ROLES = [
-    "Kepala Dinas PUPR Kab. {place}", "Bupati {place}", "Kepala Pelaksana BPBD Kab. {place}",
-    "Camat {district}", "Ketua Komisi III DPRD Kab. {place}", "warga Kec. {district}",
+    "Kepala Dinas PUPR Kab. {place}",
+    "Bupati {place}",
+    "Kepala Pelaksana BPBD Kab. {place}",
+    "Camat {district}",
+    "Ketua Komisi III DPRD Kab. {place}",
+    "warga Kec. {district}",
 ]
 MONEY = ["Rp1,5 triliun", "Rp250 miliar", "Rp1.500.000", "Rp75 miliar", "Rp3,2 miliar"]
 LOADS = ["30 ton", "12,5 ton", "40 ton"]
@@ -64,8 +74,7 @@ WHATS = [
     "laporan warga dapat dikirim melalui https://lapor.{slug}.example.go.id/aduan?kanal=web",
 ]
 QUOTES = [
-    "“Kami ingin semua ruas mulus sebelum Lebaran. Ini janji kami kepada masyarakat,” "
-    "kata {who}.",
+    "“Kami ingin semua ruas mulus sebelum Lebaran. Ini janji kami kepada masyarakat,” kata {who}.",
     "“Air datang seperti tembok. Kami lari ke bukit,” ujar {who} sambil menahan tangis.",
     "“Jangan sampai jalan yang baru diperbaiki rusak lagi dalam tiga bulan,” ujar {who}.",
 ]
@@ -192,7 +201,8 @@ def main() -> int:
         medians[mode] = statistics.median(wall for wall, _ in runs)
         cpu_medians[mode] = statistics.median(cpu for _, cpu in runs)
         print(
-            f"{mode:8} runs: " + " ".join(f"{wall:,.0f}" for wall, _ in runs)
+            f"{mode:8} runs: "
+            + " ".join(f"{wall:,.0f}" for wall, _ in runs)
             + f"  -> median {medians[mode]:,.0f} reports/s, "
             f"{cpu_medians[mode]:,.0f} per CPU-second ({posts / len(reports):.1f} posts each)"
         )

@@ -108,8 +108,10 @@ def test_unknown_channel(config: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "no channel 'olahraga' (channels: utama, banten)" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("flag", "value"), [("--max-chars", "50"), ("--max-parts", "0"),
-                                            ("--max-chars", "lima"), ("--mode", "tweet")])
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--max-chars", "50"), ("--max-parts", "0"), ("--max-chars", "lima"), ("--mode", "tweet")],
+)
 def test_out_of_range_overrides_are_refused(
     config: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str
 ) -> None:

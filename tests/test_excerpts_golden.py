@@ -370,7 +370,8 @@ VARIANTS: dict[str, tuple[ExcerptSettings, str | None]] = {
     "summary-dateline": (ExcerptSettings(mode="summary", strip_dateline=False, hashtags=5), None),
     "thread": (ExcerptSettings(mode="thread", max_parts=30), None),
     "thread-cut": (
-        ExcerptSettings(mode="thread", max_parts=4, number_format="({n}/{total})"), None,
+        ExcerptSettings(mode="thread", max_parts=4, number_format="({n}/{total})"),
+        None,
     ),
     "thread-anchors": (
         ExcerptSettings(mode="thread", max_parts=30, paragraph_links=True, include_title=False),
@@ -378,7 +379,8 @@ VARIANTS: dict[str, tuple[ExcerptSettings, str | None]] = {
     ),
     "series": (ExcerptSettings(mode="series", series_parts=3), None),
     "series-long-posts": (
-        ExcerptSettings(mode="series", max_chars=1500, series_parts=4, hashtags=2), None,
+        ExcerptSettings(mode="series", max_chars=1500, series_parts=4, hashtags=2),
+        None,
     ),
 }
 

@@ -60,34 +60,38 @@ def test_abbreviations_never_end_a_sentence(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("“Kami akan bekerja keras,” kata dia.” Lalu ia pergi.",
-         "“Kami akan bekerja keras,” kata dia.” | Lalu ia pergi."),
-        ("“Semua harus siap.” Kepala dinas lalu pergi.",
-         "“Semua harus siap.” | Kepala dinas lalu pergi."),
-        ("Apa yang terjadi? Tidak ada yang tahu!",
-         "Apa yang terjadi? | Tidak ada yang tahu!"),
-        ("“Mengapa?” tanya dia.",
-         "“Mengapa?” tanya dia."),
-        ("Ia menunggu... Kemudian pulang.",
-         "Ia menunggu... | Kemudian pulang."),
-        ("Ia menunggu… Kemudian pulang.",
-         "Ia menunggu… | Kemudian pulang."),
-        ("Ia menunggu... lalu pulang.",
-         "Ia menunggu... lalu pulang."),
-        ("Suhu 36,5 derajat. Pukul 12.30 WIB. Lalu.",
-         "Suhu 36,5 derajat. | Pukul 12.30 WIB. | Lalu."),
-        ("Data di bps.go.id. Angka itu naik.",
-         "Data di bps.go.id. | Angka itu naik."),
-        ("Ada tiga pos. dr. Rina mencatat 40 pasien.",
-         "Ada tiga pos. | dr. Rina mencatat 40 pasien."),
-        ("Ini yang ke-54. (Dia tertawa.) Lalu.",
-         "Ini yang ke-54. | (Dia tertawa.) | Lalu."),
-        ("1. Pertama, data dikumpulkan. Kedua, diolah.",
-         "1. Pertama, data dikumpulkan. | Kedua, diolah."),
-        ("Tahun 2024. 2025 lebih baik.",
-         "Tahun 2024. | 2025 lebih baik."),
-        ("Kunjungi https://prolog.example.id/a. Setelah itu.",
-         "Kunjungi https://prolog.example.id/a. | Setelah itu."),
+        (
+            "“Kami akan bekerja keras,” kata dia.” Lalu ia pergi.",
+            "“Kami akan bekerja keras,” kata dia.” | Lalu ia pergi.",
+        ),
+        (
+            "“Semua harus siap.” Kepala dinas lalu pergi.",
+            "“Semua harus siap.” | Kepala dinas lalu pergi.",
+        ),
+        ("Apa yang terjadi? Tidak ada yang tahu!", "Apa yang terjadi? | Tidak ada yang tahu!"),
+        ("“Mengapa?” tanya dia.", "“Mengapa?” tanya dia."),
+        ("Ia menunggu... Kemudian pulang.", "Ia menunggu... | Kemudian pulang."),
+        ("Ia menunggu… Kemudian pulang.", "Ia menunggu… | Kemudian pulang."),
+        ("Ia menunggu... lalu pulang.", "Ia menunggu... lalu pulang."),
+        (
+            "Suhu 36,5 derajat. Pukul 12.30 WIB. Lalu.",
+            "Suhu 36,5 derajat. | Pukul 12.30 WIB. | Lalu.",
+        ),
+        ("Data di bps.go.id. Angka itu naik.", "Data di bps.go.id. | Angka itu naik."),
+        (
+            "Ada tiga pos. dr. Rina mencatat 40 pasien.",
+            "Ada tiga pos. | dr. Rina mencatat 40 pasien.",
+        ),
+        ("Ini yang ke-54. (Dia tertawa.) Lalu.", "Ini yang ke-54. | (Dia tertawa.) | Lalu."),
+        (
+            "1. Pertama, data dikumpulkan. Kedua, diolah.",
+            "1. Pertama, data dikumpulkan. | Kedua, diolah.",
+        ),
+        ("Tahun 2024. 2025 lebih baik.", "Tahun 2024. | 2025 lebih baik."),
+        (
+            "Kunjungi https://prolog.example.id/a. Setelah itu.",
+            "Kunjungi https://prolog.example.id/a. | Setelah itu.",
+        ),
     ],
 )
 def test_sentence_ends(text: str, expected: str) -> None:
@@ -121,8 +125,21 @@ def test_clause_cut_keeps_closing_quote_with_its_clause() -> None:
 
 @pytest.mark.parametrize(
     "phrase",
-    ["Rp1,5 triliun", "12.30 WIB", "3,5 persen", "H. Ahmad", "dr. Rina", "Jl. Sudirman",
-     "No. 5", "Kab. Serang", "Prof. Budi", "Rp 500 ribu", "54 tahun", "120 km", "30 ton"],
+    [
+        "Rp1,5 triliun",
+        "12.30 WIB",
+        "3,5 persen",
+        "H. Ahmad",
+        "dr. Rina",
+        "Jl. Sudirman",
+        "No. 5",
+        "Kab. Serang",
+        "Prof. Budi",
+        "Rp 500 ribu",
+        "54 tahun",
+        "120 km",
+        "30 ton",
+    ],
 )
 def test_word_cuts_never_separate_numbers_from_units_or_titles_from_names(phrase: str) -> None:
     sentence = f"Kata pejabat itu {phrase} sudah tercatat."
@@ -150,10 +167,36 @@ def test_quote_depths_track_typographic_and_ascii_quotes_and_brackets() -> None:
 # --- properties ---------------------------------------------------------------------------
 
 WORDS = st.sampled_from(
-    ["warga", "pemerintah", "Serang", "banjir", "jalan", "anggaran", "naik", "kata", "dia",
-     "Rp1,5", "triliun", "12.30", "WIB", "3,5", "persen", "ke-54", "“Kami", "siap,”", "(PUPR)",
-     "Jakarta,", "itu;", "—", "Dinas", "Kesehatan", "bps.go.id", "2025", "Rp1.500.000",
-     *sorted(ABBREVIATIONS)]
+    [
+        "warga",
+        "pemerintah",
+        "Serang",
+        "banjir",
+        "jalan",
+        "anggaran",
+        "naik",
+        "kata",
+        "dia",
+        "Rp1,5",
+        "triliun",
+        "12.30",
+        "WIB",
+        "3,5",
+        "persen",
+        "ke-54",
+        "“Kami",
+        "siap,”",
+        "(PUPR)",
+        "Jakarta,",
+        "itu;",
+        "—",
+        "Dinas",
+        "Kesehatan",
+        "bps.go.id",
+        "2025",
+        "Rp1.500.000",
+        *sorted(ABBREVIATIONS),
+    ]
 )
 ENDS = st.sampled_from([".", "?", "!", ".”", "?”", "...", "…"])
 

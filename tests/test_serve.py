@@ -49,9 +49,20 @@ def test_serve_health_metrics_and_sigterm(tmp_path: Path, settings: Settings) ->
     config.write_text(CONFIG.format(port=port, db=tmp_path / "fresh" / "siarkan.db"))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "siarkan.cli.main", "--config", str(config), "serve",
-         "--role", "web"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+        [
+            sys.executable,
+            "-m",
+            "siarkan.cli.main",
+            "--config",
+            str(config),
+            "serve",
+            "--role",
+            "web",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
     )
     try:
         health = json.loads(wait_for(f"http://127.0.0.1:{port}/healthz"))
@@ -73,9 +84,11 @@ def test_serve_refuses_out_of_date_postgresql(tmp_path: Path) -> None:
     from tests.conftest import PG_ADMIN_URL
 
     config = tmp_path / "siarkan.yaml"
-    config.write_text(CONFIG.format(port=free_port(), db="unused").replace(
-        "sqlite+aiosqlite:///unused", PG_ADMIN_URL.rsplit("/", 1)[0] + "/siarkan_never_migrated"
-    ))
+    config.write_text(
+        CONFIG.format(port=free_port(), db="unused").replace(
+            "sqlite+aiosqlite:///unused", PG_ADMIN_URL.rsplit("/", 1)[0] + "/siarkan_never_migrated"
+        )
+    )
     import asyncio
 
     from tests.conftest import _pg_execute, skip_or_fail
@@ -87,15 +100,20 @@ def test_serve_refuses_out_of_date_postgresql(tmp_path: Path) -> None:
         skip_or_fail(f"PostgreSQL unavailable: {exc}")
     try:
         run = subprocess.run(
-            [sys.executable, "-m", "siarkan.cli.main", "--config", str(config), "articles",
-             "list"],
-            capture_output=True, text=True, timeout=60, check=False,
+            [sys.executable, "-m", "siarkan.cli.main", "--config", str(config), "articles", "list"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert run.returncode == 1
         assert "run `siarkan db upgrade` first" in run.stderr
         run = subprocess.run(
             [sys.executable, "-m", "siarkan.cli.main", "--config", str(config), "db", "upgrade"],
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert run.returncode == 0, run.stderr
         assert run.stdout.startswith("schema: empty -> ")

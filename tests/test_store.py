@@ -68,8 +68,15 @@ async def test_slug_collision_gets_suffix_and_tags_are_indexed(db: Database) -> 
     async with db.begin() as conn:
         await upsert_article(conn, make_report(id="one"), now=NOW)
         second = await upsert_article(conn, make_report(id="two", title="Lain"), now=NOW)
-        tags = (await conn.execute(select(article_tags.c.tag_slug).where(
-            article_tags.c.article_id == "two"))).scalars().all()
+        tags = (
+            (
+                await conn.execute(
+                    select(article_tags.c.tag_slug).where(article_tags.c.article_id == "two")
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert second.article.slug.endswith("-2")
     assert sorted(tags) == ["banjir", "bpbd", "kabupaten-serang"]
 
@@ -89,8 +96,6 @@ async def test_naive_datetime_is_refused(db: Database) -> None:
 
     with pytest.raises(Exception, match="naive"):
         async with db.begin() as conn:
-            await upsert_article(
-                conn, make_report(published_at=datetime(2026, 1, 1)), now=NOW
-            )
+            await upsert_article(conn, make_report(published_at=datetime(2026, 1, 1)), now=NOW)
     async with db.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(articles)) == 0
