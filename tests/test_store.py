@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, insert, select
+from sqlalchemy.types import TypeDecorator
 
 from siarkan.articles.model import Status
+from siarkan.federation.sqlutil import insert_ignore_sql
 from siarkan.store.articles import Outcome, get_article, retract_article, upsert_article
 from siarkan.store.db import Database
-from siarkan.store.tables import article_tags, articles
+from siarkan.store.tables import UtcDateTime, article_tags, articles, inbox_seen
 from tests.helpers import make_report
 
 NOW = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
@@ -99,3 +101,47 @@ async def test_naive_datetime_is_refused(db: Database) -> None:
             await upsert_article(conn, make_report(published_at=datetime(2026, 1, 1)), now=NOW)
     async with db.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(articles)) == 0
+
+
+async def test_times_are_stored_as_the_same_text_by_every_road(db: Database) -> None:
+    """UtcDateTime's one-step SQLite processor and the inbox's bulk insert (sqlutil) store
+    exactly what SQLAlchemy's own insert stores, whole seconds and other zones included: text
+    compared in SQL (windows, ordering) must not depend on which road wrote it."""
+    wib = timezone(timedelta(hours=7))
+    moments = [
+        datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC),  # microsecond 0
+        datetime(2026, 11, 28, 19, 30, 5, 123456, tzinfo=wib),
+        datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+    ]
+    dialect = db.engine.dialect
+    rows = [
+        {"activity_id": f"{road}-{n}", "type": "Like", "actor_uri": "a", "received_at": moment}
+        for road in ("orm", "bulk")
+        for n, moment in enumerate(moments)
+    ]
+    async with db.begin() as conn:
+        await conn.execute(insert(inbox_seen), [r for r in rows if r["activity_id"][0] == "o"])
+        bulk = [r for r in rows if r["activity_id"][0] == "b"]
+        await conn.exec_driver_sql(*insert_ignore_sql(dialect, inbox_seen, bulk, ["activity_id"]))
+    async with db.connect() as conn:
+        stored = dict(
+            (await conn.execute(select(inbox_seen.c.activity_id, inbox_seen.c.received_at))).all()
+        )
+        as_text = dict(
+            (
+                await conn.execute(
+                    select(inbox_seen.c.activity_id, cast(inbox_seen.c.received_at, String))
+                )
+            ).all()
+        )
+    for n, moment in enumerate(moments):
+        assert stored[f"orm-{n}"] == stored[f"bulk-{n}"] == moment
+        assert as_text[f"orm-{n}"] == as_text[f"bulk-{n}"]
+    if dialect.name == "sqlite":
+        assert as_text["bulk-0"] == "2026-11-28 12:00:00.000000"
+        adapted = UtcDateTime().dialect_impl(dialect)
+        general = TypeDecorator.bind_processor(adapted, dialect)  # the two-step road
+        fast = adapted.bind_processor(dialect)
+        assert general is not None and fast is not None
+        for moment in moments:
+            assert fast(moment) == general(moment)

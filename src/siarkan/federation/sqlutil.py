@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Insert, Table
@@ -46,6 +47,41 @@ def _placeholders(paramstyle: str, rows: int, columns: int) -> str:
     return ", ".join([one] * rows)
 
 
+Processor = Callable[[Any], Any] | None
+
+
+@lru_cache(maxsize=64)
+def _processors(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> tuple[Processor, ...]:
+    # dialect_impl: the processor SQLAlchemy itself would apply (the column type's own step and
+    # the dialect's, e.g. SQLite DATETIME's text), not only the type's first step.
+    return tuple(
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    )
+
+
+@lru_cache(maxsize=256)
+def _insert_sql(
+    dialect: Dialect,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: int,
+    conflict: tuple[str, ...],
+    returning: str | None,
+) -> str:
+    # Under load the writer sends batches of a few recurring sizes: each text is built once.
+    quote = dialect.identifier_preparer.quote
+    # Identifiers come from our Table metadata (table.c[name] refuses others), quoted; every
+    # value is a bound parameter.
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+        f"VALUES {_placeholders(dialect.paramstyle, rows, len(columns))} "
+        f"ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO NOTHING"
+    )
+    if returning is not None:
+        sql += f" RETURNING {quote(returning)}"
+    return sql
+
+
 def insert_ignore_sql(
     dialect: Dialect,
     table: Table,
@@ -60,23 +96,15 @@ def insert_ignore_sql(
     would; what is skipped is its per-row bookkeeping, which at thousands of inbox requests per
     second is most of the budget.
     """
-    columns = list(rows[0].keys())
-    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
+    columns = tuple(rows[0].keys())
+    processors = _processors(dialect, table, columns)
     params: list[Any] = []
+    append = params.append
     for row in rows:
         for name, process in zip(columns, processors, strict=True):
             value = row[name]
-            params.append(process(value) if process is not None and value is not None else value)
-    quote = dialect.identifier_preparer.quote
-    # Identifiers come from our Table metadata (table.c[name] above refuses others), quoted;
-    # every value is a bound parameter.
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-        f"VALUES {_placeholders(dialect.paramstyle, len(rows), len(columns))} "
-        f"ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO NOTHING"
-    )
-    if returning is not None:
-        sql += f" RETURNING {quote(returning)}"
+            append(process(value) if process is not None and value is not None else value)
+    sql = _insert_sql(dialect, table, columns, len(rows), tuple(conflict), returning)
     return sql, tuple(params)
 
 

@@ -6,6 +6,7 @@ migrations under `migrations/versions` are generated from this metadata; change 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,11 +52,30 @@ class UtcDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, one step to the text SQLAlchemy's DATETIME stores.
+
+        The general road (process_bind_param, then DATETIME's own formatting) costs ~6 us a
+        value, and the inbox writes two per accepted request; this gives the same text
+        (`YYYY-MM-DD HH:MM:SS.ffffff`, microseconds always; a test holds them equal) in ~1 us.
+        """
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _sqlite_utc_text
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; attach a time zone first")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 # BIGINT autoincrement does not autoincrement on SQLite; INTEGER there is the rowid alias.
