@@ -241,6 +241,9 @@ class PageData:
     archive_end: Key | None  # None: the subscription document
     prev_archive: Key | None
     next_archive: Key | None
+    # The store's newest change when the page was read: a retraction, or an edit that moved an
+    # article out of this feed, changes the page without leaving a row on it to date it by.
+    store_changed_at: datetime | None = None
 
     def content_key(self) -> str:
         """Changes exactly when the rendered document would (given the same settings)."""
@@ -313,6 +316,12 @@ async def state_key(conn: AsyncConnection, now: datetime) -> str:
     total = select(func.count()).select_from(articles).scalar_subquery()
     row = (await conn.execute(select(newest_change, due, total))).one()
     return f"{row[0]}|{row[1]}|{row[2]}"
+
+
+async def newest_change(conn: AsyncConnection) -> datetime | None:
+    """When any article was last stored, edited or retracted (ix_articles_changed_at)."""
+    value: datetime | None = await conn.scalar(select(func.max(articles.c.changed_at)))
+    return value
 
 
 async def section_names(conn: AsyncConnection) -> dict[str, tuple[str, ...]]:

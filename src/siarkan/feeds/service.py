@@ -16,7 +16,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.engine import RowMapping
@@ -46,6 +46,7 @@ from siarkan.feeds.query import (
     Selection,
     load_archive,
     load_current,
+    newest_change,
     scope_name,
     scope_values,
     section_names,
@@ -266,9 +267,14 @@ class FeedService:
         async with self.db.connect() as conn:
             selection = await self.selection(conn, spec)
             now = self.clock.now()
+            data: PageData | Moved
             if key is None:
-                return await load_current(conn, selection, now)
-            return await load_archive(conn, selection, now, key)
+                data = await load_current(conn, selection, now)
+            else:
+                data = await load_archive(conn, selection, now, key)
+            if isinstance(data, Moved):
+                return data
+            return replace(data, store_changed_at=await newest_change(conn))
 
     async def _compute(
         self, spec: FeedSpec, key: Key | None, fmt: str, previous: Entry | None
@@ -302,10 +308,27 @@ class FeedService:
             body=body,
             media_type=MEDIA_TYPES[fmt],
             etag=etag,
-            last_modified=max((modified_at(row) for row in data.rows), default=None),
+            last_modified=self.last_modified(data),
             content_key=content_key,
             links=tuple(header_links),
         )
+
+    def last_modified(self, data: PageData) -> datetime | None:
+        """When this page last changed, as far as the store can tell, and never after now.
+
+        Only called when the page's content changed (or was never rendered in this process), so
+        the store's newest change is a safe date for it: later than or equal to the change that
+        made this render, even when that change left no row on the page (a retraction, an edit
+        that moved an article to another section). Never in the future (RFC 9110 §8.8.2.1): a
+        pre-dated article's published_at, echoed back in If-Modified-Since, would otherwise
+        answer 304 to every change until that date.
+        """
+        moments = [modified_at(row) for row in data.rows]
+        if data.store_changed_at is not None:
+            moments.append(data.store_changed_at)
+        if not moments:
+            return None
+        return min(max(moments), self.clock.now())
 
     def item(self, channel: ChannelSettings, row: RowMapping) -> FeedItem:
         """feed_item, memoised per (channel, article version): formats and pages share it."""
