@@ -242,7 +242,9 @@ def test_archive_documents_are_marked(fixed_settings: Settings) -> None:
         assert rels["current"] == f"{BASE}/feeds/utama/{FILE_NAMES[fmt]}"
         assert "/archive/" in rels["self"]
         assert CHECKS[fmt](body) == []
-    assert json.loads(render(doc, "json"))["_rfc5005"]["archive"] is True
+    feed = json.loads(render(doc, "json"))
+    assert feed["_rfc5005"]["archive"] is True
+    assert feed["feed_url"] == f"{BASE}/feeds/utama/feed.json"  # the feed's identity, every page
 
 
 def test_empty_feed_is_valid_and_has_no_invented_dates(fixed_settings: Settings) -> None:

@@ -1,7 +1,8 @@
 """FeedDoc -> JSON Feed 1.1 bytes (https://www.jsonfeed.org/version/1.1/). Pure.
 
-    FeedDoc | version, title, home_page_url, feed_url (self), description, language, icon,
-              authors, hubs (WebSub), next_url (older entries: the RFC 5005 prev-archive page)
+    FeedDoc | version, title, home_page_url, feed_url (the subscription document), description,
+              language, icon, authors, hubs (WebSub), next_url (older entries: the RFC 5005
+              prev-archive page)
             | items: id (stable guid), url, title, summary, content_html, image, date_published,
               date_modified (RFC 3339), authors, tags, language, attachments (featured image)
             | "_rfc5005": the archive links in JSON Feed's extension syntax (keys starting "_")
@@ -58,7 +59,9 @@ def render_json(doc: FeedDoc) -> bytes:
         "version": VERSION,
         "title": doc.title,
         "home_page_url": doc.home_url,
-        "feed_url": links.self_url,
+        # "serves as the unique identifier for the feed" (JSON Feed 1.1): an archive page names
+        # the subscription document, or a reader following next_url sees a new feed per page.
+        "feed_url": links.current,
         "description": doc.description,
         "language": doc.language,
         "authors": [{"name": doc.author}],
