@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from siarkan.articles.model import Article
 from siarkan.config import Settings
@@ -39,6 +39,16 @@ def article_url(settings: Settings, article: Article) -> str:
 def article_link(settings: Settings, article: Article) -> str:
     """Where readers should go: the publisher's canonical page if it has one, else ours."""
     return article.canonical_url or article_url(settings, article)
+
+
+def object_link(settings: Settings, article: Article) -> str:
+    """The `url` of an article's fediverse posts: the canonical page if it is on our host, else
+    ours. Misskey refuses a Note whose `url` host is unrelated to its `id` host
+    (ApNoteService.createNote), so a publisher's canonical elsewhere cannot be the `url`."""
+    canonical = article.canonical_url
+    if canonical and urlsplit(canonical).hostname == urlsplit(base(settings)).hostname:
+        return canonical
+    return article_url(settings, article)
 
 
 def article_guid(settings: Settings, article: Article) -> str:

@@ -82,7 +82,7 @@ def _ref(
         uri=uri,
         actor=urls.actor_url(settings, channel.name),
         followers=urls.actor_followers_url(settings, channel.name),
-        permalink=urls.article_link(settings, article),
+        permalink=urls.object_link(settings, article),
         in_reply_to=in_reply_to,
         context=context,
         published=published,
