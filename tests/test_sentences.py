@@ -89,6 +89,19 @@ def test_abbreviations_never_end_a_sentence(text: str) -> None:
         ),
         ("Tahun 2024. 2025 lebih baik.", "Tahun 2024. | 2025 lebih baik."),
         (
+            "Syaratnya antara lain: 1. Membawa KTP; 2. Membeli paling banyak 10 kg. Lalu.",
+            "Syaratnya antara lain: 1. Membawa KTP; 2. Membeli paling banyak 10 kg. | Lalu.",
+        ),
+        (
+            "Dandim 0602, Kol. Inf. Ahmad Yani, hadir. Ia datang.",
+            "Dandim 0602, Kol. Inf. Ahmad Yani, hadir. | Ia datang.",
+        ),
+        (
+            "Rumahnya di Jl. Raya Serang Km. 5. Atapnya rusak.",
+            "Rumahnya di Jl. Raya Serang Km. 5. | Atapnya rusak.",
+        ),
+        ("Jaraknya 3 km. Jalan rusak.", "Jaraknya 3 km. | Jalan rusak."),
+        (
             "Kunjungi https://prolog.example.id/a. Setelah itu.",
             "Kunjungi https://prolog.example.id/a. | Setelah itu.",
         ),

@@ -35,6 +35,7 @@ ABBREVIATIONS: frozenset[str] = _words(
     Tbk. PT. CV. Rp. Yth. dkk. Dkk. dll. Dll. dsb. dst. tsb. hlm. Hlm. s.d. a.n. u.p. a.l.
     Sdr. Sdri. Bpk. Bp. Ny. Tn. Nn. St. Moh. Muh. Mochd. Abd. Pdt. Ust. Ustd. Mgr.
     Jend. Letjen. Mayjen. Brigjen. Kol. Letkol. Mayor. Kapt. Lettu. Serda. Pol. Irjen. Kombes.
+    Inf. Kav. Arh. Czi. Cpm. Cba. Chb. Km. KM.
     Mr. Mrs. Ms. Jr. Sr. Ltd. Inc. Co. vs. Vs. etc. approx. tgl. Tgl. Kep. Perum.
     Jan. Feb. Mar. Apr. Jun. Jul. Agu. Agt. Ags. Sep. Sept. Okt. Nov. Des.
     """
@@ -117,8 +118,11 @@ def sentence_ends(text: str) -> list[int]:
             token = text[start : dot + 1]
             if is_abbreviation(token):
                 continue
-            # "1. Pertama, ..." at the head of a numbered paragraph is a list label.
-            if start == 0 and _LIST_NUMBER_RE.fullmatch(token):
+            # "1. Pertama, ..." at the head of a numbered paragraph, or after a colon or
+            # semicolon ("antara lain: 1. Pembeli ...; 2. Setiap ..."), is a list label.
+            if _LIST_NUMBER_RE.fullmatch(token) and (
+                start == 0 or text[start - 2 : start - 1] in (":", ";")
+            ):
                 continue
         ends.append(match.end() - 1)
     return ends

@@ -368,3 +368,37 @@ def test_no_empty_inline_leftovers() -> None:
     body = clean_fragment("<p><strong>PROLOGMEDIA</strong> – Isi berita.</p>", base_url=None)
     assert body.html == "<p>Isi berita.</p>"
     assert not re.search(r"<(strong|b|em|i)>\s*</\1>", body.html)
+
+
+def test_baca_juga_over_a_list_of_links_is_related_and_the_next_paragraph_stays() -> None:
+    body = clean_fragment(
+        "<p>SERANG, MEDIA – Bansos disalurkan. Warga antre.</p>"
+        "<p><strong>Baca Juga:</strong></p>"
+        '<ul><li><a href="/a">Jembatan Gantung Ciujung Putus</a></li>'
+        '<li><a href="/b">Festival Kopi Banten Digelar</a></li></ul>'
+        "<p>“Apakah dia harus menunggu setahun?” kata Agus</p>"
+        "<p>Baca Juga:</p><ol><li>Harga Beras Naik</li></ol>"
+        "<p>Penyaluran selesai Desember.</p>",
+        base_url="https://media.example.id/berita/x",
+    )
+    assert body.related == (
+        RelatedLink("Jembatan Gantung Ciujung Putus", "https://media.example.id/a"),
+        RelatedLink("Festival Kopi Banten Digelar", "https://media.example.id/b"),
+        RelatedLink("Harga Beras Naik", None),
+    )
+    assert body.paragraphs == (
+        "Bansos disalurkan. Warga antre.",
+        "“Apakah dia harus menunggu setahun?” kata Agus",
+        "Penyaluran selesai Desember.",
+    )
+    assert "Jembatan" not in body.html
+
+
+def test_credit_lines_split_by_line_breaks() -> None:
+    body = clean_fragment(
+        "<p>MEDIA – Polisi menyita solar. Tiga orang ditahan.</p>"
+        "<p>Penulis: Fauzan Hidayat<br>Editor: Yudhi Maulana<br>COPYRIGHT © MEDIA 2026</p>",
+        base_url=None,
+    )
+    assert body.paragraphs == ("Polisi menyita solar. Tiga orang ditahan.",)
+    assert body.authors == ("Fauzan Hidayat",)

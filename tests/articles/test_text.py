@@ -277,3 +277,65 @@ def test_page_furniture_lines_are_dropped() -> None:
         "Warga mengungsi ke masjid terdekat.",
         "Iklan layanan masyarakat itu dipasang di setiap posko.",
     )
+
+
+def test_related_list_after_baca_juga_is_taken_whole() -> None:
+    body = parse_report(
+        "SERANG, MEDIA – Hujan deras turun. Warga mengungsi.\n\n"
+        "Baca Juga:\nBanjir Rendam Tiga Kecamatan\nFestival Kopi Banten Digelar\n\n"
+        "BACA JUGA:\n1. Harga Beras Naik Lagi\n2. Guru Honorer Terima SK\n\n"
+        "Baca juga:\nJembatan Gantung Putus\nWarga di seberang sungai\nmemutar sejauh 12 km.\n\n"
+        "Pemkab menyiapkan bantuan.",
+        detect_title=False,
+    ).body
+    assert [r.title for r in body.related] == [
+        "Banjir Rendam Tiga Kecamatan",
+        "Festival Kopi Banten Digelar",
+        "Harga Beras Naik Lagi",
+        "Guru Honorer Terima SK",
+        "Jembatan Gantung Putus",
+    ]
+    # A hard-wrapped story paragraph right after the headline stays story.
+    assert body.paragraphs == (
+        "Hujan deras turun. Warga mengungsi.",
+        "Warga di seberang sungai memutar sejauh 12 km.",
+        "Pemkab menyiapkan bantuan.",
+    )
+
+
+def test_credit_lines_on_consecutive_lines_are_separate_credits() -> None:
+    report = parse_report(
+        "Harga Beras Naik\n\nSERANG, KOMPAS.com - Harga beras naik. Pedagang mengeluh.\n\n"
+        "Penulis: Rasyid Ridho\nEditor: Dita Angga Rusiana\nCOPYRIGHT © ANTARA 2026"
+    )
+    assert report.body.paragraphs == ("Harga beras naik. Pedagang mengeluh.",)
+    assert report.body.authors == ("Rasyid Ridho",)
+
+
+def test_numbered_list_lines_stay_separate_paragraphs() -> None:
+    body = parse_report(
+        "SERANG, MEDIA - Operasi pasar digelar dengan ketentuan, antara lain:\n"
+        "1. Pembeli wajib menunjukkan KTP;\n2. Setiap orang maksimal membeli 10 kg;\n"
+        "3. Pedagang dilarang membeli.\n\nStok dinyatakan aman.",
+        detect_title=False,
+    ).body
+    assert body.paragraphs == (
+        "Operasi pasar digelar dengan ketentuan, antara lain:",
+        "1. Pembeli wajib menunjukkan KTP;",
+        "2. Setiap orang maksimal membeli 10 kg;",
+        "3. Pedagang dilarang membeli.",
+        "Stok dinyatakan aman.",
+    )
+
+
+def test_photo_caption_lines_are_not_story() -> None:
+    body = parse_report(
+        "MEDIA – Jembatan putus. Warga menyeberang dengan rakit.\n\n"
+        "Foto: Warga menyeberangi sungai, Selasa (11/11/2026). (MEDIA/Ahmad Fauzi)\n\n"
+        "(Foto: Istimewa)\n\nFoto itu beredar luas. Camat datang ke lokasi.",
+        detect_title=False,
+    ).body
+    assert body.paragraphs == (
+        "Jembatan putus. Warga menyeberang dengan rakit.",
+        "Foto itu beredar luas. Camat datang ke lokasi.",
+    )

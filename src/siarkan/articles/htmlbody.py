@@ -24,6 +24,7 @@ from siarkan.articles.sanitize import sanitize_html
 from siarkan.articles.text import (
     Body,
     inline,
+    is_copyright,
     is_noise_line,
     looks_like_headline,
     match_credit,
@@ -335,6 +336,18 @@ def _trailer(blocks: list[_Block]) -> tuple[str | None, list[str]]:
         if block is None or block.el.tag != "p":
             break
         text = block.texts[-1]
+        # "Penulis: A<br>Editor: B<br>COPYRIGHT © ANTARA 2026": one credit per line.
+        lines = [line for line in map(inline, _raw_text(block.el).split("\n")) if line]
+        if len(lines) > 1 and all(match_credit(line) or is_copyright(line) for line in lines):
+            for line in reversed(lines):
+                credit = match_credit(line)
+                if credit is not None and credit[0]:
+                    authors.insert(0, credit[1])
+            blocks.remove(block)
+            continue
+        if is_copyright(text):
+            blocks.remove(block)
+            continue
         credit = match_credit(text)
         if credit is not None:
             if credit[0]:
@@ -373,6 +386,18 @@ def clean_container(
         has_image = el.tag == "figure" or next(el.iter("img"), None) is not None
         if not texts and not has_image:
             continue
+        if pending_marker and el.tag in ("ul", "ol"):
+            # "Baca Juga:" over a list of related headlines.
+            items = [li for li in el.iter("li") if inline(_raw_text(li))]
+            if items and all(looks_like_headline(inline(_raw_text(li))) for li in items):
+                for li in items:
+                    link = next((a for a in li.iter("a") if inline(a.text_content())), None)
+                    href = link.get("href") if link is not None else None
+                    related.append(related_link(_raw_text(li), absolute_url(href, base_url)))
+                pending_marker = False
+                continue
+        if el.tag != "p":
+            pending_marker = False  # the marker's headline comes next or not at all
         if el.tag == "p" and texts:
             text = texts[0]
             links = [a for a in el.iter("a") if inline(a.text_content())]

@@ -159,7 +159,8 @@ def related_link(text: str, url: str | None = None) -> RelatedLink:
     return RelatedLink(title=text.strip(' "“”'), url=url)
 
 
-_BULLET = re.compile(r"^[-•*·]\s+")
+# A bullet or a list number ("1.", "2)") before a related headline or a list item.
+_BULLET = re.compile(r"^(?:[-•*·]|\d{1,2}[.)])\s+")
 
 
 # Page furniture that survives copy-paste from news sites: ad slots ("ADVERTISEMENT", "SCROLL
@@ -176,12 +177,22 @@ def is_noise_line(line: str) -> bool:
     return len(line) < 200 and _NOISE_LINE.match(line) is not None
 
 
+# A photo caption or credit pasted with the text ("Foto: Warga mengungsi ... (MEDIA/Budi)",
+# "(Foto: Istimewa)", "Foto/Ilustrasi: ..."): it describes a picture a text report does not have.
+_CAPTION_LINE = re.compile(r"^\(?\s*(?:foto|ilustrasi)(?:\s*/\s*\w+)?\s*:\s*\S", re.I)
+
+
+def is_caption_line(line: str) -> bool:
+    return len(line) < 300 and _CAPTION_LINE.match(line) is not None
+
+
 def drop_furniture(lines: list[str]) -> list[str]:
-    """Normalized lines without page furniture (is_noise_line); each becomes a paragraph
-    break, since an ad slot sits between paragraphs. Still at most one blank line in a row."""
+    """Normalized lines without page furniture (is_noise_line) or photo captions; each becomes
+    a paragraph break, since an ad slot sits between paragraphs. Still at most one blank line
+    in a row."""
     kept: list[str] = []
     for line in lines:
-        if line and is_noise_line(line):
+        if line and (is_noise_line(line) or is_caption_line(line)):
             line = ""
         if line or (kept and kept[-1]):
             kept.append(line)
@@ -210,6 +221,15 @@ def pull_related(lines: list[str]) -> tuple[list[str], list[RelatedLink]]:
             if j < len(lines) and looks_like_headline(_BULLET.sub("", lines[j])):
                 related.append(related_link(_BULLET.sub("", lines[j])))
                 i = j + 1
+                # More headlines in the same block: a bulleted or numbered list, or plain lines
+                # when every line up to the blank one looks like a headline (a hard-wrapped
+                # story paragraph ends with its final period, so it is left alone).
+                run = i
+                while run < len(lines) and lines[run]:
+                    run += 1
+                if all(looks_like_headline(_BULLET.sub("", line)) for line in lines[i:run]):
+                    related.extend(related_link(_BULLET.sub("", line)) for line in lines[i:run])
+                    i = run
                 while i < len(lines) and _BULLET.match(lines[i]):
                     related.append(related_link(_BULLET.sub("", lines[i])))
                     i += 1
@@ -230,6 +250,8 @@ _CREDIT_RE = re.compile(
     re.IGNORECASE,
 )
 _AUTHOR_ROLES = {"penulis", "reporter", "pewarta"}
+# "COPYRIGHT © ANTARA 2026", "Hak cipta © 2026 MEDIA": the wire service's notice under a report.
+_COPYRIGHT_RE = re.compile(r"^(?:copyright\b|hak cipta\b|©).{0,100}$", re.IGNORECASE)
 
 
 def match_initials(text: str) -> re.Match[str] | None:
@@ -243,6 +265,11 @@ def match_credit(line: str) -> tuple[bool, str] | None:
     if m is None:
         return None
     return m.group("role").lower() in _AUTHOR_ROLES, m.group("name").strip()
+
+
+def is_copyright(line: str) -> bool:
+    """A copyright notice line ("COPYRIGHT © ANTARA 2026")."""
+    return _COPYRIGHT_RE.match(line) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +287,9 @@ def strip_trailer(paragraphs: list[str]) -> tuple[list[str], Trailer]:
     cut = 0
     while paras:
         last = paras[-1]
+        if is_copyright(last):
+            paras.pop()
+            continue
         credit = match_credit(last)
         if credit is not None:
             if credit[0]:
@@ -394,6 +424,15 @@ def _paragraphs(lines: list[str]) -> list[str]:
             if current:
                 paras.append(" ".join(current))
                 current = []
+            continue
+        # A list item ("1. ...", "- ...") starts a paragraph of its own; a credit line
+        # ("Penulis: ...", "Editor: ...") or copyright notice is one on its own.
+        alone = match_credit(line) is not None or is_copyright(line)
+        if current and (alone or _BULLET.match(line)):
+            paras.append(" ".join(current))
+            current = []
+        if alone:
+            paras.append(line)
             continue
         current.append(line)
         if line.endswith(_SENTENCE_TAIL):
