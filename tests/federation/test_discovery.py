@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -186,6 +187,16 @@ async def test_posts_outbox_and_tombstones(
     assert status == 200 and fetched["id"] == note["id"] and fetched["content"] == note["content"]
     status, headers, _ = await get(http, note["id"], BROWSER)
     assert status == 302 and headers["Location"] == note["url"]
+    # Pasting the post's url (the article page) into Mastodon's search: the page is HTML, so
+    # it follows the page's ActivityPub alternate (Link header, else <link>) to a post.
+    status, headers, page_html = await get(http, note["url"])
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    alternate = re.search(r'<([^>]+)>; rel="alternate"; type="application/activity\+json"',
+                          headers["Link"])  # fmt: skip
+    assert alternate is not None
+    assert f'<link rel="alternate" type="{AP}" href="{alternate[1]}">' in page_html
+    status, _, found = await get(http, alternate[1])
+    assert status == 200 and found["type"] == "Note" and found["url"] == note["url"]
     status, _, activity = await get(http, create["id"])
     assert status == 200 and activity["id"] == create["id"]
 

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from siarkan.articles.model import Article, Status
 from siarkan.config import Settings
 from siarkan.excerpts import mastodon_length
-from siarkan.federation import publish
+from siarkan.federation import collections, publish
 from siarkan.federation.keys import ensure_actors
 from siarkan.store.articles import retract_article, upsert_article
 from siarkan.store.db import Database
@@ -352,3 +352,61 @@ async def test_release_is_claimed_once_across_nodes(
         db, activities, activities.c.type == "Create", activities.c.actor_name == "seri"
     )
     assert len(creates) == 2
+
+
+async def test_two_edits_in_the_same_second_still_move_updated_forward(
+    db: Database, settings: Settings, make_article: Callable[..., Article]
+) -> None:
+    """Mastodon applies an Update only when `updated` (second precision) is later than the
+    one it has: the second of two quick corrections must not carry the same stamp."""
+    article = make_article()
+    now = soon_after(article)
+    await add_follower(db, settings, "banten", "https://m.example/u", "https://m.example/u/inbox")
+    async with db.begin() as conn:
+        await ensure_actors(conn, settings, now)
+    await store(db, settings, article, now)
+    edit = now + timedelta(minutes=5, microseconds=100)
+    first = (article.paragraphs[0].replace("1.250 rumah", "1.300 rumah"), *article.paragraphs[1:])
+    await store(db, settings, replace(article, paragraphs=first), edit)
+    second = (first[0].replace("1.300 rumah", "1.310 rumah"), *first[1:])
+    await store(db, settings, replace(article, paragraphs=second), edit + timedelta(microseconds=5))
+    updates = await all_rows(
+        db, activities, activities.c.type == "Update", activities.c.actor_name == "banten",
+        order=activities.c.id,
+    )  # fmt: skip
+    stamps = [json.loads(u["body"])["object"]["updated"] for u in updates]
+    assert len(stamps) == 2 and stamps[0] < stamps[1]
+    (post,) = await all_rows(db, posts, posts.c.actor_name == "banten")
+    assert post["object"]["updated"] == stamps[1]
+
+
+async def test_featured_lists_pinned_articles_mastodon_can_read(
+    db: Database, settings: Settings, make_article: Callable[..., Article]
+) -> None:
+    """Mastodon keeps a featured item only if it is a string or an embedded Note: a pinned
+    post of an Article channel is listed by its id (fetched), a Note is embedded."""
+    article = make_article()
+    banten = settings.channel("banten")
+    as_article = banten.model_copy(
+        update={
+            "pinned": (article.id,),
+            "fediverse": banten.fediverse.model_copy(update={"object_type": "Article"}),
+        }
+    )
+    custom = settings.model_copy(
+        update={
+            "channels": tuple(as_article if c.name == "banten" else c for c in settings.channels)
+        }
+    )
+    now = soon_after(article)
+    async with db.begin() as conn:
+        await ensure_actors(conn, custom, now)
+    await store(db, custom, article, now)
+    async with db.connect() as conn:
+        featured = await collections.featured_collection(conn, custom, as_article)
+        (post,) = await all_rows(db, posts, posts.c.actor_name == "banten", posts.c.part == 0)
+        assert featured["orderedItems"] == [post["uri"]] and featured["totalItems"] == 1
+        as_note = as_article.model_copy(update={"fediverse": banten.fediverse})
+        await store(db, settings, replace(article, title=article.title + " (revisi)"), now)
+        (note,) = (await collections.featured_collection(conn, settings, as_note))["orderedItems"]
+    assert isinstance(note, dict) and note["type"] == "Note" and "@context" not in note

@@ -12,6 +12,7 @@ The outbox lists what is public and still there: Create and Announce of publishe
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -131,7 +132,7 @@ async def featured_collection(
 ) -> dict[str, Any]:
     """Pinned posts (Mastodon's `featured`): the first part of each pinned article, in the
     order the YAML lists them."""
-    items: list[dict[str, Any]] = []
+    items: list[dict[str, Any] | str] = []
     if channel.pinned:
         rows = (
             await conn.execute(
@@ -146,11 +147,34 @@ async def featured_collection(
         by_article = {row.article_id: row.object for row in rows}
         for article_id in channel.pinned:
             obj = by_article.get(article_id)
-            if obj is not None:
+            if obj is None:
+                continue
+            # Mastodon keeps only string items or embedded Notes (FetchFeaturedCollectionService):
+            # an embedded Article would be dropped, so other types are listed by id, fetched.
+            if obj.get("type") == "Note":
                 items.append({k: v for k, v in obj.items() if k != "@context"})
+            else:
+                items.append(obj["id"])
     return _collection(
         urls.actor_featured_url(settings, channel.name), len(items), orderedItems=items
     )
+
+
+async def article_post_uri(
+    conn: AsyncConnection, article_id: str, channels: Sequence[str]
+) -> str | None:
+    """The published first post of an article, from the first of `channels` that has one.
+
+    The article's HTML page names it as its ActivityPub alternate: pasting the page's URL into
+    Mastodon's search fetches it, finds no JSON, and follows that link to the post.
+    """
+    rows = await conn.execute(
+        select(posts.c.actor_name, posts.c.uri).where(
+            posts.c.article_id == article_id, posts.c.part == 0, posts.c.state == PUBLISHED
+        )
+    )
+    by_channel = {row.actor_name: row.uri for row in rows}
+    return next((by_channel[name] for name in channels if name in by_channel), None)
 
 
 async def usage(conn: AsyncConnection, settings: Settings, now: datetime) -> Usage:

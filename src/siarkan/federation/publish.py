@@ -15,6 +15,7 @@ Only rows are written here (transactional outbox); the delivery worker sends the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -225,6 +226,21 @@ async def _create_posts(
     )
 
 
+def _updated_after(previous: dict[str, Any], now: datetime) -> str:
+    """`updated` for an edit: now, but always later than the version followers have.
+
+    Mastodon applies an Update only when its `updated` is later than the one it stored, and
+    `updated` has second precision: a second correction within the same second would be
+    dropped there (a CMS that saves twice, an editor fixing a typo right away).
+    """
+    stamp = as_time(now)
+    last = previous.get("updated") or previous.get("published")
+    if isinstance(last, str) and stamp <= last:
+        with contextlib.suppress(ValueError):  # not ours to fix: keep now
+            stamp = as_time(datetime.fromisoformat(last) + timedelta(seconds=1))
+    return stamp
+
+
 async def _revise_posts(
     conn: AsyncConnection,
     settings: Settings,
@@ -253,7 +269,7 @@ async def _revise_posts(
                 continue
             if row["state"] == PUBLISHED:
                 obj["published"] = row["object"].get("published", obj["published"])
-                obj["updated"] = as_time(now)
+                obj["updated"] = _updated_after(row["object"], now)
                 if targets is None:
                     targets = await follower_targets(
                         conn, channel.name, settings.federation.blocked_domains

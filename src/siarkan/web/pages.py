@@ -29,6 +29,8 @@ from sqlalchemy.engine import RowMapping
 from siarkan.articles.model import Article, Status
 from siarkan.channels import channels_for
 from siarkan.config import ChannelSettings, Settings
+from siarkan.federation.collections import article_post_uri
+from siarkan.federation.vocab import ACTIVITY_JSON
 from siarkan.feeds.content import clean_fragment, iri_to_uri
 from siarkan.feeds.model import FORMAT_TITLES, MEDIA_TYPES, FeedSpec, Scope
 from siarkan.feeds.paging import decode_cursor, encode_cursor
@@ -311,6 +313,13 @@ async def article_page(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     async with request.app[DB].connect() as conn:
         article = await get_article(conn, request.match_info["slug"])
+        post_uri = (
+            await article_post_uri(
+                conn, article.id, [c.name for c in channels_for(settings, article)]
+            )
+            if article is not None
+            else None
+        )
     if article is None or article.slug != request.match_info["slug"]:
         return not_found(request)
     if article.status is Status.RETRACTED:
@@ -355,8 +364,12 @@ async def article_page(request: web.Request) -> web.Response:
         "channel_url": channel_url(settings, home_channel.name) if home_channel else None,
         "alternates": alternates(settings, home_channel) if home_channel else [],
         "og_locale": "id_ID" if article.language.startswith("id") else article.language,
+        "post_uri": post_uri,
     }
-    return render_html(request, "article.html", context)
+    response = render_html(request, "article.html", context)
+    if post_uri is not None:
+        response.headers["Link"] = f'<{post_uri}>; rel="alternate"; type="{ACTIVITY_JSON}"'
+    return response
 
 
 @routes.get("/kanal/{name}")
