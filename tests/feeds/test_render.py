@@ -19,7 +19,15 @@ from lxml import etree
 
 from siarkan.articles.model import Article, Image
 from siarkan.config import Settings, parse_settings
-from siarkan.feeds.model import FILE_NAMES, FORMATS, FeedSpec, PageLinks, feed_doc, feed_item
+from siarkan.feeds.model import (
+    FILE_NAMES,
+    FORMATS,
+    FeedSpec,
+    PageLinks,
+    feed_doc,
+    feed_item,
+    plain,
+)
 from siarkan.feeds.query import PageData
 from siarkan.feeds.render import RENDERERS, render
 from siarkan.feeds.service import build_doc
@@ -289,3 +297,10 @@ def test_content_checker_catches_what_the_validator_would() -> None:
     assert check_html('<p style="x:y">a</p>', "t")
     assert check_html("<div/><p>a", "t")
     assert check_html('<p><a href="https://a.example/">a</a></p>', "t") == []
+
+
+def test_titles_lose_html_tags_but_keep_angle_bracketed_text() -> None:
+    assert plain("PT A&B <Tbk> raih <b>laba</b> <i class='x'>Rp1,5 miliar</i>") == (
+        "PT A&B <Tbk> raih laba Rp1,5 miliar"
+    )
+    assert plain("Banjir Serang <script>x</script>") == "Banjir Serang x"

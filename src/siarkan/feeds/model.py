@@ -20,6 +20,8 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Literal
 from urllib.parse import urlsplit
 
+from lxml.html import defs as html_defs
+
 from siarkan.articles.model import Article
 from siarkan.config import ChannelSettings, Settings
 from siarkan.excerpts import make_excerpts
@@ -139,12 +141,17 @@ class FeedDoc:
 
 
 # A title is plain text; tags an importer let through would show up as "<b>" in readers and
-# are a "ContainsHTML" warning for the W3C validator (validators.py nonhtml).
-_TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
+# are a "ContainsHTML" warning for the W3C validator (validators.py nonhtml). Only real HTML
+# elements go: "PT A&B <Tbk>" is text, as the validator also sees it.
+_TAG_RE = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)\b[^<>]*>")
+
+
+def _drop_html_tag(match: re.Match[str]) -> str:
+    return "" if match[1].lower() in html_defs.tags else match[0]
 
 
 def plain(text: str) -> str:
-    return " ".join(_TAG_RE.sub("", xml_safe(text)).split())
+    return " ".join(_TAG_RE.sub(_drop_html_tag, xml_safe(text)).split())
 
 
 def _guess_type(url: str) -> str | None:
