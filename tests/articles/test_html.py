@@ -345,6 +345,11 @@ def test_caption_credit() -> None:
         "PROLOGMEDIA/Rina",
     )
     assert split_caption_credit("Tanpa kredit.") == ("Tanpa kredit.", "")
+    # A wire photo: the agency's name belongs to the credit, not the caption.
+    assert split_caption_credit(
+        "Warga mengantre di Serang, Kamis (12/11/2026). ANTARA FOTO/Asep Fathulrahman/nym."
+    ) == ("Warga mengantre di Serang, Kamis (12/11/2026).", "ANTARA FOTO/Asep Fathulrahman/nym.")
+    assert split_caption_credit("Pawai di JAKARTA FOTO bersama warga.")[1] == ""
 
 
 def test_decode_html_charsets() -> None:

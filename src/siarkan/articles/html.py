@@ -170,9 +170,16 @@ _CREDIT_IN_CAPTION = re.compile(
 )
 
 
+# A wire photo's credit, agency first: "... (12/11/2026). ANTARA FOTO/Asep Fathulrahman/nym."
+_AGENCY_CREDIT = re.compile(
+    r"\s+(?P<credit>[A-Z]{2,}(?:\s+[A-Z]{2,})*\s+(?:FOTO|PHOTO)\s*/\s*[^()\[\]]{2,120})$"
+)
+
+
 def split_caption_credit(caption: str) -> tuple[str, str]:
-    """'Warga mengungsi. (Foto: PROLOGMEDIA/Dhimas)' -> ('Warga mengungsi.', 'PROLOGMEDIA/...')."""
-    m = _CREDIT_IN_CAPTION.search(caption)
+    """'Warga mengungsi. (Foto: PROLOGMEDIA/Dhimas)' -> ('Warga mengungsi.', 'PROLOGMEDIA/...');
+    'Warga mengantre. ANTARA FOTO/Asep' -> ('Warga mengantre.', 'ANTARA FOTO/Asep')."""
+    m = _AGENCY_CREDIT.search(caption) or _CREDIT_IN_CAPTION.search(caption)
     if m is None:
         return caption, ""
     return caption[: m.start()].rstrip(), inline(m.group("credit"))
