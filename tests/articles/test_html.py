@@ -407,3 +407,24 @@ def test_credit_lines_split_by_line_breaks() -> None:
     )
     assert body.paragraphs == ("Polisi menyita solar. Tiga orang ditahan.",)
     assert body.authors == ("Fauzan Hidayat",)
+
+
+def test_a_photo_credit_under_a_picture_is_its_caption_not_story() -> None:
+    body = clean_fragment(
+        "<p>PANDEGLANG, MEDIA – Festival kopi dibuka. Ribuan warga datang.</p>"
+        '<p><img src="/foto/kopi.jpg" alt="Festival kopi"></p>'
+        "<p>(Foto: Istimewa)</p>"
+        '<figure><img src="/foto/petani.jpg" alt="Petani"></figure>'
+        "<p>Foto: Petani memetik kopi di lereng Gunung Karang. (MEDIA/Rina)</p>"
+        "<p>Panitia menyiapkan 40 stan.</p>",
+        base_url="https://media.example.id/berita/x",
+    )
+    assert body.paragraphs == (
+        "Festival kopi dibuka. Ribuan warga datang.",
+        "Panitia menyiapkan 40 stan.",
+    )
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", body.html)
+    assert captions == [
+        "(Foto: Istimewa)",
+        "Foto: Petani memetik kopi di lereng Gunung Karang. (MEDIA/Rina)",
+    ]

@@ -24,6 +24,7 @@ from siarkan.articles.sanitize import sanitize_html
 from siarkan.articles.text import (
     Body,
     inline,
+    is_caption_line,
     is_copyright,
     is_noise_line,
     looks_like_headline,
@@ -368,6 +369,23 @@ def _trailer(blocks: list[_Block]) -> tuple[str | None, list[str]]:
     return initials, authors
 
 
+def _takes_caption(block: _Block) -> bool:
+    """A picture without a caption: a <figure>, or a paragraph holding only an image."""
+    el = block.el
+    if el.find(".//figcaption") is not None:
+        return False
+    if el.tag == "figure":
+        return True
+    return el.tag == "p" and not block.texts and el.find(".//img") is not None
+
+
+def _add_caption(block: _Block, text: str) -> None:
+    block.el.tag = "figure"
+    caption = block.el.makeelement("figcaption", {})
+    caption.text = text
+    block.el.append(caption)
+
+
 def clean_container(
     container: lxml.html.HtmlElement, *, base_url: str | None, page: bool = True
 ) -> Body:
@@ -408,6 +426,10 @@ def clean_container(
                     related.append(related_link(text, absolute_url(href, base_url)))
                     continue
             if is_noise_line(text):
+                continue
+            if is_caption_line(text) and blocks and _takes_caption(blocks[-1]):
+                # "(Foto: Istimewa)" under a picture: its caption, not a paragraph of the story.
+                _add_caption(blocks[-1], text)
                 continue
             rest = related_marker(text)
             if rest is not None:
