@@ -155,7 +155,9 @@ class Inbox:
         except SignatureError as exc:
             return self._refuse(401, str(exc))
         try:
-            activity = json.loads(request.body)
+            # RFC 8259: JSON on the wire is UTF-8 (a BOM may be ignored); decoding here skips
+            # json's encoding sniffing.
+            activity = json.loads(request.body.decode("utf-8-sig"))
         except (ValueError, UnicodeDecodeError):
             return self._refuse(400, "body is not JSON")
         if not isinstance(activity, dict):
