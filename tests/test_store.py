@@ -9,6 +9,7 @@ from sqlalchemy import String, cast, func, insert, select
 from sqlalchemy.types import TypeDecorator
 
 from siarkan.articles.model import Status
+from siarkan.federation.publish import is_public
 from siarkan.federation.sqlutil import insert_ignore_sql
 from siarkan.store.articles import Outcome, get_article, retract_article, upsert_article
 from siarkan.store.db import Database
@@ -145,3 +146,23 @@ async def test_times_are_stored_as_the_same_text_by_every_road(db: Database) -> 
         assert general is not None and fast is not None
         for moment in moments:
             assert fast(moment) == general(moment)
+
+
+async def test_a_published_article_dated_in_the_future_is_held_until_then(db: Database) -> None:
+    """A pre-dated report (a CMS's scheduled post, an embargo) must not go out early; a date a
+    few minutes ahead (a fast clock) is published as it is."""
+    ahead = NOW + timedelta(hours=6)
+    async with db.begin() as conn:
+        held = await upsert_article(conn, make_report(published_at=ahead), now=NOW)
+        slightly = await upsert_article(
+            conn,
+            make_report(id="cepat", slug="cepat", published_at=NOW + timedelta(minutes=2)),
+            now=NOW,
+        )
+    assert held.article.status is Status.SCHEDULED and held.article.publish_at == ahead
+    assert slightly.article.status is Status.PUBLISHED
+    # The scheduler releases it at that time (distribution/scheduler.py), as any publish_at.
+    assert not is_public(held.article, NOW) and is_public(held.article, ahead)
+    async with db.begin() as conn:  # the same report again before its time changes nothing
+        again = await upsert_article(conn, make_report(published_at=ahead), now=NOW)
+    assert again.outcome is Outcome.UNCHANGED and again.article.status is Status.SCHEDULED

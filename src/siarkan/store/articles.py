@@ -9,8 +9,9 @@ file is a no-op whatever defaults the store fills in.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from siarkan.articles.model import Article, Image, RelatedLink, Status
 from siarkan.store.tables import article_authors, article_tags, articles
 from siarkan.urls import slugify
+
+log = logging.getLogger(__name__)
 
 
 class Outcome(StrEnum):
@@ -152,9 +155,29 @@ async def _free_slug(conn: AsyncConnection, slug: str, owner: str | None, articl
     return f"{slug}-{n}"
 
 
+# A publication date this far ahead is a date to publish at, not a clock that runs fast.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
 def _settle_status(article: Article, now: datetime) -> Article:
-    """A future publish_at means scheduled; a past one on a scheduled article means published."""
+    """A future publish_at means scheduled; a past one on a scheduled article means published.
+
+    A published article dated in the future with no publish_at is held until that date, as a
+    CMS schedules a post given a future date: sent at once, a pre-dated (embargoed) report
+    would reach every follower early, and feeds would carry an implausible future date.
+    """
     status, published_at = article.status, article.published_at
+    if (
+        article.publish_at is None
+        and status is Status.PUBLISHED
+        and published_at is not None
+        and published_at > now + FUTURE_TOLERANCE
+    ):
+        log.info(
+            "article dated in the future: held until then",
+            extra={"article": article.id, "published_at": published_at.isoformat()},
+        )
+        article = replace(article, publish_at=published_at)
     if article.publish_at is not None and status in (Status.PUBLISHED, Status.SCHEDULED):
         status = Status.SCHEDULED if article.publish_at > now else Status.PUBLISHED
         published_at = published_at or article.publish_at
