@@ -91,6 +91,75 @@ def test_env_override_with_bad_value_is_reported() -> None:
     assert any("server.port" in p for p in found), found
 
 
+def test_env_override_errors_name_the_variable_not_a_file_line() -> None:
+    # The file's line holds a good value: pointing there sent operators hunting in the YAML.
+    text = GOOD + "server:\n  port: 8080\n"
+    found = problems(text, {"SIARKAN_SERVER_PORT": "eighty", "SIARKAN_SERVER_PROT": "1"})
+    assert any(
+        p.startswith("SIARKAN_SERVER_PORT (environment variable, overrides cfg.yaml:8:9): ")
+        and "server.port: Input should be a valid integer" in p
+        for p in found
+    ), found
+    assert any(
+        p.startswith("SIARKAN_SERVER_PROT (environment variable; cfg.yaml does not set it): ")
+        and "server.prot: unknown setting" in p
+        for p in found
+    ), found
+
+
+TWO_CHANNELS = """\
+site:
+  name: Prolog Media
+  base_url: https://news.example
+channels:
+  - name: utama
+    title: Utama
+    fediverse:
+      enabled: true
+      username: prologmedia
+  - name: banten
+    title: Banten
+    fediverse:
+      enabled: true
+      username: banten
+      announce_by: utama
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "- name: banten",
+            "- name: utama",
+            "cfg.yaml:10:11: channels.1.name: channel name 'utama' is already used by channels.0",
+        ),
+        (
+            "announce_by: utama",
+            "announce_by: utamaa",
+            "cfg.yaml:15:20: channels.1.fediverse.announce_by: names no channel: 'utamaa'",
+        ),
+        (
+            "username: banten",
+            "username: PrologMedia",
+            "cfg.yaml:14:17: channels.1.fediverse.username: fediverse username 'PrologMedia' is "
+            "already used by channels.0",
+        ),
+    ],
+)
+def test_whole_config_checks_point_at_the_value(old: str, new: str, expected: str) -> None:
+    # These were reported as "cfg.yaml:1:1: (root): ...", the top of the file.
+    parse_settings(TWO_CHANNELS, "cfg.yaml", {})
+    found = problems(TWO_CHANNELS.replace(old, new))
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_yaml_syntax_error_names_where_the_block_began() -> None:
+    text = GOOD.replace("name: Prolog Media", 'name: "Prolog Media') + '    title2: "x"\n'
+    (found,) = problems(text)
+    assert "that began on line 2" in found, found
+
+
 def test_default_with_dash_syntax() -> None:
     settings = parse_settings(GOOD + "admin:\n  token: ${T:-fallback}\n", "cfg.yaml", {})
     assert settings.admin.token is not None
@@ -122,6 +191,16 @@ def check_config(path: Path) -> subprocess.CompletedProcess[str]:
     """`siarkan --config PATH check-config` in a child process, as ops run it."""
     command = [sys.executable, "-m", "siarkan.cli.main", "--config", str(path), "check-config"]
     return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def test_config_option_also_after_the_command(tmp_path: Path) -> None:
+    # `siarkan check-config --config FILE` was "unrecognized arguments" (exit 2, no check).
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(GOOD + "    colour: red\n")
+    command = [sys.executable, "-m", "siarkan.cli.main", "check-config", "--config", str(broken)]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert run.returncode == 2
+    assert f"{broken}:7:5: channels.0.colour: unknown setting" in run.stderr, run.stderr
 
 
 def test_check_config_command_exits_2_with_location(tmp_path: Path) -> None:

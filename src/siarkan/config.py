@@ -30,6 +30,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 DEFAULT_CONFIG_PATH = Path("config/siarkan.yaml")
 ENV_PREFIX = "SIARKAN_"
@@ -381,6 +382,11 @@ class SourceSettings(Strict):
     section: str | None = None
 
 
+def _located(loc: tuple[str | int, ...], message: str) -> PydanticCustomError:
+    """A whole-config check's error that still names the value it is about (see _error_loc)."""
+    return PydanticCustomError("config_check", "{message}", {"message": message, "loc": loc})
+
+
 class Settings(Strict):
     site: SiteSettings
     server: ServerSettings = ServerSettings()
@@ -396,24 +402,35 @@ class Settings(Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
-        seen: set[str] = set()
-        for channel in self.channels:
+        # Each error carries the location of the offending value (ctx["loc"]), so the loader
+        # can point at its line instead of at the top of the file.
+        seen: dict[str, int] = {}
+        for k, channel in enumerate(self.channels):
             if channel.name in seen:
-                raise ValueError(f"channel names must be unique: {channel.name!r} appears twice")
-            seen.add(channel.name)
-        for channel in self.channels:
+                raise _located(
+                    ("channels", k, "name"),
+                    f"channel name {channel.name!r} is already used by "
+                    f"channels.{seen[channel.name]}; channel names must be unique",
+                )
+            seen[channel.name] = k
+        for k, channel in enumerate(self.channels):
             target = channel.fediverse.announce_by
             if target is not None and target not in seen:
-                raise ValueError(
-                    f"channel {channel.name!r}: fediverse.announce_by names no channel: {target!r}"
+                raise _located(
+                    ("channels", k, "fediverse", "announce_by"),
+                    f"names no channel: {target!r} (channels: {', '.join(seen)})",
                 )
-        users: set[str] = set()
-        for channel in self.channels:
+        users: dict[str, int] = {}
+        for k, channel in enumerate(self.channels):
             user = channel.fediverse.username
             if channel.fediverse.enabled and user:
                 if user.lower() in users:
-                    raise ValueError(f"fediverse usernames must be unique: {user!r}")
-                users.add(user.lower())
+                    raise _located(
+                        ("channels", k, "fediverse", "username"),
+                        f"fediverse username {user!r} is already used by "
+                        f"channels.{users[user.lower()]}; fediverse usernames must be unique",
+                    )
+                users[user.lower()] = k
         return self
 
     def channel(self, name: str) -> ChannelSettings:
@@ -530,9 +547,10 @@ def _collect_marks(
 
 def _apply_env_overrides(
     data: dict[str, Any], env: Mapping[str, str], problems: list[str]
-) -> list[str]:
-    """SIARKAN_<SECTION>_<KEY>=value sets data[section][key]; returns the names applied."""
-    applied: list[str] = []
+) -> dict[tuple[str, str], str]:
+    """SIARKAN_<SECTION>_<KEY>=value sets data[section][key]; returns {(section, key): name}
+    for the overrides applied, so an error in one names the variable, not the file."""
+    applied: dict[tuple[str, str], str] = {}
     sections = {
         name for name, field in Settings.model_fields.items() if name not in ("channels", "sources")
     }
@@ -555,7 +573,7 @@ def _apply_env_overrides(
         # string is expected; pydantic coerces the rest.
         if isinstance(target[key], int | float) and key in ("token", "url", "name"):
             target[key] = value
-        applied.append(name)
+        applied[(section, key)] = name
     return applied
 
 
@@ -569,6 +587,15 @@ def _describe(error: Mapping[str, Any]) -> str:
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     return message
+
+
+def _error_loc(error: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Where an error is: pydantic's loc, or for a whole-config check the loc it carries."""
+    loc = tuple(error["loc"])
+    context = error.get("ctx") or {}
+    if not loc and isinstance(context.get("loc"), tuple):
+        return tuple(context["loc"])
+    return loc
 
 
 def _locate(loc: tuple[Any, ...], marks: dict[tuple[Any, ...], Mark], kind: str) -> Mark:
@@ -596,6 +623,10 @@ def parse_settings(
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
         what = exc.problem or str(exc)
+        context = exc.context_mark
+        if exc.context and context is not None and mark is not None and context.line != mark.line:
+            # The real mistake (an unclosed quote, a bad indent) is often where that began.
+            what += f" ({exc.context} that began on line {context.line + 1})"
         if "\\t" in what or "\t" in what or "tab" in what.lower():
             what += " (YAML indentation must use spaces, not tabs)"
         raise ConfigError([*problems, f"{where}: (yaml): {what}"]) from None
@@ -610,14 +641,22 @@ def parse_settings(
     if not isinstance(data, dict):
         raise ConfigError([f"{path}:1:1: (root): a mapping of sections (site:, database:, ...)"])
 
-    _apply_env_overrides(data, env, problems)
+    overrides = _apply_env_overrides(data, env, problems)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            loc = tuple(error["loc"])
+            loc = _error_loc(error)
             line, column = _locate(loc, marks, error["type"])
             dotted = ".".join(str(part) for part in loc) or "(root)"
+            variable = overrides.get((loc[0], loc[1])) if len(loc) >= 2 else None
+            if variable is not None:
+                # The value came from the environment: the file's line would mislead.
+                where = f"{variable} (environment variable, overrides {path}:{line}:{column})"
+                if (*loc[:2], "__key__") not in marks:
+                    where = f"{variable} (environment variable; {path} does not set it)"
+                problems.append(f"{where}: {dotted}: {_describe(error)}")
+                continue
             problems.append(f"{path}:{line}:{column}: {dotted}: {_describe(error)}")
         raise ConfigError(problems) from None
     if problems:

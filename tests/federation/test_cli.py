@@ -82,3 +82,9 @@ async def test_key_rotation_sends_update_to_followers(db: Database, db_settings:
     assert body["object"]["publicKey"]["publicKeyPem"] == after
     assert targets == {"https://m0.example/u/inbox", "https://m2.example/u/inbox"}  # not pending
     assert await run(db_settings, "keys", "rotate", "--actor", "nope") == 2
+    # The account as followers know it works as well as the channel's name.
+    handle = f"@{db_settings.channel('utama').fediverse.username}@{db_settings.site.host}"
+    assert await run(db_settings, "keys", "rotate", "--actor", handle) == 0
+    async with db.connect() as conn:
+        third = await conn.scalar(select(actors.c.public_key_pem).where(actors.c.name == "utama"))
+    assert third != after

@@ -69,6 +69,9 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         where = f" line {mark.line + 2}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ArticleRejected(f"front matter{where}: invalid YAML ({problem})") from None
+    except ValueError as exc:
+        # PyYAML builds dates itself: `date: 2025-13-45` fails in datetime, not as YAMLError.
+        raise ArticleRejected(f"front matter: invalid date ({exc})") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

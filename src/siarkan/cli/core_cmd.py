@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import signal
+import socket
 import sys
 from typing import Any
 
@@ -22,10 +23,20 @@ from siarkan.web.app import create_app, parse_roles
 log = logging.getLogger("siarkan.serve")
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535)")
+    return value
+
+
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     serve = sub.add_parser("serve", help="run the web service, workers and scheduler")
     serve.add_argument("--host", help="override server.host")
-    serve.add_argument("--port", type=int, help="override server.port")
+    serve.add_argument("--port", type=_port, help="override server.port")
     serve.add_argument(
         "--role",
         default="all",
@@ -123,7 +134,7 @@ async def run_articles_list(args: argparse.Namespace, ctx: CliContext) -> int:
     tz = ctx.settings.site.tz
     for a in items:
         when = a.published_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if a.published_at else "-"
-        print(f"{a.id[:12]:12}  {when:16}  {a.status.value:9}  {a.title[:70]}")
+        print(f"{a.id}  {when:16}  {a.status.value:9}  {a.title[:70]}")
     if not items:
         print("no articles yet: try `siarkan import samples/`", file=sys.stderr)
     return 0
@@ -156,6 +167,27 @@ async def run_articles_show(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+def _listen(host: str, port: int) -> list[socket.socket]:
+    """Bound sockets for host:port, one per address it resolves to (as TCPSite would)."""
+    infos = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )  # fmt: skip
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
 async def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
     settings = ctx.settings
     try:
@@ -167,6 +199,19 @@ async def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
     port = args.port if args.port is not None else settings.server.port
     for note in advisories(settings):
         log.warning("config: %s", note)
+    # Take the address before anything starts: a second `serve` on a busy port must fail
+    # before its worker takes back the running worker's leases (SQLite) or claims rows.
+    sockets: list[socket.socket] = []
+    if "web" in roles:
+        try:
+            sockets = _listen(host, port)
+        except OSError as exc:
+            print(
+                f"siarkan: cannot listen on {host}:{port}: {exc.strerror or exc} "
+                "(is siarkan already running? choose another with --port or server.port)",
+                file=sys.stderr,
+            )
+            return 1
     app = create_app(settings, roles=roles, freeze_heap=True)
     runner = web.AppRunner(app, shutdown_timeout=settings.server.shutdown_timeout)
     await runner.setup()
@@ -176,8 +221,9 @@ async def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         if "web" in roles:
-            site = web.TCPSite(runner, host, port)
-            await site.start()
+            for sock in sockets:
+                await web.SockSite(runner, sock).start()
+            port = sockets[0].getsockname()[1]  # the real one when port 0 was asked for
             log.info("serving", extra={"url": f"http://{host}:{port}", "roles": sorted(roles)})
             print(
                 f"siarkan serving on http://{host}:{port} (roles: {', '.join(sorted(roles))})",

@@ -49,17 +49,23 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     rot.set_defaults(handler=run_keys_rotate)
 
 
-def _check_actor(ctx: CliContext, name: str) -> bool:
-    if any(c.name == name for c in fediverse_channels(ctx.settings)):
-        return True
-    known = ", ".join(c.name for c in fediverse_channels(ctx.settings)) or "none"
-    print(f"siarkan: {name!r} is not a fediverse channel (fediverse channels: {known})",
+def _check_actor(ctx: CliContext, args: argparse.Namespace) -> bool:
+    """args.actor names a fediverse channel, by channel name or by the account's username as
+    followers see it (`prologmedia`, `@prologmedia`, `@prologmedia@host`); set to the name."""
+    channels = fediverse_channels(ctx.settings)
+    username = args.actor.lstrip("@").split("@", 1)[0].lower()
+    for channel in channels:
+        if args.actor == channel.name or (channel.fediverse.username or "").lower() == username:
+            args.actor = channel.name
+            return True
+    known = ", ".join(f"{c.name} (@{c.fediverse.username})" for c in channels) or "none"
+    print(f"siarkan: {args.actor!r} is not a fediverse channel (fediverse channels: {known})",
           file=sys.stderr)  # fmt: skip
     return False
 
 
 async def run_followers_list(args: argparse.Namespace, ctx: CliContext) -> int:
-    if args.actor and not _check_actor(ctx, args.actor):
+    if args.actor and not _check_actor(ctx, args):
         return 2
     query = select(followers).order_by(followers.c.created_at.desc(), followers.c.id.desc())
     if args.actor:
@@ -95,7 +101,7 @@ async def run_followers_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def run_followers_decide(args: argparse.Namespace, ctx: CliContext) -> int:
-    if not _check_actor(ctx, args.actor):
+    if not _check_actor(ctx, args):
         return 2
     settings, now = ctx.settings, ctx.clock.now()
     async with ctx.database() as db, db.begin() as conn:
@@ -133,7 +139,7 @@ async def run_followers_decide(args: argparse.Namespace, ctx: CliContext) -> int
 
 
 async def run_keys_rotate(args: argparse.Namespace, ctx: CliContext) -> int:
-    if not _check_actor(ctx, args.actor):
+    if not _check_actor(ctx, args):
         return 2
     settings, now = ctx.settings, ctx.clock.now()
     channel = settings.channel(args.actor)

@@ -13,6 +13,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+import sqlalchemy.engine
+import sqlalchemy.exc
+from alembic.util.exc import CommandError as AlembicCommandError
+
 from siarkan.cli import (
     core_cmd,
     distribution_cmd,
@@ -29,6 +33,7 @@ from siarkan.store.engine import SchemaOutOfDate
 COMMAND_MODULES = (core_cmd, import_cmd, excerpts_cmd, export_cmd, federation_cmd, distribution_cmd)
 
 EXIT_CONFIG = 2
+CONFIG_HELP = "YAML config file (default: $SIARKAN_CONFIG, else config/siarkan.yaml)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,14 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
         prog="siarkan",
         description="Syndicate a publisher's articles to feeds and the fediverse.",
     )
-    parser.add_argument(
-        "--config",
-        help="YAML config file (default: $SIARKAN_CONFIG, else config/siarkan.yaml)",
-    )
+    parser.add_argument("--config", help=CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMAND_MODULES:
         module.register(sub)
+    for command in sub.choices.values():
+        _accept_config(command)
     return parser
+
+
+def _accept_config(parser: argparse.ArgumentParser) -> None:
+    """`siarkan check-config --config FILE` works too, not only before the command: every
+    (sub)command takes --config; SUPPRESS keeps an earlier one unless it is given again."""
+    parser.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _accept_config(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,6 +77,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = asyncio.run(args.handler(args, ctx))
     except SchemaOutOfDate as exc:
+        print(f"siarkan: {exc}", file=sys.stderr)
+        return 1
+    except AlembicCommandError as exc:  # `db downgrade nope`
+        print(f"siarkan: {exc}", file=sys.stderr)
+        return 1
+    except (sqlalchemy.exc.DBAPIError, ConnectionError) as exc:
+        # Database down, wrong password, no such database: one line, not a traceback.
+        reason = getattr(exc, "orig", None) or exc
+        url = sqlalchemy.engine.make_url(settings.database.url).render_as_string()
+        print(f"siarkan: cannot use the database {url}: {reason}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file or directory we cannot write, an address in use
         print(f"siarkan: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
