@@ -48,6 +48,9 @@ __all__ = ["NoArticleFound", "PageArticle", "PageMeta", "clean_fragment", "decod
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
 
+_WHATWG_ALIASES = {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}
+
+
 def decode_html(data: bytes, charset: str | None = None) -> str:
     """Bytes -> text: BOM, then the HTTP charset, then <meta charset>, else UTF-8 (strict, so
     a wrong guess is reported with its byte offset instead of turning into mojibake)."""
@@ -67,6 +70,9 @@ def decode_html(data: bytes, charset: str | None = None) -> str:
             codec = "utf-8"
     if codec == "utf-8":
         return data.decode("utf-8")  # UnicodeDecodeError carries the offset
+    # A page labelled ISO-8859-1 or US-ASCII is windows-1252, as every browser reads it (WHATWG
+    # Encoding Standard): its “quotes” and – dashes (0x80-0x9f) are not C1 control characters.
+    codec = _WHATWG_ALIASES.get(codec, codec)
     # A declared legacy charset (windows-1252, iso-8859-1) is trusted; stray bytes are replaced.
     return data.decode(codec, errors="replace")
 

@@ -160,23 +160,44 @@ def file_outcomes(path: Path, display: str, settings: SiteSettings) -> list[Pars
 
 
 async def _page_outcome(
-    session: aiohttp.ClientSession, url: str, settings: SiteSettings
+    session: aiohttp.ClientSession,
+    entry: FeedEntry,
+    settings: SiteSettings,
+    *,
+    allow_private: bool = False,
 ) -> ParseOutcome:
     try:
-        fetched = await fetch(session, url)
+        fetched = await fetch(session, entry.url, allow_private=allow_private)
     except ArticleRejected as exc:
-        return Failed(url, str(exc))
-    return parse_page_bytes(
+        return Failed(entry.url, str(exc))
+    outcome = parse_page_bytes(
         fetched.body, url=fetched.url, settings=settings, charset=fetched.charset
     )
+    if (
+        isinstance(outcome, Parsed)
+        and outcome.article.published_at is None
+        and entry.published is not None
+    ):
+        # The page names no date but the feed or sitemap does (pubDate,
+        # news:publication_date, lastmod): without it the store would date an old story
+        # "now" and send it to followers as news.
+        outcome = replace(outcome, article=replace(outcome.article, published_at=entry.published))
+    return outcome
 
 
 async def url_outcomes(
-    session: aiohttp.ClientSession, url: str, *, settings: SiteSettings, depth: int = 0
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    settings: SiteSettings,
+    depth: int = 0,
+    allow_private: bool = False,
 ) -> AsyncIterator[ParseOutcome]:
-    """A page, or every page a feed/sitemap lists (fetched a few at a time, in order)."""
+    """A page, or every page a feed/sitemap lists (fetched a few at a time, in order).
+    `allow_private` (federation.allow_private_addresses) lets fetches reach loopback and
+    private addresses: tests only; production refuses them, wherever the link came from."""
     try:
-        fetched = await fetch(session, url)
+        fetched = await fetch(session, url, allow_private=allow_private)
     except ArticleRejected as exc:
         yield Failed(url, str(exc))
         return
@@ -193,28 +214,34 @@ async def url_outcomes(
     if not entries:
         yield Failed(url, "the feed or sitemap lists no articles")
         return
-    pages = [e.url for e in entries if not e.is_sitemap]
+    pages = [e for e in entries if not e.is_sitemap]
     for entry in entries:
         if entry.is_sitemap:
             if depth >= SITEMAP_DEPTH:
                 yield Failed(entry.url, "sitemap index nested too deeply (ignored)")
                 continue
             async for outcome in url_outcomes(
-                session, entry.url, settings=settings, depth=depth + 1
+                session, entry.url, settings=settings, depth=depth + 1, allow_private=allow_private
             ):
                 yield outcome
     for start in range(0, len(pages), PAGE_CONCURRENCY):
         batch = pages[start : start + PAGE_CONCURRENCY]
-        for outcome in await asyncio.gather(*(_page_outcome(session, u, settings) for u in batch)):
+        for outcome in await asyncio.gather(
+            *(_page_outcome(session, e, settings, allow_private=allow_private) for e in batch)
+        ):
             yield outcome
 
 
 async def fetch_and_parse_url(
-    session: aiohttp.ClientSession, url: str, *, settings: SiteSettings
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    settings: SiteSettings,
+    allow_private: bool = False,
 ) -> list[Article]:
     """Every article behind a URL (a page, a feed or a sitemap); failures are logged."""
     articles: list[Article] = []
-    async for outcome in url_outcomes(session, url, settings=settings):
+    async for outcome in url_outcomes(session, url, settings=settings, allow_private=allow_private):
         if isinstance(outcome, Parsed):
             articles.append(outcome.article)
         else:
@@ -426,7 +453,12 @@ async def _run(
         elif target.url is not None:
             if session is None:
                 raise ValueError("import_targets needs an aiohttp session for URLs")
-            async for outcome in url_outcomes(session, target.url, settings=settings.site):
+            async for outcome in url_outcomes(
+                session,
+                target.url,
+                settings=settings.site,
+                allow_private=settings.federation.allow_private_addresses,
+            ):
                 await batch.handle(outcome)
         if on_item is not None:
             on_item(target.display)

@@ -1,6 +1,7 @@
 """Articles on the web: bounded fetching and the feeds/sitemaps that list them.
 
-    URL | fetch (<= 10 MB, <= 30 s, redirects followed) | sniff_kind
+    URL | fetch (<= 10 MB, <= 30 s, public addresses only, redirects followed and re-checked)
+        | sniff_kind
         html -> the page itself
         feed/sitemap -> parse_feed_or_sitemap -> FeedEntry(url, title, summary, published) ...
 
@@ -21,8 +22,10 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from lxml import etree
+from yarl import URL
 
 from siarkan.articles.text import ArticleRejected, inline, parse_datetime
+from siarkan.federation.fetch import AddressNotAllowed, FetchError, resolve, split_http_url
 
 MAX_BYTES = 10 * 1024 * 1024
 FETCH_TIMEOUT = 30.0
@@ -30,6 +33,8 @@ ACCEPT = (
     "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,"
     "application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.5"
 )
+MAX_REDIRECTS = 10
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +49,44 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-async def fetch(
-    session: aiohttp.ClientSession,
-    url: str,
-    *,
-    max_bytes: int = MAX_BYTES,
-    time_limit: float = FETCH_TIMEOUT,
-) -> Fetched:
-    """GET with a size and time bound; every failure is an ArticleRejected with one line."""
+async def _get_once(
+    session: aiohttp.ClientSession, url: str, *, max_bytes: int, allow_private: bool
+) -> Fetched | str:
+    """One request, to an address we checked ourselves: a Fetched, or a redirect's Location.
+
+    The host is resolved here and every address must be public (unless `allow_private`), and
+    the connection goes to that address (Host header and TLS name kept), so neither a link to
+    127.0.0.1 or 169.254.169.254 in a public sitemap nor DNS rebinding reaches the inside."""
     try:
-        async with asyncio.timeout(time_limit):
-            async with session.get(url, headers={"Accept": ACCEPT}, max_redirects=10) as resp:
+        parts, host, port = split_http_url(url)
+        addresses = await resolve(host, port, allow_private=allow_private)
+    except AddressNotAllowed as exc:
+        raise ArticleRejected(
+            f"refused: {exc} (a CMS on your own network: federation.allow_private_addresses)"
+        ) from None
+    except FetchError as exc:
+        raise ArticleRejected(f"fetch failed: {exc}") from None
+    headers = {"Accept": ACCEPT, "Host": parts.netloc}
+    last_error: Exception | None = None
+    for address in addresses:
+        target = URL.build(
+            scheme=parts.scheme,
+            host=address,
+            port=port,
+            path=parts.path or "/",
+            query_string=parts.query,
+            encoded=True,
+        )
+        try:
+            async with session.get(
+                target,
+                headers=headers,
+                allow_redirects=False,
+                server_hostname=host if parts.scheme == "https" else None,
+            ) as resp:
+                location = resp.headers.get("Location")
+                if resp.status in _REDIRECTS and location:
+                    return location
                 if resp.status >= 400:
                     raise ArticleRejected(f"HTTP {resp.status} {resp.reason or ''}".rstrip())
                 if resp.content_length is not None and resp.content_length > max_bytes:
@@ -70,15 +102,41 @@ async def fetch(
                             f"response is larger than the {_megabytes(max_bytes)} limit"
                         )
                 return Fetched(
-                    url=str(resp.url),
+                    url=url,
                     content_type=resp.content_type or "",
                     charset=resp.charset,
                     body=bytes(body),
                 )
+        except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
+            last_error = exc
+    reason = str(last_error).splitlines()[0] if str(last_error) else "no address answered"
+    raise ArticleRejected(f"fetch failed: {reason}")
+
+
+async def fetch(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    max_bytes: int = MAX_BYTES,
+    time_limit: float = FETCH_TIMEOUT,
+    allow_private: bool = False,
+) -> Fetched:
+    """GET with a size and time bound, redirects followed by hand and every hop's address
+    checked (`allow_private` is `federation.allow_private_addresses`: tests and laptops only);
+    every failure is an ArticleRejected with one line."""
+    try:
+        async with asyncio.timeout(time_limit):
+            current = url.split("#", 1)[0]
+            for _ in range(MAX_REDIRECTS + 1):
+                result = await _get_once(
+                    session, current, max_bytes=max_bytes, allow_private=allow_private
+                )
+                if isinstance(result, Fetched):
+                    return result
+                current = urljoin(current, result).split("#", 1)[0]
+            raise ArticleRejected("too many redirects")
     except TimeoutError:
         raise ArticleRejected(f"timed out after {time_limit:g} s") from None
-    except aiohttp.TooManyRedirects:
-        raise ArticleRejected("too many redirects") from None
     except aiohttp.ClientError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise ArticleRejected(f"fetch failed: {reason}") from None
@@ -102,6 +160,10 @@ _XML_ROOTS = (b"<rss", b"<feed", b"<urlset", b"<sitemapindex", b"<rdf:rdf", b"<r
 
 
 def sniff_kind(content_type: str, body: bytes) -> Literal["html", "feed"]:
+    if body.startswith(b"\x1f\x8b"):
+        # sitemap.xml.gz as a file (application/x-gzip, octet-stream): parse_feed_or_sitemap
+        # decompresses it. An HTML page is never sent gzipped without Content-Encoding.
+        return "feed"
     head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if b"<html" in head or head.startswith(b"<!doctype html"):
         return "html"

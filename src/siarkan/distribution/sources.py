@@ -134,15 +134,25 @@ async def _known(db: Database, urls: list[str]) -> dict[str, datetime | None]:
         return {url: updated for url, updated in result.all()}
 
 
-async def _fetch_page(session: aiohttp.ClientSession, settings: Settings, url: str) -> Parsed | str:
+async def _fetch_page(
+    session: aiohttp.ClientSession, settings: Settings, entry: FeedEntry
+) -> Parsed | str:
     try:
-        fetched = await fetch(session, url)
+        # Page links come from a remote document: only public addresses (SSRF).
+        fetched = await fetch(
+            session, entry.url, allow_private=settings.federation.allow_private_addresses
+        )
     except ArticleRejected as exc:
         return str(exc)
     outcome = parse_page_bytes(
         fetched.body, url=fetched.url, settings=settings.site, charset=fetched.charset
     )
-    return outcome if isinstance(outcome, Parsed) else outcome.reason
+    if not isinstance(outcome, Parsed):
+        return outcome.reason
+    if outcome.article.published_at is None and entry.published is not None:
+        # Dated only by the feed/sitemap: not "now" (an old story federated as news).
+        outcome = replace(outcome, article=replace(outcome.article, published_at=entry.published))
+    return outcome
 
 
 async def poll_source(
@@ -177,7 +187,7 @@ async def poll_source(
     stored = failed = 0
     for start in range(0, len(wanted), PAGE_CONCURRENCY):
         batch = wanted[start : start + PAGE_CONCURRENCY]
-        pages = await asyncio.gather(*(_fetch_page(session, settings, e.url) for e in batch))
+        pages = await asyncio.gather(*(_fetch_page(session, settings, e) for e in batch))
         for entry, page in zip(batch, pages, strict=True):
             if isinstance(page, str):
                 failed += 1
