@@ -7,6 +7,7 @@ import ipaddress
 import socket
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -14,7 +15,7 @@ from aiohttp import web
 
 from siarkan.config import FederationSettings
 from siarkan.federation import fetch
-from siarkan.federation.fetch import FetchError, address_allowed, fetch_document
+from siarkan.federation.fetch import FetchError, address_allowed, fetch_document, pinned_url
 from tests.helpers import free_port, serve_app
 
 
@@ -169,3 +170,11 @@ async def test_signed_fetch(origin: Origin, session: aiohttp.ClientSession) -> N
 
     await fetch_document(session, f"{origin.base}/actor", OPEN, signer=signer)
     assert origin.hits[0]["Signature"] == 'keyId="k",signature="x"'
+
+
+def test_a_checked_address_is_put_in_the_url_ipv6_included() -> None:
+    parts = urlsplit("https://news.example/ap/users/a?page=%2F2")
+    assert str(pinned_url(parts, "203.0.113.7", 443)) == "https://203.0.113.7/ap/users/a?page=%2F2"
+    assert str(pinned_url(parts, "2001:db8::7", 8443)) == (
+        "https://[2001:db8::7]:8443/ap/users/a?page=%2F2"
+    )

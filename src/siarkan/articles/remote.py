@@ -22,10 +22,15 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from lxml import etree
-from yarl import URL
 
 from siarkan.articles.text import ArticleRejected, inline, parse_datetime
-from siarkan.federation.fetch import AddressNotAllowed, FetchError, resolve, split_http_url
+from siarkan.federation.fetch import (
+    AddressNotAllowed,
+    FetchError,
+    pinned_url,
+    resolve,
+    split_http_url,
+)
 
 MAX_BYTES = 10 * 1024 * 1024
 FETCH_TIMEOUT = 30.0
@@ -69,14 +74,7 @@ async def _get_once(
     headers = {"Accept": ACCEPT, "Host": parts.netloc}
     last_error: Exception | None = None
     for address in addresses:
-        target = URL.build(
-            scheme=parts.scheme,
-            host=address,
-            port=port,
-            path=parts.path or "/",
-            query_string=parts.query,
-            encoded=True,
-        )
+        target = pinned_url(parts, address, port)
         try:
             async with session.get(
                 target,

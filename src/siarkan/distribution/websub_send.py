@@ -7,6 +7,9 @@
     websub_ping   | POST hub.mode=publish&hub.url=<topic> to settings.websub.external_hub
 
 All three go through the same queue, lifecycle and breaker as ActivityPub deliveries.
+A callback is anyone's URL: verification and distribution resolve its host themselves, refuse
+loopback / private / link-local / metadata addresses (the rule of federation/fetch.py, lifted by
+`federation.allow_private_addresses` for tests) and connect to the address they checked.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -40,6 +44,13 @@ from siarkan.distribution.queue import Claimed, Done
 from siarkan.distribution.sending import MAX_RESPONSE, Sent, describe_error, request_timeout
 from siarkan.distribution.topics import RenderTopic, Topic, TopicBody, parse_topic
 from siarkan.distribution.websub import end_subscription, settle_verification
+from siarkan.federation.fetch import (
+    AddressNotAllowed,
+    FetchError,
+    pinned_url,
+    resolve,
+    split_http_url,
+)
 from siarkan.feeds.cache import Rendered
 from siarkan.feeds.service import FeedService
 from siarkan.store.db import Database
@@ -95,6 +106,13 @@ async def _subscriptions(conn: AsyncConnection, rows: Sequence[Claimed]) -> dict
     return {row["id"]: row for row in result.mappings()}
 
 
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    body: bytes
+    retry_after: str | None
+
+
 class _Base:
     def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
         self.settings = settings
@@ -103,6 +121,51 @@ class _Base:
 
     async def close(self) -> None:
         """The session belongs to the process (web/app.py), not to the sender."""
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        limits: aiohttp.ClientTimeout,
+    ) -> _Answer | Refused | Failure:
+        """One request to a subscriber's URL, only to an address the SSRF rule allows."""
+        try:
+            parts, host, port = split_http_url(url)
+        except FetchError as exc:
+            return Refused(str(exc), answered=False)
+        try:
+            addresses = await resolve(
+                host, port, allow_private=self.settings.federation.allow_private_addresses
+            )
+        except AddressNotAllowed as exc:
+            return Refused(str(exc), answered=False)
+        except FetchError as exc:  # DNS trouble: may pass
+            return Failure(str(exc)[:500])
+        sent_headers = CIMultiDict(headers or {})
+        sent_headers["Host"] = parts.netloc
+        last: BaseException | None = None
+        for address in addresses:
+            target = pinned_url(parts, address, port)
+            try:
+                async with self.session.request(
+                    method,
+                    target,
+                    data=body,
+                    headers=sent_headers,
+                    allow_redirects=False,
+                    timeout=limits,
+                    server_hostname=host if parts.scheme == "https" else None,
+                ) as response:
+                    content = await response.content.read(MAX_RESPONSE)
+                    return _Answer(response.status, content, response.headers.get("Retry-After"))
+            except aiohttp.ClientConnectorError as exc:  # next address, if there is one
+                last = exc
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                return Failure(describe_error(exc))
+        return Failure(describe_error(last) if last else f"cannot connect to {host}")
 
 
 class VerifySender(_Base):
@@ -134,17 +197,12 @@ class VerifySender(_Base):
             "lease_seconds": sub["pending_lease_seconds"],
             "secret": sub["pending_secret"],
         }
-        try:
-            async with self.session.get(
-                verification_url(sub["callback"], params),
-                allow_redirects=False,
-                timeout=self.timeout,
-            ) as response:
-                body = await response.content.read(MAX_RESPONSE)
-                status = response.status
-                retry_after = response.headers.get("Retry-After")
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return Sent(Failure(describe_error(exc)), detail=detail)
+        answer = await self._request(
+            "GET", verification_url(sub["callback"], params), limits=self.timeout
+        )
+        if not isinstance(answer, _Answer):
+            return Sent(answer, detail=detail)
+        body, status, retry_after = answer.body, answer.status, answer.retry_after
         if 200 <= status < 300 and not challenge_echoed(body, challenge):
             return Sent(Refused("the callback did not echo hub.challenge"), detail=detail)
         if 400 <= status < 500:
@@ -208,14 +266,10 @@ class NotifySender(_Base):
         return await self._post(row.target, content.body, headers)
 
     async def _post(self, url: str, body: bytes, headers: CIMultiDict[str]) -> Sent:
-        try:
-            async with self.session.post(
-                url, data=body, headers=headers, allow_redirects=False, timeout=self.timeout
-            ) as response:
-                await response.content.read(MAX_RESPONSE)
-                return Sent(Response(response.status, response.headers.get("Retry-After")))
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return Sent(Failure(describe_error(exc)))
+        answer = await self._request("POST", url, headers=headers, body=body, limits=self.timeout)
+        if not isinstance(answer, _Answer):
+            return Sent(answer)
+        return Sent(Response(answer.status, answer.retry_after))
 
     async def settle(self, conn: AsyncConnection, done: Sequence[Done], now: datetime) -> None:
         for item in done:
@@ -241,6 +295,17 @@ class PingSender(NotifySender):
             {"Content-Type": "application/x-www-form-urlencoded"}
         )
         return await self._post(row.target, body, headers)
+
+    async def _post(self, url: str, body: bytes, headers: CIMultiDict[str]) -> Sent:
+        # The operator's own hub (settings.websub.external_hub), which may be on their network.
+        try:
+            async with self.session.post(
+                url, data=body, headers=headers, allow_redirects=False, timeout=self.timeout
+            ) as response:
+                await response.content.read(MAX_RESPONSE)
+                return Sent(Response(response.status, response.headers.get("Retry-After")))
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return Sent(Failure(describe_error(exc)))
 
     async def settle(self, conn: AsyncConnection, done: Sequence[Done], now: datetime) -> None:
         return None

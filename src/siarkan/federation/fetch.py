@@ -135,6 +135,18 @@ def split_http_url(url: str) -> tuple[SplitResult, str, int]:
     return parts, parts.hostname, port
 
 
+def pinned_url(parts: SplitResult, address: str, port: int) -> URL:
+    """`parts` addressed to the checked IP `address` (the caller sends Host and the TLS name)."""
+    return URL.build(
+        scheme=parts.scheme,
+        host=f"[{address}]" if ":" in address else address,  # encoded: IPv6 needs brackets
+        port=port,
+        path=parts.path or "/",
+        query_string=parts.query,
+        encoded=True,
+    )
+
+
 async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
     if response.content_length is not None and response.content_length > limit:
         raise FetchError(f"{response.url}: larger than {limit} bytes", response.status)
@@ -163,14 +175,7 @@ async def _get_once(
         headers.update(await signer("GET", url, headers))
     last_error: Exception | None = None
     for address in addresses:
-        target = URL.build(
-            scheme=scheme,
-            host=address,
-            port=port,
-            path=parts.path or "/",
-            query_string=parts.query,
-            encoded=True,
-        )
+        target = pinned_url(parts, address, port)
         try:
             async with session.get(
                 target,

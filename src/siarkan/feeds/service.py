@@ -115,7 +115,13 @@ def build_doc(
         spec,
         items,
         home_url=home_url(settings, spec),
-        hub_url=websub_hub_url(settings) if settings.websub.enabled else None,
+        # Only the subscription document is a WebSub topic: the hub refuses archive pages, so
+        # they must not advertise it (WebSub §4: hub and self name a topic one can subscribe to).
+        hub_url=(
+            websub_hub_url(settings)
+            if settings.websub.enabled and data.archive_end is None
+            else None
+        ),
         links=links,
         archive=data.archive_end is not None,
         feed_id=page_url(settings, spec, "atom", None),
