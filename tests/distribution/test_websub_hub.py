@@ -100,6 +100,16 @@ async def publish(db: Database, settings: Settings, article: Article) -> None:
         await store_article(conn, settings, article, now=SystemClock().now())
 
 
+async def skipped(db: Database, reason: str) -> bool:
+    async with db.connect() as conn:
+        found = await conn.scalar(
+            select(deliveries.c.id).where(
+                deliveries.c.state == "skipped", deliveries.c.last_error == reason
+            )
+        )
+    return found is not None
+
+
 async def active(db: Database, topic: str, callback: str) -> bool:
     row = await subscription(db, topic, callback)
     return row is not None and row["state"] == "active"
@@ -234,9 +244,21 @@ async def test_publisher_ping_distributes_current_content(
         note = subscriber.notifications[0]
         assert b"Banjir Rendam 1.250 Rumah" in note.body
         assert link_headers(note.headers) == {"hub": websub_hub_url(hub_settings), "self": topic}
+
+        # A ping for a document that has not changed: the subscriber has these bytes already.
+        async def delivered() -> bool:
+            row = await subscription(db, topic, subscriber.url())
+            return row is not None and row["sent_digest"] == hashlib.sha256(note.body).hexdigest()
+
+        await eventually(delivered)
         status, _ = await post_hub(hub_settings, hub_mode="publish", hub_topic=topic)
         assert status == 202
+        await eventually(lambda: skipped(db, "the subscriber has this content already"))
+        assert len(subscriber.notifications) == 1
+        await publish(db, hub_settings, make_article(id="kedua", slug="kedua", title="Kedua"))
+        status, _ = await post_hub(hub_settings, hub_mode="publish", hub_topic=topic)
         await eventually(lambda: len(subscriber.notifications) == 2)
+        assert b"Kedua" in subscriber.notifications[1].body
         status, text = await post_hub(
             hub_settings, hub_mode="publish", hub_url="https://elsewhere.example.org/feed.xml"
         )

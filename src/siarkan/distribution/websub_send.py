@@ -18,14 +18,14 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
 from multidict import CIMultiDict
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -256,6 +256,11 @@ class NotifySender(_Base):
         content = self._bodies.get(sub["topic"])
         if content is None:
             return Sent(Obsolete("the topic is no longer served"))
+        digest = hashlib.sha256(content.body).hexdigest()
+        if sub["sent_digest"] == digest:
+            # A change that left this document as it was (an edit on an archive page, a
+            # re-save): the subscriber has these bytes already.
+            return Sent(Obsolete("the subscriber has this content already"))
         headers: CIMultiDict[str] = CIMultiDict()
         headers["Content-Type"] = content.content_type
         # §7: the hub MUST send these Link headers with the content distribution request.
@@ -263,7 +268,8 @@ class NotifySender(_Base):
         headers.add("Link", f'<{sub["topic"]}>; rel="self"')
         if sub["secret"]:
             headers["X-Hub-Signature"] = hub_signature(sub["secret"], content.body)
-        return await self._post(row.target, content.body, headers)
+        sent = await self._post(row.target, content.body, headers)
+        return replace(sent, detail={"digest": digest})
 
     async def _post(self, url: str, body: bytes, headers: CIMultiDict[str]) -> Sent:
         answer = await self._request("POST", url, headers=headers, body=body, limits=self.timeout)
@@ -275,6 +281,12 @@ class NotifySender(_Base):
         for item in done:
             if Effect.REMOVE_TARGET in item.outcome.effects and item.row.subscription_id:
                 await end_subscription(conn, item.row.subscription_id, "gone")
+            elif item.outcome.state is State.SENT and item.detail and item.row.subscription_id:
+                await conn.execute(
+                    update(websub_subscriptions)
+                    .where(websub_subscriptions.c.id == item.row.subscription_id)
+                    .values(sent_digest=item.detail["digest"])
+                )
 
 
 class PingSender(NotifySender):

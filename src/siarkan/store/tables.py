@@ -339,6 +339,8 @@ websub_subscriptions = Table(
     Column("expires_at", UtcDateTime, nullable=True, index=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # sha256 of the last content delivered: the same document is not sent twice in a row.
+    Column("sent_digest", String(64), nullable=True),
     UniqueConstraint("topic", "callback"),
 )
 
