@@ -157,3 +157,17 @@ def test_every_retry_is_in_the_future_and_before_three_days(attempts: int, statu
         assert got.due_at is not None and NOW < got.due_at <= NOW + timedelta(days=1)
     else:
         assert got.state is State.DEAD
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_short_retry_after_never_shortens_the_backoff(status: int) -> None:
+    """`Retry-After: 1` on every try must not use up 16 tries in a minute: the row waits the
+    longer of Retry-After and its backoff; the host is held only as long as it asked."""
+    late = outcome(Response(status, "1"), attempts=10)
+    assert late.state is State.RETRYING
+    assert late.due_at == NOW + retry_interval(10)
+    assert late.hold_until == NOW + timedelta(seconds=1)
+    long = outcome(Response(status, "3600"), attempts=1)  # longer than the backoff: honoured
+    assert long.due_at == long.hold_until == NOW + timedelta(hours=1)
+    waits = [outcome(Response(status, "1"), attempts=n).due_at for n in range(1, 16)]
+    assert sum((w - NOW for w in waits if w), timedelta()) >= timedelta(days=2)

@@ -359,3 +359,40 @@ async def test_a_fan_out_gives_the_first_claim_work_for_every_host(
     claimed = await claim(db, limit=70)
     assert {row.host for row in claimed} == {"big.example"} | {f"s{i}.example" for i in range(60)}
     assert len(claimed) == 61
+
+
+async def test_a_success_in_the_same_flush_does_not_lift_a_429_hold(db: Database) -> None:
+    """A rate-limited host answers 429 to one request and 202 to another sent at the same
+    time; whatever their order in the recorded batch, the host stays held as it asked."""
+    from siarkan.distribution.breaker import BreakerPolicy
+    from siarkan.distribution.lifecycle import Response, decide
+    from siarkan.distribution.queue import Claimed, Done
+
+    now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+    def done(row_id: int, status: int, retry_after: str | None = None) -> Done:
+        row = Claimed(row_id, "activitypub", "https://m.example/inbox", "m.example", None, None,
+                      None, "utama", True, 0)  # fmt: skip
+        result = Response(status, retry_after)
+        return Done(row, result, decide(result, attempts=1, max_attempts=16, now=now))
+
+    async with db.begin() as conn:
+        healths = await queue.record(
+            conn, [done(1, 429, "600"), done(2, 202)], worker_id="w", now=now,
+            policy=BreakerPolicy(),
+        )  # fmt: skip
+    assert healths["m.example"].breaker_open_until == now + timedelta(minutes=10)
+    async with db.connect() as conn:
+        [health] = (await queue.load_hosts(conn, ["m.example"])).values()
+    assert health.breaker_open_until == now + timedelta(minutes=10)
+    assert health.consecutive_failures == 0 and health.last_success_at == now
+
+
+async def test_deliveries_are_indexed_by_activity(db: Database) -> None:
+    """Every enqueue reads its rows back by activity_id, and edits and thread parts find the
+    deliveries they follow by it: without an index each is a scan of a week of sent rows."""
+    from sqlalchemy import inspect
+
+    async with db.connect() as conn:
+        indexes = await conn.run_sync(lambda c: inspect(c).get_indexes("deliveries"))
+    assert any(ix["column_names"][:1] == ["activity_id"] for ix in indexes)

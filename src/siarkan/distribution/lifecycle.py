@@ -15,7 +15,8 @@
 Waits between tries follow RETRY_INTERVALS (Sidekiq's `count**4 + 15` seconds, which Mastodon's
 DeliveryWorker uses): 16 s, 31 s, 96 s, 4.5 min, ... 14 h; the 15 waits of 16 tries add up to
 2.07 days, plus up to 10 % jitter each so a recovering host is not hit by every worker at once.
-429 and 503 honour `Retry-After` (seconds or an HTTP date, RFC 9110 §10.2.3) instead.
+429 and 503 honour `Retry-After` (seconds or an HTTP date, RFC 9110 §10.2.3): never sooner,
+and never sooner than the backoff either (the tries stay a ~2-day budget).
 """
 
 from __future__ import annotations
@@ -177,9 +178,15 @@ def _retry(
 ) -> Outcome:
     if attempts >= max_attempts:
         return Outcome(State.DEAD, None, f"gave up after {attempts} tries: {reason}", effects)
-    due = now + (wait if wait is not None else backoff(attempts, jitter))
+    # Retry-After says "not before": the row still waits at least its backoff, so a host that
+    # keeps answering `429 Retry-After: 1` cannot use up the 16 tries in seconds (the tries
+    # are a budget of ~2 days). The host is held only as long as it asked.
+    due = now + backoff(attempts, jitter)
+    if wait is not None:
+        due = max(due, now + wait)
     if hold:
-        return Outcome(State.RETRYING, due, reason, effects | {Effect.HOLD_HOST}, hold_until=due)
+        until = now + wait if wait is not None else due
+        return Outcome(State.RETRYING, due, reason, effects | {Effect.HOLD_HOST}, hold_until=until)
     return Outcome(State.RETRYING, due, reason, effects)
 
 

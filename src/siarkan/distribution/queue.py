@@ -340,14 +340,17 @@ async def save_hosts(conn: AsyncConnection, healths: Iterable[HostHealth]) -> No
     await conn.execute(stmt, values)
 
 
-def fold_host(health: HostHealth, done: Done, policy: BreakerPolicy, now: datetime) -> HostHealth:
-    """Apply one try's effects to its host's health (pure)."""
+def fold_host(
+    health: HostHealth, done: Done, policy: BreakerPolicy, now: datetime, *, hold: bool = True
+) -> HostHealth:
+    """Apply one try's effects to its host's health (pure); `hold=False` leaves a 429/503
+    hold to the caller."""
     effects = done.outcome.effects
     if Effect.HOST_UP in effects:
         health = after_success(health, now, done.scheme)
     elif Effect.HOST_DOWN in effects:
         health = after_failure(health, now, policy)
-    if Effect.HOLD_HOST in effects and done.outcome.hold_until is not None:
+    if hold and Effect.HOLD_HOST in effects and done.outcome.hold_until is not None:
         health = hold_host(health, done.outcome.hold_until)
     return health
 
@@ -450,11 +453,22 @@ async def record(
     changed: dict[str, HostHealth] = {}
     if touched:
         current = await load_hosts(conn, (d.row.host for d in touched), lock=True)
+        # Holds (429 / 503 Retry-After) are applied after every success and failure of the
+        # batch: a 2xx recorded after a 429 in the same flush must not lift the hold.
+        holds: dict[str, datetime] = {}
         for d in touched:
             before = changed.get(d.row.host) or current.get(d.row.host) or HostHealth(d.row.host)
-            after = fold_host(before, d, policy, now)
+            after = fold_host(before, d, policy, now, hold=False)
+            until = d.outcome.hold_until
+            if Effect.HOLD_HOST in d.outcome.effects and until is not None:
+                holds[d.row.host] = max(until, holds.get(d.row.host, until))
             if after != before or d.row.host not in current:
                 changed[d.row.host] = after
+        for host, until in holds.items():
+            before = changed.get(host) or current.get(host) or HostHealth(host)
+            after = hold_host(before, until)
+            if after != before:
+                changed[host] = after
         await save_hosts(conn, changed.values())
 
     if settle:

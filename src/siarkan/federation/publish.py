@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -282,6 +282,7 @@ async def _revise_posts(
                     targets=targets,
                     now=now,
                     object_uri=row["uri"],
+                    after=await _latest_deliveries(conn, channel.name, row["uri"]),
                 )
             await conn.execute(
                 update(posts)
@@ -348,6 +349,7 @@ async def _withdraw(
                 targets=targets,
                 now=now,
                 object_uri=row["uri"],
+                after=await _latest_deliveries(conn, channel.name, row["uri"]),
             )
         await conn.execute(
             update(posts).where(posts.c.id == row["id"]).values(state=DELETED, updated_at=now)
@@ -362,6 +364,28 @@ async def _previous_deliveries(conn: AsyncConnection, post_uri: str) -> dict[str
         .where(activities.c.object_uri == post_uri, activities.c.type == "Create")
     )
     return {target: delivery_id for target, delivery_id in result.all()}
+
+
+async def _latest_deliveries(
+    conn: AsyncConnection, actor_name: str, post_uri: str
+) -> dict[str, int]:
+    """The last delivery of each inbox about this post (its Create, or a later Update):
+    {inbox: delivery id}. An Update or Delete waits for it there (deliveries.after_id), so it
+    never overtakes a Create still being retried: a Delete that arrives first is dropped as
+    unknown (Mastodon remembers it for 6 hours only, our retries last ~2 days) and the late
+    Create then shows a retracted story; receivers that drop an Update of an unknown post
+    would keep the uncorrected text."""
+    result = await conn.execute(
+        select(deliveries.c.target, func.max(deliveries.c.id))
+        .join(activities, activities.c.id == deliveries.c.activity_id)
+        .where(
+            activities.c.object_uri == post_uri,
+            activities.c.actor_name == actor_name,
+            deliveries.c.kind == "activitypub",
+        )
+        .group_by(deliveries.c.target)
+    )
+    return {target: int(delivery_id) for target, delivery_id in result.all()}
 
 
 async def release_due_posts(
