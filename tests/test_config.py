@@ -318,3 +318,19 @@ def test_check_config_prints_advisories(tmp_path: Path) -> None:
     result = check_config(path)
     assert result.returncode == 0, result.stderr
     assert f"{path}: warning: admin.token: not set" in result.stdout
+
+
+def test_a_delivery_lease_shorter_than_a_try_is_refused_where_it_is_set() -> None:
+    text = (
+        'site: {name: X, base_url: "https://x.example"}\n'
+        "delivery:\n"
+        "  read_timeout: 3\n"
+        "  lease_seconds: 10\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "lease.yaml", env={})
+    (problem,) = caught.value.problems
+    assert problem.startswith("lease.yaml:4:") and "delivery.lease_seconds" in problem
+    assert "16 s" in problem
+    settings = parse_settings(text.replace("10", "16"), "lease.yaml", env={})
+    assert settings.delivery.lease_seconds == 16

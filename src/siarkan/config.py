@@ -356,6 +356,19 @@ class DeliverySettings(Strict):
     breaker_seconds: int = Field(300, ge=1)
     unavailable_days: int = Field(7, ge=1)
 
+    @model_validator(mode="after")
+    def _lease_outlasts_a_try(self) -> DeliverySettings:
+        # One try can take a connect and a read, twice (the re-signed second knock); a lease
+        # that ends first lets a second worker (PostgreSQL) send the same delivery meanwhile.
+        needed = 2 * (self.connect_timeout + self.read_timeout)
+        if self.lease_seconds < needed:
+            raise _located(
+                ("delivery", "lease_seconds"),
+                f"must be at least 2 x (connect_timeout + read_timeout) = {needed:g} s, or a "
+                "worker may send a delivery another worker still holds",
+            )
+        return self
+
 
 class WebSubSettings(Strict):
     enabled: bool = True
@@ -593,8 +606,10 @@ def _error_loc(error: Mapping[str, Any]) -> tuple[Any, ...]:
     """Where an error is: pydantic's loc, or for a whole-config check the loc it carries."""
     loc = tuple(error["loc"])
     context = error.get("ctx") or {}
-    if not loc and isinstance(context.get("loc"), tuple):
-        return tuple(context["loc"])
+    carried = context.get("loc")
+    # A model check names its value below the model pydantic reports (delivery.lease_seconds).
+    if isinstance(carried, tuple) and carried[: len(loc)] == loc:
+        return carried
     return loc
 
 

@@ -27,7 +27,8 @@ delivery:
   per_host: {per_host}
   lease_seconds: {lease}
   poll_interval: 0.05
-  read_timeout: 5
+  connect_timeout: {timeout}
+  read_timeout: {timeout}
 channels:
   - name: utama
     title: Utama
@@ -46,9 +47,14 @@ def write_config(
     per_host: int = 8,
     lease: int = 5,
 ) -> Path:
+    # The config refuses a lease shorter than two tries' worth of timeouts (config.py).
+    timeout = min(5.0, lease / 4)
     path.write_text(
-        CONFIG.format(port=port, url=url, concurrency=concurrency, per_host=per_host, lease=lease)
-    )
+        CONFIG.format(
+            port=port, url=url, concurrency=concurrency, per_host=per_host, lease=lease,
+            timeout=timeout,
+        )
+    )  # fmt: skip
     return path
 
 
