@@ -6,6 +6,7 @@ loads), and a screenshot is saved under tests/artifacts/ for a person to look at
 
 from __future__ import annotations
 
+import html
 import re
 import struct
 import zlib
@@ -32,6 +33,8 @@ pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).parent.parent / "artifacts"
 VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 900)}
+# A compound longer than a phone is wide, as headlines, tags and pasted URLs carry them.
+LONG_WORD = "Pertanggungjawabanketerbukaaninformasipublikkabupatenserang"
 
 
 def gradient_png(width: int, height: int) -> bytes:
@@ -95,13 +98,40 @@ async def site(settings: Settings, sqlite_url: str) -> AsyncIterator[str]:
                 when = stored.published_at or clock.now()
                 await article_changed(conn, settings, stored, previous=None, now=when)
         await upsert_article(conn, numbered(20, status=Status.RETRACTED), now=clock.now())
+        long_words = numbered(
+            14,
+            title=f"{LONG_WORD} Digelar di Serang",
+            tags=(LONG_WORD, "pilkada"),
+            published_at=START,
+            updated_at=START,
+        )
+        await upsert_article(conn, long_words, now=clock.now())
     app = create_app(settings, db=db, clock=clock, roles={"web"}, migrate=False)
     png = gradient_png(240, 160)
 
     async def image(request: web.Request) -> web.Response:
         return web.Response(body=png, content_type="image/png")
 
+    async def measure(request: web.Request) -> web.Response:
+        """A page that frames `path` at phone width and records how wide its content is."""
+        frame = html.escape(request.query["path"], quote=True)
+        return web.Response(
+            text=f"""<!doctype html><html><body>
+<iframe id="f" src="{frame}" style="width:390px;height:844px;border:0"></iframe>
+<script>
+window.addEventListener("load", () => {{
+  const root = document.getElementById("f").contentDocument.documentElement;
+  const out = document.createElement("output");
+  out.id = "widths";
+  out.textContent = root.scrollWidth + "/" + root.clientWidth;
+  document.body.append(out);
+}});
+</script></body></html>""",
+            content_type="text/html",
+        )
+
     app.router.add_get("/test-images/{name}", image)
+    app.router.add_get("/test-measure", measure)
     port = int(base.rsplit(":", 1)[1])
     try:
         async with serve_app(app, port) as url:
@@ -146,3 +176,24 @@ async def test_page_renders_cleanly(site: str, page: str, viewport: str) -> None
     assert 'class="site-header"' in dom
     if page == "article":
         assert 'id="p1"' in dom and 'class="related"' in dom
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/kanal/utama",
+        "/artikel/berita-nomor-14",
+        f"/kanal/utama/tag/{LONG_WORD.lower()}",
+        "/feeds",
+        "/preview/berita-nomor-14",
+    ],
+)
+async def test_long_words_wrap_instead_of_widening_the_page_on_phones(site: str, path: str) -> None:
+    require_chromium()
+    dom = await dump_dom_async(f"{site}/test-measure?path={path}")
+    found = re.search(r'<output id="widths">(\d+)/(\d+)</output>', dom)
+    assert found, dom[-500:]
+    scroll_width, client_width = int(found.group(1)), int(found.group(2))
+    assert client_width == 390
+    assert scroll_width <= client_width, f"{path} scrolls sideways: {scroll_width}px wide"

@@ -289,3 +289,42 @@ async def test_replies_are_public_only_where_the_channel_shows_them(
         _, _, hidden = await get(http, live.url("/@prologmedia"), BROWSER)
     assert "Balasan untuk warga" in shown and "1 dibagikan" not in shown
     assert "Balasan untuk" not in hidden and "suka" not in hidden
+
+
+async def test_replies_shown_on_a_profile_load_nothing_from_their_senders(
+    make_settings: Callable[..., Any], db: Any, port: int, http: aiohttp.ClientSession,
+    make_article: Callable[..., Article],
+) -> None:  # fmt: skip
+    """A reply's <img> would make every reader's browser call the sender's server."""
+    from sqlalchemy import insert, select
+
+    from siarkan.store.tables import interactions, posts
+    from tests.federation.conftest import start
+
+    extra = """  - name: warga
+    title: Suara Warga
+    fediverse: {enabled: true, show_replies: true}
+"""
+    settings = make_settings(channels_extra=extra)
+    now = datetime.now(UTC)
+    content = (
+        '<h1>Judul besar</h1><p>Setuju! <img src="https://pelacak.example/p.gif" alt="">'
+        '<a href="https://m.example/@ani/1">tautan</a></p>'
+        "<table><tr><td>sel</td></tr></table><script>alert(1)</script>"
+    )
+    async with start(settings, db, port) as live:
+        await publish_report(live, make_article(published_at=now - timedelta(minutes=1)), now)
+        async with db.begin() as conn:
+            for actor, uri in (await conn.execute(select(posts.c.actor_name, posts.c.uri))).all():
+                await conn.execute(
+                    insert(interactions).values(
+                        kind="reply", object_uri=uri, actor_uri="https://m.example/users/ani",
+                        activity_id=f"{uri}#reply", content=content, created_at=now,
+                    )
+                )  # fmt: skip
+        _, _, shown = await get(http, live.url("/@warga"), BROWSER)
+    replies = shown.split('class="profile-replies"', 1)[1].split("</section>", 1)[0]
+    assert "Setuju!" in replies and "Judul besar" in replies
+    assert "pelacak.example" not in replies and "<img" not in replies
+    assert "<h1" not in replies and "<table" not in replies and "alert(1)" not in replies
+    assert 'rel="nofollow noopener noreferrer ugc"' in replies

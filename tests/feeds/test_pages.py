@@ -93,6 +93,60 @@ async def test_status_codes(live: Live, store: Store, clock: ManualClock) -> Non
             assert b"<!doctype html>" in body and str(status).encode() in body
 
 
+async def test_unknown_addresses_get_the_html_404_page(live: Live) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    for path in ("/tidak-ada", "/@tidak-ada", "/artikel/tidak-ada/lagi", "/artikel/tidak-ada"):
+        response, body = await live.get(path, headers=browser)
+        assert response.status == 404, path
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8", path
+        root = parse(body)
+        assert root.findtext(".//h1") == "Halaman tidak ditemukan", path
+        assert root.find(".//a[@href='/']") is not None, path
+    # Fediverse servers and API clients keep their short answers.
+    response, body = await live.get("/@tidak-ada", headers={"Accept": "application/activity+json"})
+    assert response.status == 404 and b"<!doctype html>" not in body
+    response, body = await live.get("/tidak-ada.xml", headers={"Accept": "application/rss+xml"})
+    assert response.status == 404 and b"<!doctype html>" not in body
+    async with live.http.post(live.url + "/tidak-ada/inbox", data=b"{}") as posted:
+        assert posted.status == 404
+
+
+async def test_link_previews_and_search_get_whole_words(live: Live, store: Store) -> None:
+    article = numbered(5, subtitle=None)
+    assert len(article.lead) > 200
+    await store([article])
+    _, body = await live.get("/artikel/berita-nomor-5")
+    root = parse(body)
+    metas = {m.get("property") or m.get("name"): m.get("content") for m in root.iter("meta")}
+    description = metas["og:description"]
+    assert metas["description"] == metas["twitter:description"] == description
+    assert len(description) <= 200 and description.endswith("…")
+    assert article.lead.startswith(description.removesuffix("…"))
+    assert article.lead[len(description) - 1] == " ", description  # cut between words
+    ld = json.loads(root.find(".//script[@type='application/ld+json']").text)
+    assert ld["description"] == description
+
+
+async def test_profile_fields_can_be_verified_from_the_home_page(live: Live) -> None:
+    """Mastodon marks a field verified when the page it links to has a rel="me" link back to
+    the account's `url` (app/services/verify_link_service.rb)."""
+    for channel in ("utama", "banten"):
+        _, body = await live.get(
+            f"/ap/actors/{channel}", headers={"Accept": "application/activity+json"}
+        )
+        actor = json.loads(body)
+        (field,) = actor["attachment"]
+        href = html5lib.parse(field["value"], namespaceHTMLElements=False).find(".//a").get("href")
+        assert href == live.url  # the default "Situs" field: the site's home page
+        _, home = await live.get(href, headers={"Accept": "text/html"})
+        backlinks = [
+            el.get("href")
+            for el in parse(home).iter("a", "link")
+            if "me" in (el.get("rel") or "").split()
+        ]
+        assert actor["url"] in backlinks, channel
+
+
 async def test_channel_pages_with_keyset_paging(live: Live, store: Store) -> None:
     await store(numbered(i) for i in range(45))
     seen: list[str] = []

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import nh3
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -198,10 +199,30 @@ async def usage(conn: AsyncConnection, settings: Settings, now: datetime) -> Usa
     )
 
 
+# What Mastodon keeps of a remote post (Sanitize::Config::MASTODON_STRICT): text, links and
+# simple formatting. No images (they would load from the sender's server, telling it which
+# readers opened the profile), no headings, tables or forms.
+REPLY_TAGS = frozenset(
+    {"p", "br", "span", "a", "del", "pre", "blockquote", "code", "b", "strong", "u", "i", "em",
+     "ul", "ol", "li"}
+)  # fmt: skip
+
+
+def reply_html(content: str) -> str:
+    """A remote reply's HTML, reduced to what a public page may show of it."""
+    return nh3.clean(
+        content,
+        tags=set(REPLY_TAGS),
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https"},
+        link_rel="nofollow noopener noreferrer ugc",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     actor: str
-    content: str  # sanitised when received (handlers._clean_reply)
+    content: str  # reply_html: cleaned when received and again when shown
     received: datetime
 
 
@@ -246,5 +267,5 @@ async def reactions(
         elif row.kind == "announce":
             found.boosts += 1
         elif row.kind == "reply" and row.content and len(found.replies) < MAX_REPLIES_SHOWN:
-            found.replies.append(Reply(row.actor_uri, row.content, row.created_at))
+            found.replies.append(Reply(row.actor_uri, reply_html(row.content), row.created_at))
     return out

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import nh3
 from sqlalchemy import Table, and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,6 +26,7 @@ from siarkan.config import Settings
 from siarkan.distribution.outbox import InboxTarget
 from siarkan.federation.activitystreams import render_accept, render_reject
 from siarkan.federation.audience import ACCEPTED, BLOCKED, PENDING, host_of
+from siarkan.federation.collections import reply_html
 from siarkan.federation.fetch import FetchError
 from siarkan.federation.outgoing import emit, new_token
 from siarkan.federation.remote import RemoteDirectory, parse_actor
@@ -374,7 +374,7 @@ def _clean_reply(content: Any) -> str | None:
     """Replies are kept for moderation, never shown raw: sanitised and bounded."""
     if not isinstance(content, str):
         return None
-    return nh3.clean(content[:MAX_REPLY_CHARS])
+    return reply_html(content[:MAX_REPLY_CHARS])
 
 
 async def on_create(ctx: InboxContext, activity: Activity) -> list[Effect]:

@@ -53,7 +53,7 @@ from siarkan.federation.vocab import (
 from siarkan.store.db import Database
 from siarkan.store.tables import activities, actors, posts
 from siarkan.web.keys import CLOCK, DB, HTTP, METRICS, SETTINGS
-from siarkan.web.pages import local_time
+from siarkan.web.pages import local_time, not_found_for
 from siarkan.web.templating import render_html
 
 log = logging.getLogger(__name__)
@@ -264,7 +264,7 @@ async def profile(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     channel = _channel_by_username(settings, request.match_info["username"])
     if channel is None:
-        raise web.HTTPNotFound(text="no such account")
+        return not_found_for(request, "no such account")
     if wants_activity_json(request.headers.get("Accept", "")):
         raise web.HTTPFound(urls.actor_url(settings, channel.name), headers={"Vary": "Accept"})
     record = await _actor_record(request.app[DB], channel.name)

@@ -121,6 +121,9 @@ def create_app(
         lifespan = getattr(feature, "lifespan", None)
         if lifespan is not None:
             app.cleanup_ctx.append(lifespan)
+    # Last: only what no route matched comes here (a route, not a middleware, so the requests
+    # that do match pay nothing for it).
+    app.router.add_route("*", "/{tail:.*}", pages.unknown_address)
     if freeze_heap:  # a process-wide act: for the process that serves, not for each test app
         app.on_startup.append(_freeze_startup_objects)
     return app

@@ -43,6 +43,7 @@ from siarkan.urls import (
     feed_url,
     feeds_index_url,
     opml_url,
+    profile_url,
     slugify,
     tag_url,
 )
@@ -83,6 +84,18 @@ def local_time(settings: Settings, when: datetime) -> str:
         f"{_DAYS[local.weekday()]}, {local.day} {_MONTHS[local.month - 1]} {local.year} "
         f"{local:%H.%M} {zone}"
     )
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` if it fits in `limit` characters, else cut at a word boundary with "…" (the
+    description link previews and search results show: never half a word)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:–—-") + "…"
 
 
 def article_blocks(article: Article, base: str) -> list[Markup]:
@@ -131,7 +144,7 @@ def news_article_ld(settings: Settings, article: Article, description: str) -> d
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": article.title[:110],
+        "headline": shorten(article.title, 110),
         "mainEntityOfPage": article_link(settings, article),
         "url": article_url(settings, article),
         "inLanguage": article.language,
@@ -275,6 +288,24 @@ def not_found(request: web.Request) -> web.Response:
     )
 
 
+def _wants_html(request: web.Request) -> bool:
+    return request.method in ("GET", "HEAD") and "text/html" in request.headers.get("Accept", "")
+
+
+def not_found_for(request: web.Request, text: str = "404: Not Found") -> web.Response:
+    """Browsers and crawlers get the site's 404 page; clients asking for feeds, ActivityPub
+    or JSON keep a short plain answer."""
+    if _wants_html(request):
+        return not_found(request)
+    return web.Response(status=404, text=text)
+
+
+async def unknown_address(request: web.Request) -> web.Response:
+    """Any address no route matched (registered last, web/app.py): a mistyped /artikel/
+    link gets the site's 404 page, not aiohttp's bare "404: Not Found" text."""
+    return not_found_for(request)
+
+
 async def _list(
     request: web.Request, spec: FeedSpec, cursor: str | None, limit: int = PAGE_SIZE
 ) -> tuple[list[Teaser], str | None]:
@@ -301,10 +332,17 @@ async def home(request: web.Request) -> web.Response:
         for c in settings.channels
     ]
     feeds = alternates(settings, settings.channels[0]) if settings.channels else []
+    # Each account's default "Situs" field links here with rel="me" (federation.actors):
+    # Mastodon marks the field verified only if this page links back to the profile.
+    accounts = [
+        profile_url(settings, c.fediverse.username or c.name)
+        for c in settings.channels
+        if c.fediverse.enabled
+    ]
     return render_html(
         request,
         "home.html",
-        {"channels": channels, "articles": articles, "alternates": feeds},
+        {"channels": channels, "articles": articles, "alternates": feeds, "accounts": accounts},
     )
 
 
@@ -335,7 +373,7 @@ async def article_page(request: web.Request) -> web.Response:
     base = article.canonical_url or permalink
     channels = channels_for(settings, article)
     home_channel = channels[0] if channels else None
-    description = article.subtitle or article.lead[:200]
+    description = article.subtitle or shorten(article.lead, 200)
     tags = [
         {"name": tag, "url": tag_url(settings, home_channel.name, tag) if home_channel else None}
         for tag in article.tags
