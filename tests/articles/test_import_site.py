@@ -174,3 +174,45 @@ def test_iso_8859_1_label_means_windows_1252(settings: Settings) -> None:
     outcome = parse_page_bytes(page, url="https://kabarbanten.test/a", settings=settings.site)
     assert isinstance(outcome, Parsed)
     assert outcome.article.dateline == "LEBAK, KABARBANTEN.COM"
+
+
+async def test_a_page_listed_twice_is_fetched_once(settings: Settings) -> None:
+    """A site's feed, its sitemap and its news sitemap list the same reports: one fetch each."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    hits: dict[str, int] = {}
+
+    async def article(request: web.Request) -> web.Response:
+        hits[request.path] = hits.get(request.path, 0) + 1
+        n = int(request.match_info["n"])
+        return web.Response(text=article_page(n), content_type="text/html", charset="utf-8")
+
+    async def news(request: web.Request) -> web.Response:
+        when = "2025-10-18T09:15:00+07:00"
+        body = urlset((f"{base}/artikel/1", when), (f"{base}/artikel/1#komentar", when))
+        return web.Response(body=body, content_type="application/xml")
+
+    async def index(request: web.Request) -> web.Response:
+        text = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            "<sitemap><loc>/news.xml</loc></sitemap><sitemap><loc>/news.xml</loc></sitemap>"
+            "</sitemapindex>"
+        )
+        return web.Response(text=text, content_type="application/xml")
+
+    app = web.Application()
+    app.router.add_get("/artikel/{n}", article)
+    app.router.add_get("/news.xml", news)
+    app.router.add_get("/index.xml", index)
+    async with serve_app(app, port), aiohttp.ClientSession() as session:
+        seen: set[str] = set()
+        found = [
+            o
+            for url in (f"{base}/index.xml", f"{base}/news.xml")
+            async for o in url_outcomes(
+                session, url, settings=settings.site, allow_private=True, seen=seen
+            )
+        ]
+    assert [type(o).__name__ for o in found] == ["Parsed"], found
+    assert hits == {"/artikel/1": 1}

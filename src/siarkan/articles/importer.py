@@ -192,10 +192,15 @@ async def url_outcomes(
     settings: SiteSettings,
     depth: int = 0,
     allow_private: bool = False,
+    seen: set[str] | None = None,
 ) -> AsyncIterator[ParseOutcome]:
     """A page, or every page a feed/sitemap lists (fetched a few at a time, in order).
     `allow_private` (federation.allow_private_addresses) lets fetches reach loopback and
-    private addresses: tests only; production refuses them, wherever the link came from."""
+    private addresses: tests only; production refuses them, wherever the link came from.
+    `seen`: addresses already fetched in this run; a page that the feed, the sitemap and the
+    news sitemap all list is fetched once."""
+    seen = set() if seen is None else seen
+    seen.add(url.split("#", 1)[0])
     try:
         fetched = await fetch(session, url, allow_private=allow_private)
     except ArticleRejected as exc:
@@ -214,14 +219,24 @@ async def url_outcomes(
     if not entries:
         yield Failed(url, "the feed or sitemap lists no articles")
         return
-    pages = [e for e in entries if not e.is_sitemap]
+    pages = []
     for entry in entries:
-        if entry.is_sitemap:
+        address = entry.url.split("#", 1)[0]
+        if not entry.is_sitemap and address not in seen:
+            seen.add(address)
+            pages.append(entry)
+    for entry in entries:
+        if entry.is_sitemap and entry.url.split("#", 1)[0] not in seen:
             if depth >= SITEMAP_DEPTH:
                 yield Failed(entry.url, "sitemap index nested too deeply (ignored)")
                 continue
             async for outcome in url_outcomes(
-                session, entry.url, settings=settings, depth=depth + 1, allow_private=allow_private
+                session,
+                entry.url,
+                settings=settings,
+                depth=depth + 1,
+                allow_private=allow_private,
+                seen=seen,
             ):
                 yield outcome
     for start in range(0, len(pages), PAGE_CONCURRENCY):
@@ -425,6 +440,7 @@ async def _run(
     on_item: Progress | None,
 ) -> None:
     batch = _Batch(conn, settings, clock, options, report)
+    seen: set[str] = set()  # pages fetched in this run, whichever feed or sitemap listed them
     index = 0
     while index < len(targets):
         target = targets[index]
@@ -458,6 +474,7 @@ async def _run(
                 target.url,
                 settings=settings.site,
                 allow_private=settings.federation.allow_private_addresses,
+                seen=seen,
             ):
                 await batch.handle(outcome)
         if on_item is not None:
