@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -235,6 +236,18 @@ async def test_unknown_types_are_accepted_and_ignored(
     alice = remote.add_actor("alice")
     odd = {"@context": AS, "id": f"{alice.id}#x", "type": "Arrive", "actor": alice.id}
     assert await post(http, running.url("/ap/inbox"), odd, alice) == 202
+
+
+async def test_bodies_are_utf8_json_a_bom_allowed(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    alice = remote.add_actor("alice")
+    odd = {"@context": AS, "id": f"{alice.id}#bom", "type": "Arrive", "actor": alice.id}
+    url = running.url("/ap/inbox")
+    assert await post(http, url, codecs.BOM_UTF8 + json.dumps(odd).encode(), alice) == 202
+    latin = json.dumps({**odd, "id": f"{alice.id}#ü"}, ensure_ascii=False).encode("latin-1")
+    assert await post(http, url, latin, alice) == 400  # signed, but not UTF-8
+    assert await post(http, url, b"[1, 2]", alice) == 400
 
 
 # --- what each activity does

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 from dataclasses import dataclass
@@ -155,9 +156,10 @@ class Inbox:
         except SignatureError as exc:
             return self._refuse(401, str(exc))
         try:
-            # RFC 8259: JSON on the wire is UTF-8 (a BOM may be ignored); decoding here skips
-            # json's encoding sniffing.
-            activity = json.loads(request.body.decode("utf-8-sig"))
+            # RFC 8259: JSON on the wire is UTF-8 (a BOM may be ignored). Decoding here skips
+            # json's encoding sniffing; "utf-8-sig" would go through a Python-level codec.
+            body = request.body
+            activity = json.loads((body[3:] if body[:3] == codecs.BOM_UTF8 else body).decode())
         except (ValueError, UnicodeDecodeError):
             return self._refuse(400, "body is not JSON")
         if not isinstance(activity, dict):
