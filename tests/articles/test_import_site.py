@@ -12,13 +12,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from siarkan.articles import remote
 from siarkan.articles.html import decode_html
 from siarkan.articles.importer import url_outcomes
 from siarkan.articles.parsers import Failed, Parsed, ParseOutcome, parse_page_bytes
 from siarkan.articles.remote import fetch, sniff_kind
 from siarkan.articles.text import ArticleRejected
 from siarkan.config import Settings
+from siarkan.federation import fetch as fetch_module
 from siarkan.federation.fetch import resolve
 from tests.articles.test_import_urls import article_page
 from tests.helpers import free_port, serve_app
@@ -111,7 +111,7 @@ def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
             return ["127.0.0.1"]
         return await resolve(host, port, allow_private=allow_private)
 
-    monkeypatch.setattr(remote, "resolve", fake)
+    monkeypatch.setattr(fetch_module, "resolve", fake)
 
 
 async def outcomes(url: str, settings: Settings, *, allow_private: bool) -> list[ParseOutcome]:

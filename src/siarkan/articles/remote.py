@@ -24,13 +24,7 @@ import aiohttp
 from lxml import etree
 
 from siarkan.articles.text import ArticleRejected, inline, parse_datetime
-from siarkan.federation.fetch import (
-    AddressNotAllowed,
-    FetchError,
-    pinned_url,
-    resolve,
-    split_http_url,
-)
+from siarkan.federation.fetch import AddressNotAllowed, FetchError, open_pinned
 
 MAX_BYTES = 10 * 1024 * 1024
 FETCH_TIMEOUT = 30.0
@@ -63,52 +57,39 @@ async def _get_once(
     the connection goes to that address (Host header and TLS name kept), so neither a link to
     127.0.0.1 or 169.254.169.254 in a public sitemap nor DNS rebinding reaches the inside."""
     try:
-        parts, host, port = split_http_url(url)
-        addresses = await resolve(host, port, allow_private=allow_private)
+        async with open_pinned(
+            session, "GET", url, allow_private=allow_private, headers={"Accept": ACCEPT}
+        ) as resp:
+            location = resp.headers.get("Location")
+            if resp.status in _REDIRECTS and location:
+                return location
+            if resp.status >= 400:
+                raise ArticleRejected(f"HTTP {resp.status} {resp.reason or ''}".rstrip())
+            if resp.content_length is not None and resp.content_length > max_bytes:
+                raise ArticleRejected(
+                    f"response is {_megabytes(resp.content_length)}; "
+                    f"the limit is {_megabytes(max_bytes)}"
+                )
+            body = bytearray()
+            async for chunk in resp.content.iter_chunked(64 * 1024):
+                body.extend(chunk)
+                if len(body) > max_bytes:
+                    raise ArticleRejected(
+                        f"response is larger than the {_megabytes(max_bytes)} limit"
+                    )
+            return Fetched(
+                url=url,
+                content_type=resp.content_type or "",
+                charset=resp.charset,
+                body=bytes(body),
+            )
     except AddressNotAllowed as exc:
         raise ArticleRejected(
             f"refused: {exc} (a CMS on your own network: federation.allow_private_addresses)"
         ) from None
     except FetchError as exc:
-        raise ArticleRejected(f"fetch failed: {exc}") from None
-    headers = {"Accept": ACCEPT, "Host": parts.netloc}
-    last_error: Exception | None = None
-    for address in addresses:
-        target = pinned_url(parts, address, port)
-        try:
-            async with session.get(
-                target,
-                headers=headers,
-                allow_redirects=False,
-                server_hostname=host if parts.scheme == "https" else None,
-            ) as resp:
-                location = resp.headers.get("Location")
-                if resp.status in _REDIRECTS and location:
-                    return location
-                if resp.status >= 400:
-                    raise ArticleRejected(f"HTTP {resp.status} {resp.reason or ''}".rstrip())
-                if resp.content_length is not None and resp.content_length > max_bytes:
-                    raise ArticleRejected(
-                        f"response is {_megabytes(resp.content_length)}; "
-                        f"the limit is {_megabytes(max_bytes)}"
-                    )
-                body = bytearray()
-                async for chunk in resp.content.iter_chunked(64 * 1024):
-                    body.extend(chunk)
-                    if len(body) > max_bytes:
-                        raise ArticleRejected(
-                            f"response is larger than the {_megabytes(max_bytes)} limit"
-                        )
-                return Fetched(
-                    url=url,
-                    content_type=resp.content_type or "",
-                    charset=resp.charset,
-                    body=bytes(body),
-                )
-        except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
-            last_error = exc
-    reason = str(last_error).splitlines()[0] if str(last_error) else "no address answered"
-    raise ArticleRejected(f"fetch failed: {reason}")
+        reason = str(exc).splitlines()[0] if str(exc) else "no address answered"
+        raise ArticleRejected(f"fetch failed: {reason}") from None
 
 
 async def fetch(

@@ -44,13 +44,7 @@ from siarkan.distribution.queue import Claimed, Done
 from siarkan.distribution.sending import MAX_RESPONSE, Sent, describe_error, request_timeout
 from siarkan.distribution.topics import RenderTopic, Topic, TopicBody, parse_topic
 from siarkan.distribution.websub import end_subscription, settle_verification
-from siarkan.federation.fetch import (
-    AddressNotAllowed,
-    FetchError,
-    pinned_url,
-    resolve,
-    split_http_url,
-)
+from siarkan.federation.fetch import AddressNotAllowed, FetchError, open_pinned, split_http_url
 from siarkan.feeds.cache import Rendered
 from siarkan.feeds.service import FeedService
 from siarkan.store.db import Database
@@ -133,39 +127,27 @@ class _Base:
     ) -> _Answer | Refused | Failure:
         """One request to a subscriber's URL, only to an address the SSRF rule allows."""
         try:
-            parts, host, port = split_http_url(url)
+            split_http_url(url)
         except FetchError as exc:
             return Refused(str(exc), answered=False)
         try:
-            addresses = await resolve(
-                host, port, allow_private=self.settings.federation.allow_private_addresses
-            )
+            async with open_pinned(
+                self.session,
+                method,
+                url,
+                allow_private=self.settings.federation.allow_private_addresses,
+                headers=headers,
+                data=body,
+                limits=limits,
+            ) as response:
+                content = await response.content.read(MAX_RESPONSE)
+                return _Answer(response.status, content, response.headers.get("Retry-After"))
         except AddressNotAllowed as exc:
             return Refused(str(exc), answered=False)
-        except FetchError as exc:  # DNS trouble: may pass
+        except FetchError as exc:  # DNS trouble, nothing answering: may pass
             return Failure(str(exc)[:500])
-        sent_headers = CIMultiDict(headers or {})
-        sent_headers["Host"] = parts.netloc
-        last: BaseException | None = None
-        for address in addresses:
-            target = pinned_url(parts, address, port)
-            try:
-                async with self.session.request(
-                    method,
-                    target,
-                    data=body,
-                    headers=sent_headers,
-                    allow_redirects=False,
-                    timeout=limits,
-                    server_hostname=host if parts.scheme == "https" else None,
-                ) as response:
-                    content = await response.content.read(MAX_RESPONSE)
-                    return _Answer(response.status, content, response.headers.get("Retry-After"))
-            except aiohttp.ClientConnectorError as exc:  # next address, if there is one
-                last = exc
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                return Failure(describe_error(exc))
-        return Failure(describe_error(last) if last else f"cannot connect to {host}")
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return Failure(describe_error(exc))
 
 
 class VerifySender(_Base):

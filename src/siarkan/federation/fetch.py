@@ -16,12 +16,14 @@ import asyncio
 import ipaddress
 import json
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 import aiohttp
+from multidict import CIMultiDict
 from yarl import URL
 
 from siarkan.config import FederationSettings
@@ -147,6 +149,51 @@ def pinned_url(parts: SplitResult, address: str, port: int) -> URL:
     )
 
 
+@asynccontextmanager
+async def open_pinned(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    allow_private: bool,
+    headers: Mapping[str, str] | None = None,
+    data: bytes | None = None,
+    limits: aiohttp.ClientTimeout | None = None,
+) -> AsyncIterator[aiohttp.ClientResponse]:
+    """One request to `url`, sent to an address the guard allows, redirects not followed.
+
+    The host is resolved here and every address checked (AddressNotAllowed otherwise); the
+    connection goes to a checked address, Host header and TLS name kept, so DNS cannot change
+    between check and use. Each address is tried in turn until one connects (FetchError if
+    none does). Every request siarkan makes on someone else's word goes through here: actor
+    and key fetches, article pages and sitemaps, WebSub callbacks.
+    """
+    parts, host, port = split_http_url(url)
+    addresses = await resolve(host, port, allow_private=allow_private)
+    sent = CIMultiDict(headers or {})  # repeated fields (WebSub's two Link headers) kept
+    sent["Host"] = parts.netloc
+    timeout: dict[str, Any] = {"timeout": limits} if limits is not None else {}
+    last_error: Exception | None = None
+    for address in addresses:
+        try:
+            response = await session.request(
+                method,
+                pinned_url(parts, address, port),
+                headers=sent,
+                data=data,
+                allow_redirects=False,
+                server_hostname=host if parts.scheme == "https" else None,
+                **timeout,
+            )
+        except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
+            last_error = exc  # the next address, if there is one
+            continue
+        async with response:
+            yield response
+        return
+    raise FetchError(f"cannot connect to {host}: {last_error}")
+
+
 async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
     if response.content_length is not None and response.content_length > limit:
         raise FetchError(f"{response.url}: larger than {limit} bytes", response.status)
@@ -167,32 +214,20 @@ async def _get_once(
     accept: str,
     signer: Signer | None,
 ) -> tuple[int, str | None, str, bytes]:
-    parts, host, port = split_http_url(url)
-    scheme = parts.scheme
-    addresses = await resolve(host, port, allow_private=settings.allow_private_addresses)
+    parts = urlsplit(url)
     headers: dict[str, str] = {"Accept": accept, "Host": parts.netloc}
     if signer is not None:
         headers.update(await signer("GET", url, headers))
-    last_error: Exception | None = None
-    for address in addresses:
-        target = pinned_url(parts, address, port)
-        try:
-            async with session.get(
-                target,
-                headers=headers,
-                allow_redirects=False,
-                server_hostname=host if scheme == "https" else None,
-            ) as response:
-                location = response.headers.get("Location")
-                if response.status in _REDIRECTS:
-                    return response.status, location, "", b""
-                body = b""
-                if response.status == 200:
-                    body = await _read_bounded(response, settings.max_fetch_bytes)
-                return response.status, None, response.headers.get("Content-Type", ""), body
-        except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
-            last_error = exc
-    raise FetchError(f"cannot connect to {host}: {last_error}")
+    async with open_pinned(
+        session, "GET", url, allow_private=settings.allow_private_addresses, headers=headers
+    ) as response:
+        location = response.headers.get("Location")
+        if response.status in _REDIRECTS:
+            return response.status, location, "", b""
+        body = b""
+        if response.status == 200:
+            body = await _read_bounded(response, settings.max_fetch_bytes)
+        return response.status, None, response.headers.get("Content-Type", ""), body
 
 
 async def fetch_document(
