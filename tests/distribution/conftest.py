@@ -19,7 +19,7 @@ from siarkan.distribution.worker import Worker
 from siarkan.federation.keys import KeyPair, generate_key_pair
 from siarkan.store.db import Database
 from siarkan.store.tables import activities, actors, deliveries, followers
-from tests.distribution.servers import Inbox
+from tests.distribution.servers import Inbox, Subscriber
 
 _KEYS: dict[str, KeyPair] = {}
 
@@ -162,3 +162,16 @@ def make_worker(
         return Worker(db, settings, clock, http, **kwargs)
 
     return build
+
+
+# The WebSub hub tests (test_websub_hub.py, test_websub_guard.py).
+@pytest.fixture
+def hub_settings(db_settings: Settings) -> Settings:
+    return tune(db_settings, poll_interval=0.05)
+
+
+@pytest.fixture
+async def subscriber() -> AsyncIterator[Subscriber]:
+    sub = Subscriber()
+    async with sub.running():
+        yield sub

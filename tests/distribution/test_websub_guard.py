@@ -9,7 +9,7 @@ a content distribution POST may reach a loopback callback; the test settings all
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import aiohttp
 import pytest
@@ -21,7 +21,6 @@ from siarkan.config import Settings
 from siarkan.store.db import Database
 from siarkan.store.tables import deliveries
 from siarkan.urls import feed_url, websub_hub_url
-from tests.distribution.conftest import tune
 from tests.distribution.servers import Subscriber, link_headers
 from tests.distribution.test_websub_hub import (
     eventually,
@@ -35,18 +34,6 @@ from tests.distribution.test_websub_hub import (
 pytestmark = pytest.mark.slow
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture
-def hub_settings(db_settings: Settings) -> Settings:
-    return tune(db_settings, poll_interval=0.05)
-
-
-@pytest.fixture
-async def subscriber() -> AsyncIterator[Subscriber]:
-    sub = Subscriber()
-    async with sub.running():
-        yield sub
 
 
 def production(settings: Settings) -> Settings:

@@ -54,18 +54,6 @@ async def running_hub(settings: Settings, db: Database, port: int) -> AsyncItera
         yield base
 
 
-@pytest.fixture
-def hub_settings(db_settings: Settings) -> Settings:
-    return tune(db_settings, poll_interval=0.05)
-
-
-@pytest.fixture
-async def subscriber() -> AsyncIterator[Subscriber]:
-    sub = Subscriber()
-    async with sub.running():
-        yield sub
-
-
 async def post_hub(settings: Settings, **form: str) -> tuple[int, str]:
     """POST to siarkan's own /websub (even when feeds advertise an external hub)."""
     async with (
