@@ -262,6 +262,42 @@ def test_summary_of_a_lead_longer_than_a_post_cuts_at_a_clause_and_says_so() -> 
     assert long_lead.startswith(post.body_text)
 
 
+# One sentence longer than a post: 8 government bodies, a landfill, trucks... (≈ 520 chars).
+_LONG_SENTENCE = (
+    "Pemerintah Provinsi Banten bersama Pemerintah Kota Serang, Pemerintah Kabupaten Serang, "
+    "Pemerintah Kota Cilegon, Pemerintah Kabupaten Pandeglang, Pemerintah Kabupaten Lebak, "
+    "Pemerintah Kota Tangerang Selatan dan Pemerintah Kabupaten Tangerang menandatangani nota "
+    "kesepakatan tentang pengelolaan sampah regional yang mencakup pembangunan tempat "
+    "pemrosesan akhir (TPA) terpadu di Desa Cilowong, Kec. Taktakan, Kota Serang, pengadaan "
+    "120 unit truk pengangkut sampah, serta pembentukan badan layanan umum daerah."
+)
+
+
+def test_summary_cut_inside_a_later_sentence_says_so() -> None:
+    # The first sentence fits; the second, longer than a post, is cut at a clause to fill it.
+    # That cut used to end the post at "Kota Serang," with no marker.
+    [post] = cut(article("Kesepakatan diteken Rabu. " + _LONG_SENTENCE), hashtags=0)
+    assert post.length == mastodon_length(post.text) <= 500
+    body = post.text.split("\n\n")[1]
+    assert body.endswith(", …"), body[-40:]
+    assert not post.body_text.endswith("…")
+
+
+@pytest.mark.parametrize("mode", ["thread", "series"])
+def test_a_part_that_stops_inside_a_sentence_is_marked(mode: str) -> None:
+    # Series parts go out hours apart: a part ending at "Kabupaten Lebak," read as broken.
+    a = article(_LONG_SENTENCE, "Penandatanganan disaksikan ratusan warga.", tags=("sampah",))
+    parts = cut(a, mode=mode, max_chars=500, max_parts=10)
+    assert len(parts) > 1
+    for part in parts:
+        assert part.length == mastodon_length(part.text) <= 500
+        stops_inside = part.body_text[-1] not in ".!?”"
+        marked = f"{part.body_text[-30:]} …\n\n" in f"{part.text}\n\n"
+        assert marked == stops_inside, (part.index, part.body_text[-40:])
+    assert any(p.body_text.endswith(",") for p in parts)
+    assert words(parts) == " ".join(story_paragraphs(a)).split()
+
+
 def test_link_text_follows_the_language() -> None:
     [post] = cut(article("Short English report."), language="en")
     assert f"Read more: {PERMALINK}" in post.text

@@ -333,13 +333,15 @@ def _paragraph_units(text: str, para: int) -> list[_Unit]:
 
 
 def _split(unit: _Unit, room: int, *, words: bool) -> tuple[_Unit, _Unit] | None:
-    """Cut `unit` so its head costs <= room: at clause punctuation, else (words) between words.
+    """Cut `unit` so its head plus the " …" marking the cut costs <= room: at clause
+    punctuation, else (words) between words.
 
     Among the cuts that fit, the farthest one that leaves no quote open wins, unless it would
     fill less than half of what the farthest cut does. None when no cut fits.
     """
     text = unit.text
     cost = _prefix_cost(text)
+    room -= len(_ELLIPSIS)  # the head ends inside the sentence: it is marked " …"
     cut = _choose(text, clause_cuts(text), cost, room, unit.depths_before)
     if cut is None and words:
         cut = _choose(text, word_cuts(text), cost, room, unit.depths_before)
@@ -582,7 +584,13 @@ class _Post:
     tail: _Line | None  # the link line, if any
     link: str | None
     anchor: str | None
-    ellipsis: bool = False  # the body stops inside a sentence (summary only)
+
+    @property
+    def ellipsis(self) -> bool:
+        """The body stops inside a sentence (the rest follows in the next part, or only in
+        the article): it ends with " …", unless the link line already starts with "… "."""
+        cut = bool(self.units) and not self.units[-1].ends_sentence
+        return cut and not (self.tail is not None and self.tail.text.startswith(_TRUNCATED))
 
 
 def _anchor(units: Sequence[_Unit]) -> str | None:
@@ -602,11 +610,8 @@ def _summary(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
     units = _paragraph_units(paragraphs[0][1], paragraphs[0][0]) if paragraphs else []
     tail = frame.link_line(frame.link)
     budget = frame.budget(0, tail)
-    ellipsis = bool(units) and units[0].cost > budget
-    if ellipsis:
-        budget -= len(_ELLIPSIS)
     end = _fill(units, 0, budget)[0] if units else 0
-    return [_Post(tuple(units[:end]), bool(frame.title), tail, frame.link, None, ellipsis)]
+    return [_Post(tuple(units[:end]), bool(frame.title), tail, frame.link, None)]
 
 
 def _thread(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
@@ -707,7 +712,8 @@ def _series(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
     probe = frame.link_line(_deep_link(frame.link, f"p{paragraphs[-1][0] + 1}"))
     budget = frame.budget(0, probe, title_everywhere=True)
     chunks = _series_chunks(paragraphs, budget)
-    costs = [_joined_cost(c) for c in chunks]
+    # A chunk ending inside a sentence may end a post: room for its " …" marker.
+    costs = [_joined_cost(c) + (0 if c[-1].ends_sentence else len(_ELLIPSIS)) for c in chunks]
     seps = [c[0].sep for c in chunks]
     total = _joined_cost([u for c in chunks for u in c])
     wanted = max(

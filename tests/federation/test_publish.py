@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -333,6 +334,33 @@ async def test_series_parts_are_spaced_and_kept_out_of_quiet_hours(
         await all_rows(db, deliveries, deliveries.c.actor_name == "seri", order=deliveries.c.id)
     )[:2]
     assert second["after_id"] == first["id"]  # released later, still ordered after part 1
+
+
+async def test_parts_added_by_an_edit_are_spaced_and_kept_out_of_quiet_hours(
+    db: Database, make_settings: Callable[..., Settings], make_article: Callable[..., Article]
+) -> None:
+    settings = make_settings(channels_extra=SERIES)
+    jakarta = settings.site.tz
+    published = datetime(2026, 11, 28, 13, 30, tzinfo=UTC)  # 20:30 in Jakarta
+    article = make_article(published_at=published, updated_at=published)
+    await add_follower(db, settings, "seri", "https://m.example/u", "https://m.example/u/inbox")
+    await store(db, settings, article, published + timedelta(seconds=5))
+    before = await all_rows(db, posts, posts.c.actor_name == "seri", order=posts.c.part)
+    async with db.begin() as conn:  # every part goes out
+        await publish.release_due_posts(conn, settings, before[-1]["due_at"] + timedelta(minutes=1))
+    # The next night at 23:30 (quiet hours), an edit triples the story: the series grows.
+    night = datetime(2026, 11, 29, 16, 30, tzinfo=UTC)
+    more = tuple(f"{word}: {p}" for word in ("Tambahan", "Pembaruan") for p in article.paragraphs)
+    paragraphs = article.paragraphs + more
+    await store(db, settings, replace(article, paragraphs=paragraphs).with_hash(), night)
+    parts = await all_rows(db, posts, posts.c.actor_name == "seri", order=posts.c.part)
+    added = parts[len(before) :]
+    assert len(added) >= 2
+    due = [p["due_at"].astimezone(jakarta) for p in added]
+    # Held to 06:00 the next morning, not posted at 23:30; then one interval apart.
+    assert [p["state"] for p in added] == ["scheduled"] * len(added)
+    assert (due[0].day, due[0].hour, due[0].minute) == (30, 6, 0)
+    assert all(b - a == timedelta(hours=2) for a, b in pairwise(due))
 
 
 async def test_release_is_claimed_once_across_nodes(

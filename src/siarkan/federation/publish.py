@@ -43,7 +43,13 @@ from siarkan.federation.activitystreams import (
 from siarkan.federation.audience import follower_targets
 from siarkan.federation.keys import ensure_actors, fediverse_channels
 from siarkan.federation.outgoing import Outgoing, emit, new_token, record_activities
-from siarkan.federation.schedule import DELETED, PUBLISHED, SCHEDULED, part_times
+from siarkan.federation.schedule import (
+    DELETED,
+    PUBLISHED,
+    SCHEDULED,
+    out_of_quiet_hours,
+    part_times,
+)
 from siarkan.federation.vocab import as_time
 from siarkan.store.tables import activities, actors, deliveries, posts
 
@@ -261,6 +267,13 @@ async def _revise_posts(
     followers_url = urls.actor_followers_url(settings, channel.name)
     actor = urls.actor_url(settings, channel.name)
     targets = None
+    # New parts follow the last one as creation spaces them: a series interval apart, never
+    # inside quiet hours (an edit at 02:00 that grows a series must not post at 02:00).
+    quiet = channel.schedule.quiet_hours
+    spacing = (
+        channel.excerpts.series_interval if channel.excerpts.mode == "series" else timedelta(0)
+    )
+    last_due = live[-1]["due_at"] if live else now
     for k, obj in enumerate(objects):
         digest = object_hash(obj)
         if k < len(live):
@@ -290,7 +303,10 @@ async def _revise_posts(
                 .values(object=obj, object_hash=digest, updated_at=now)
             )
         else:
-            due = max(now, live[-1]["due_at"])
+            due = out_of_quiet_hours(
+                max(now, last_due + spacing), quiet.window if quiet else None, settings.site.tz
+            )
+            last_due = due
             await conn.execute(
                 insert(posts).values(
                     uri=uris[k],
