@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from siarkan.config import Settings
+from siarkan.federation.http import INBOX
 from siarkan.store.db import Database
 from siarkan.store.tables import (
     activities,
@@ -20,11 +21,13 @@ from siarkan.store.tables import (
     followers,
     inbox_seen,
     interactions,
+    posts,
     remote_actors,
 )
 from tests.federation.conftest import Running, start
 from tests.federation.remote_server import AS, RemoteActor, RemoteServer, post
 from tests.federation.sender import deliver_pending
+from tests.helpers import free_port
 
 
 def follow(actor: RemoteActor, target: str, n: int = 1) -> dict[str, Any]:
@@ -301,6 +304,7 @@ async def test_like_announce_and_reply_are_counted_and_undone(
             "type": "Note",
             "attributedTo": alice.id,
             "inReplyTo": ours,
+            "to": [AS + "#Public"],
             "content": "<p>Semoga cepat surut<script>alert(1)</script></p>",
         },
     }
@@ -529,3 +533,186 @@ async def test_accept_activity_is_not_public(
     token = activity["uri"].rsplit("/", 1)[1]
     async with http.get(running.url(f"/ap/activities/{token}")) as response:
         assert response.status == 404
+
+
+# --- found in review: addressing, reactions, deleted actors, foreign activity ids
+
+
+async def test_a_reply_not_addressed_to_the_public_is_never_shown(
+    make_settings: Any,
+    db: Database,
+    port: int,
+    remote: RemoteServer,
+    http: aiohttp.ClientSession,
+    make_article: Any,
+) -> None:
+    """A direct message or a followers-only reply mentioning us is kept, never published."""
+    from tests.federation.test_discovery import BROWSER, get, publish_report
+
+    extra = """  - name: warga
+    title: Suara Warga
+    fediverse: {enabled: true, show_replies: true}
+"""
+    settings: Settings = make_settings(channels_extra=extra)
+    now = datetime.now(UTC)
+    alice = remote.add_actor("alice")
+    async with start(settings, db, port) as live:
+        await publish_report(live, make_article(published_at=now - timedelta(minutes=1)), now)
+        (ours, *_) = [r["uri"] for r in await rows(db, posts, posts.c.actor_name == "warga")]
+        us = actor_url(live, "warga")
+        audiences = {  # text -> (to, cc), as Mastodon, Pleroma (compacted) and others send them
+            "PESAN-LANGSUNG": ([us], []),
+            "KHUSUS-PENGIKUT": ([f"{alice.id}/followers"], [us]),
+            "TERBUKA-PENUH": ([AS + "#Public"], [us]),
+            "TERBUKA-AS": (["as:Public"], []),
+            "TIDAK-TERDAFTAR": ([f"{alice.id}/followers"], ["Public"]),
+        }
+        for n, (text, (to, cc)) in enumerate(audiences.items()):
+            note = {
+                "id": f"{alice.id}/statuses/{n}",
+                "type": "Note",
+                "attributedTo": alice.id,
+                "inReplyTo": ours,
+                "to": to,
+                "cc": cc,
+                "content": f"<p>{text}</p>",
+            }
+            create = {
+                "@context": AS,
+                "id": f"{alice.id}/statuses/{n}/activity",
+                "type": "Create",
+                "actor": alice.id,
+                "to": to,
+                "cc": cc,
+                "object": note,
+            }
+            assert await post(http, live.url("/ap/actors/warga/inbox"), create, alice) == 202
+        _, _, page = await get(http, live.url("/@warga"), BROWSER)
+    kept = {r["content"]: r["kind"] for r in await rows(db, interactions)}
+    assert len(kept) == 5  # all kept for moderation
+    assert kept["<p>PESAN-LANGSUNG</p>"] == kept["<p>KHUSUS-PENGIKUT</p>"] == "private_reply"
+    assert "PESAN-LANGSUNG" not in page and "KHUSUS-PENGIKUT" not in page
+    for text in ("TERBUKA-PENUH", "TERBUKA-AS", "TIDAK-TERDAFTAR"):
+        assert text in page
+
+
+async def test_undo_of_an_emoji_reaction_removes_it(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    """Pleroma/Akkoma embed the EmojiReact they undo (Transmogrifier maybe_expand_undo_object)."""
+    akko = remote.add_actor("akko")
+    inbox = running.url("/ap/inbox")
+    react = {
+        "@context": AS,
+        "id": f"{remote.base}/activities/react-1",
+        "type": "EmojiReact",
+        "actor": akko.id,
+        "content": "🧡",
+        "object": running.url("/ap/posts/abc"),
+    }
+    assert await post(http, inbox, react, akko) == 202
+    assert [r["kind"] for r in await rows(running.db, interactions)] == ["like"]
+    undo = {
+        "@context": AS,
+        "id": f"{remote.base}/activities/undo-1",
+        "type": "Undo",
+        "actor": akko.id,
+        "object": {k: v for k, v in react.items() if k != "@context"},
+    }
+    assert await post(http, inbox, undo, akko) == 202
+    assert await rows(running.db, interactions) == []
+
+
+async def test_delete_of_an_unknown_gone_actor_is_accepted_without_fetching(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    """Mastodon sends an account's Delete to every inbox it knows and retries a 401 for days."""
+    stranger = remote.add_actor("stranger")
+    stranger.gone = True
+    delete = {
+        "@context": AS,
+        "id": f"{stranger.id}#delete",
+        "type": "Delete",
+        "actor": stranger.id,
+        "object": stranger.id,
+    }
+    assert await post(http, running.url("/ap/inbox"), delete, stranger) == 202
+    assert remote.fetches == []
+    assert await count(running.db, remote_actors) == 0
+
+
+async def test_delete_of_a_gone_replier_whose_cached_actor_expired(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    """Not a follower, and its remote_actors row pruned by housekeeping: its replies still go."""
+    from siarkan.distribution.housekeeping import housekeeping
+
+    alice = remote.add_actor("alice")
+    inbox = running.url("/ap/inbox")
+    reply = {
+        "@context": AS,
+        "id": f"{alice.id}/statuses/3/activity",
+        "type": "Create",
+        "actor": alice.id,
+        "to": [AS + "#Public"],
+        "object": {
+            "id": f"{alice.id}/statuses/3",
+            "type": "Note",
+            "attributedTo": alice.id,
+            "inReplyTo": running.url("/ap/posts/abc"),
+            "to": [AS + "#Public"],
+            "content": "<p>Semoga cepat surut</p>",
+        },
+    }
+    assert await post(http, inbox, reply, alice) == 202
+    later = datetime.now(UTC) + timedelta(days=2)
+    async with running.db.begin() as conn:
+        await housekeeping(conn, running.settings, later)
+    assert await count(running.db, remote_actors) == 0
+    running.app[INBOX].remote.forget(alice.id)  # a restarted process: nothing in memory
+    alice.gone = True
+    delete = {
+        "@context": AS,
+        "id": f"{alice.id}#delete",
+        "type": "Delete",
+        "actor": alice.id,
+        "object": alice.id,
+    }
+    assert await post(http, inbox, delete, alice) == 202
+    assert await rows(running.db, interactions) == []
+
+
+async def test_an_activity_id_on_another_host_is_ignored(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    """Nobody may claim another server's activity ids: the real activity would be dropped."""
+    other = RemoteServer(free_port())
+    alice = remote.add_actor("alice")
+    inbox = running.url("/ap/inbox")
+    assert await post(http, inbox, follow(alice, actor_url(running)), alice) == 202
+    undo_id = f"{alice.id}#follows/1/undo"  # Mastodon's Undo(Follow) ids are guessable
+    async with other.running():
+        mallory = other.add_actor("mallory")
+        squat = {
+            "@context": AS,
+            "id": undo_id,
+            "type": "Like",
+            "actor": mallory.id,
+            "object": running.url("/ap/posts/abc"),
+        }
+        assert await post(http, inbox, squat, mallory) == 202
+    assert await rows(running.db, interactions) == []
+    undo = {
+        "@context": AS,
+        "id": undo_id,
+        "type": "Undo",
+        "actor": alice.id,
+        "object": {
+            "id": f"{alice.id}#follows/1",
+            "type": "Follow",
+            "actor": alice.id,
+            "object": actor_url(running),
+        },
+    }
+    assert await post(http, inbox, undo, alice) == 202
+    assert await rows(running.db, followers) == []

@@ -31,7 +31,7 @@ from siarkan.federation.fetch import FetchError
 from siarkan.federation.outgoing import emit, new_token
 from siarkan.federation.remote import RemoteDirectory, parse_actor
 from siarkan.federation.sqlutil import insert_ignore, upsert
-from siarkan.federation.vocab import first_id
+from siarkan.federation.vocab import PUBLIC, first_id, id_list
 from siarkan.store.tables import blocks, followers, interactions, remote_actors
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,8 @@ async def on_undo(ctx: InboxContext, activity: Activity) -> list[Effect]:
             else:
                 return
             await conn.execute(delete(followers).where(condition))
-        if kind in (None, "Like", "Announce") and undone_id:
+        # Pleroma and Akkoma embed the reaction they undo (EmojiReact), as Mastodon embeds Likes.
+        if kind in (None, "Like", "Announce", "EmojiReact") and undone_id:
             await conn.execute(
                 delete(interactions).where(
                     interactions.c.activity_id == undone_id, interactions.c.actor_uri == signer
@@ -391,8 +392,23 @@ async def on_create(ctx: InboxContext, activity: Activity) -> list[Effect]:
         # An embedded object from another origin is not the signer's to vouch for (Fedify
         # refetches such objects by id; we simply do not keep them).
         return []
-    # Keyed by the Note's id (not the Create's) so a later Delete of the Note finds it.
-    return [_interaction(ctx, "reply", in_reply_to, note_id, _clean_reply(obj.get("content")))]
+    # Keyed by the Note's id (not the Create's) so a later Delete of the Note finds it. A reply
+    # not addressed to the public (a direct message, or followers-only that mentions us) is
+    # kept for moderation but never shown on a profile page.
+    kind = "reply" if _is_public(obj, activity) else "private_reply"
+    return [_interaction(ctx, kind, in_reply_to, note_id, _clean_reply(obj.get("content")))]
+
+
+# The forms of the Public collection a sender may use (Mastodon's TagManager#public_collection?
+# accepts all three: compacted JSON-LD gives "as:Public" or "Public").
+PUBLIC_FORMS = frozenset({PUBLIC, "as:Public", "Public"})
+
+
+def _is_public(obj: Activity, activity: Activity) -> bool:
+    """Public or unlisted: the Public collection in the object's to/cc (else the activity's)."""
+    source = obj if ("to" in obj or "cc" in obj) else activity
+    audience = id_list(source.get("to")) + id_list(source.get("cc"))
+    return any(uri in PUBLIC_FORMS for uri in audience)
 
 
 async def on_block(ctx: InboxContext, activity: Activity) -> list[Effect]:

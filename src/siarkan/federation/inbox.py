@@ -32,7 +32,7 @@ from siarkan.federation.handlers import (
     Refused,
 )
 from siarkan.federation.keys import fediverse_channels
-from siarkan.federation.remote import RemoteDirectory, RemoteKey
+from siarkan.federation.remote import RemoteDirectory, RemoteKey, same_host
 from siarkan.federation.signatures import (
     RequestView,
     SignatureError,
@@ -45,7 +45,7 @@ from siarkan.federation.vocab import first_id
 from siarkan.federation.writer import InboxWriter
 from siarkan.metrics import Metrics
 from siarkan.store.db import Database
-from siarkan.store.tables import followers, remote_actors
+from siarkan.store.tables import followers, interactions, remote_actors
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +173,12 @@ class Inbox:
             return self._refuse(403, "blocked domain")
 
         key = self.remote.cached_key(signed.key_id)
+        if key is None and _self_delete(activity, actor) and not await self._known(actor):
+            # Mastodon sends an account's Delete to every inbox it knows, signed with a key it no
+            # longer serves. Of an actor we know nothing of there is nothing to forget: 202, as
+            # Mastodon answers (InboxesController#skip_unknown_actor_activity), with no fetch;
+            # a 401 would only have it retry for days.
+            return ACCEPTED
         try:
             if key is None:
                 key = await self.remote.key(signed.key_id)
@@ -192,6 +198,12 @@ class Inbox:
         handler = HANDLERS.get(kind)
         if handler is None or not isinstance(activity_id, str):
             # Unknown types (and id-less transient activities) are accepted and ignored.
+            return ACCEPTED
+        if not same_host(activity_id, actor):
+            # Activity ids are deduplicated across all senders (inbox_seen, interactions): an id
+            # on another server's host would let one sender claim another's future activity
+            # ids (Mastodon's are guessable: `#likes/123`, `#follows/123/undo`, `#delete`) and
+            # have the real one dropped as a duplicate. Accepted and ignored.
             return ACCEPTED
         context = InboxContext(
             settings=self.settings,
@@ -238,18 +250,11 @@ class Inbox:
         the actor's own URL now answers 410 or 404 — checked by us, so a forger gains nothing:
         the actor really is gone, and all we do is forget it.
         """
-        if activity.get("type") != "Delete" or first_id(activity.get("object")) != actor:
+        if not _self_delete(activity, actor):
             return False
         if error.status not in (404, 410) or signed.key_id.split("#", 1)[0] != actor:
             return False
-        async with self.db.connect() as conn:
-            known = await conn.scalar(
-                select(
-                    exists().where(followers.c.follower_uri == actor)
-                    | exists().where(remote_actors.c.uri == actor)
-                )
-            )
-        if not known:
+        if not await self._known(actor):
             return False
         try:
             await self.remote.actor(actor, fresh=True)
@@ -257,5 +262,22 @@ class Inbox:
             return exc.status in (404, 410)
         return False
 
+    async def _known(self, actor: str) -> bool:
+        """Is anything of `actor` stored? Its remote_actors row expires after key_cache_seconds
+        (housekeeping), so a replier who is not a follower is known by its interactions."""
+        async with self.db.connect() as conn:
+            known = await conn.scalar(
+                select(
+                    exists().where(followers.c.follower_uri == actor)
+                    | exists().where(remote_actors.c.uri == actor)
+                    | exists().where(interactions.c.actor_uri == actor)
+                )
+            )
+        return bool(known)
+
     async def close(self) -> None:
         await self.writer.close()
+
+
+def _self_delete(activity: dict[str, Any], actor: str) -> bool:
+    return activity.get("type") == "Delete" and first_id(activity.get("object")) == actor

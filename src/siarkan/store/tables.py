@@ -197,7 +197,7 @@ interactions = Table(
     "interactions",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("kind", String(20), nullable=False),  # like | announce | reply
+    Column("kind", String(20), nullable=False),  # like | announce | reply | private_reply
     Column("object_uri", String(2000), nullable=False, index=True),  # our post
     Column("actor_uri", String(2000), nullable=False),
     Column("activity_id", String(2000), nullable=False, unique=True),
