@@ -264,3 +264,71 @@ async def test_a_pushed_article_reaches_followers_without_waiting_for_a_poll(
     first = inbox.hits("/users/ani/inbox")
     assert first, "nothing delivered within 5 s although the poll interval is 60 s"
     assert json.loads(first[0].body)["type"] == "Create"
+
+
+async def test_a_taken_canonical_url_is_a_conflict_not_a_server_error(
+    api: tuple[str, Database],
+) -> None:
+    """Moving article x onto the canonical_url of article y broke the unique constraint: a
+    plain-text 500, and in a batch every item after it was dropped without a word."""
+    base, db = api
+    x = report(id="art-x", canonical_url="https://prologmedia.example/x")
+    y = report(id="art-y", title="Festival Kopi", canonical_url="https://prologmedia.example/y")
+    for item in (x, y):
+        status, _, _ = await call("POST", f"{base}/api/articles", headers=TOKEN, json=item)
+        assert status == 201
+    moved = {**x, "canonical_url": y["canonical_url"]}
+    status, headers, body = await call("POST", f"{base}/api/articles", headers=TOKEN, json=moved)
+    assert status == 409, body
+    assert headers["Content-Type"].startswith("application/problem+json")
+    assert body["detail"].startswith("canonical_url already belongs"), body
+
+    later = report(
+        id="art-z", title="Jembatan Putus", canonical_url="https://prologmedia.example/z"
+    )
+    status, _, body = await call("POST", f"{base}/api/articles", headers=TOKEN, json=[moved, later])
+    assert status == 200, body
+    assert body["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert body["results"][0]["errors"][0]["loc"].startswith("[0]")
+    async with db.connect() as conn:
+        stored = dict((await conn.execute(select(articles.c.id, articles.c.canonical_url))).all())
+    assert stored["art-x"] == x["canonical_url"] and "art-z" in stored
+
+
+async def test_hostile_json_and_queries_get_problems_not_server_errors(
+    api: tuple[str, Database],
+) -> None:
+    base, _ = api
+    nested = b"[" * 100_000 + b"]" * 100_000  # 200 kB, under max_body_bytes
+    status, headers, body = await call("POST", f"{base}/api/articles", headers=TOKEN, data=nested)
+    assert status == 400 and headers["Content-Type"].startswith("application/problem+json")
+    status, _, body = await call(
+        "GET", f"{base}/api/articles?offset=99999999999999999999999", headers=TOKEN
+    )
+    assert status == 200 and body["items"] == [], body
+
+
+async def test_the_bearer_scheme_is_case_insensitive(api: tuple[str, Database]) -> None:
+    base, _ = api
+    lower = {"Authorization": "bearer test-token-123"}
+    status, _, body = await call("GET", f"{base}/api/articles", headers=lower)
+    assert status == 200, body
+
+
+async def test_api_outcomes_are_counted_in_metrics(api: tuple[str, Database]) -> None:
+    """siarkan_articles_imported_total was declared but never incremented."""
+    base, _ = api
+    for payload in (report(), report(), {"title": "Tanpa isi"}):
+        await call("POST", f"{base}/api/articles", headers=TOKEN, json=payload)
+    status, _, text = await call("GET", f"{base}/metrics")
+    assert status == 200
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in bytes(text).decode().splitlines()
+        if line.startswith("siarkan_articles_imported_total{")
+    }
+    assert samples == {
+        'siarkan_articles_imported_total{outcome="created"}': 1.0,
+        'siarkan_articles_imported_total{outcome="unchanged"}': 1.0,
+        'siarkan_articles_imported_total{outcome="rejected"}': 1.0,
+    }, samples

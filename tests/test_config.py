@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from siarkan.config import ConfigError, load_settings, parse_settings, resolve_config_path
+from siarkan.config import (
+    ConfigError,
+    advisories,
+    load_settings,
+    parse_settings,
+    resolve_config_path,
+)
 
 GOOD = """\
 site:
@@ -334,3 +340,16 @@ def test_a_delivery_lease_shorter_than_a_try_is_refused_where_it_is_set() -> Non
     assert "16 s" in problem
     settings = parse_settings(text.replace("10", "16"), "lease.yaml", env={})
     assert settings.delivery.lease_seconds == 16
+
+
+def test_the_shipped_config_leaves_the_admin_api_off_without_a_token() -> None:
+    """config/siarkan.yaml is also the Docker image's config (listening on 0.0.0.0): a default
+    token written in it ("demo-token-ganti-saya") opened the admin API to anyone."""
+    shipped = Path(__file__).parent.parent / "config" / "siarkan.yaml"
+    for env in ({}, {"SIARKAN_ADMIN_TOKEN": ""}, {"SIARKAN_ADMIN_TOKEN": "  "}):
+        settings = load_settings(shipped, env)
+        assert settings.admin.token is None, env
+        assert any(note.startswith("admin.token") for note in advisories(settings))
+    settings = load_settings(shipped, {"SIARKAN_ADMIN_TOKEN": "s3cret"})
+    assert settings.admin.token is not None
+    assert settings.admin.token.get_secret_value() == "s3cret"

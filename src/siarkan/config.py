@@ -152,8 +152,16 @@ class DatabaseSettings(Strict):
         return self.url.startswith("sqlite")
 
 
+def _blank_is_unset(value: Any) -> Any:
+    # `token: ""`, `${SIARKAN_ADMIN_TOKEN:-}` or SIARKAN_ADMIN_TOKEN= is no token: the API is
+    # off (403, and check-config says so), not guarded by an empty secret.
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
 class AdminSettings(Strict):
-    token: SecretStr | None = None
+    token: Annotated[SecretStr | None, BeforeValidator(_blank_is_unset)] = None
     max_body_bytes: int = Field(2_000_000, ge=1024)
 
 

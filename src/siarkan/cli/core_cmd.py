@@ -225,11 +225,14 @@ async def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
                 await web.SockSite(runner, sock).start()
             port = sockets[0].getsockname()[1]  # the real one when port 0 was asked for
             log.info("serving", extra={"url": f"http://{host}:{port}", "roles": sorted(roles)})
-            print(
-                f"siarkan serving on http://{host}:{port} (roles: {', '.join(sorted(roles))})",
-                file=sys.stderr,
-                flush=True,
-            )
+            # For a person at a terminal; in a JSON log stream (a container, journald) a plain
+            # line breaks every parser, and the "serving" record above says the same.
+            if settings.logging.format == "text" or sys.stderr.isatty():
+                print(
+                    f"siarkan serving on http://{host}:{port} (roles: {', '.join(sorted(roles))})",
+                    file=sys.stderr,
+                    flush=True,
+                )
         else:
             log.info("running without web role", extra={"roles": sorted(roles)})
         await stop.wait()

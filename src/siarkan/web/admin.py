@@ -21,6 +21,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 
 from siarkan.articles.importer import release_pending, store_article
 from siarkan.articles.jsonin import ArticleInvalid, article_from_payload
@@ -37,7 +38,7 @@ from siarkan.store.articles import (
     retract_article,
 )
 from siarkan.urls import article_url
-from siarkan.web.keys import CLOCK, DB, SETTINGS
+from siarkan.web.keys import CLOCK, DB, METRICS, SETTINGS
 
 log = logging.getLogger("siarkan.admin")
 routes = web.RouteTableDef()
@@ -45,15 +46,17 @@ routes = web.RouteTableDef()
 PROBLEM = "application/problem+json"
 MAX_BATCH = 500
 MAX_LIST = 200
+MAX_OFFSET = 2**63 - 1  # a database integer: a larger offset was an OverflowError (500)
 
 
 def is_admin(request: web.Request) -> bool:
     """Constant-time check of `Authorization: Bearer <admin.token>`; False when none is set."""
     token = request.app[SETTINGS].admin.token
-    header = request.headers.get("Authorization", "")
-    if token is None or not header.startswith("Bearer "):
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    # The scheme is case-insensitive (RFC 9110 section 11.1): "bearer x" is "Bearer x".
+    if token is None or scheme.lower() != "bearer":
         return False
-    return hmac.compare_digest(header[7:].encode(), token.get_secret_value().encode())
+    return hmac.compare_digest(credentials.strip().encode(), token.get_secret_value().encode())
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> web.Response:
@@ -92,6 +95,11 @@ class _Refused(Exception):
         self.response = response
 
 
+class _Conflict(ArticleRejected):
+    """The article collides with another stored one (an id, slug or canonical_url that is
+    already taken): a database constraint said so, and nothing of this article was stored."""
+
+
 async def _read_json(request: web.Request) -> Any:
     """The decoded body, or _Refused (size first: nothing bigger than the bound is buffered)."""
     limit = request.app[SETTINGS].admin.max_body_bytes
@@ -108,15 +116,34 @@ async def _read_json(request: web.Request) -> Any:
         raise _Refused(problem(400, "Invalid JSON", detail)) from None
     except UnicodeDecodeError:
         raise _Refused(problem(400, "Invalid JSON", "the body is not UTF-8")) from None
+    except RecursionError:  # json.loads recurses once per [ or {: a deep nest is not an article
+        raise _Refused(problem(400, "Invalid JSON", "the body is nested too deeply")) from None
+
+
+def _taken_field(message: str) -> str:
+    """Which unique column a constraint error names (SQLite: "articles.slug", PostgreSQL: the
+    constraint, named by store.tables.NAMING: "uq_articles_slug", "pk_articles" for the id)."""
+    for field in ("canonical_url", "slug", "id"):
+        if f"articles.{field}" in message or f"uq_articles_{field}" in message:
+            return field
+    return "id" if "pk_articles" in message else "its id, slug or canonical_url"
 
 
 async def _store(
     request: web.Request, article: Article, *, release: bool = True
 ) -> tuple[Outcome, Article]:
-    async with request.app[DB].connect() as conn:
-        result = await store_article(
-            conn, request.app[SETTINGS], article, now=request.app[CLOCK].now(), release=release
-        )
+    try:
+        async with request.app[DB].connect() as conn:
+            result = await store_article(
+                conn, request.app[SETTINGS], article, now=request.app[CLOCK].now(), release=release
+            )
+    except IntegrityError as exc:  # store_article's transaction rolled back: nothing stored
+        log.info("article conflict via API", extra={"article": article.id, "error": str(exc.orig)})
+        request.app[METRICS].articles_imported.labels("conflict").inc()
+        raise _Conflict(
+            f"{_taken_field(str(exc.orig))} already belongs to another stored article"
+        ) from None
+    request.app[METRICS].articles_imported.labels(str(result.outcome)).inc()
     if result.outcome is not Outcome.UNCHANGED and release:
         wake_worker(request.app)
     log.info(
@@ -141,8 +168,12 @@ async def post_articles(request: web.Request) -> web.Response:
     try:
         article = article_from_payload(data, settings=settings.site, source="api")
     except ArticleRejected as exc:
+        request.app[METRICS].articles_imported.labels("rejected").inc()
         return problem(422, "Invalid article", str(exc), errors=_errors(exc))
-    outcome, stored = await _store(request, article)
+    try:
+        outcome, stored = await _store(request, article)
+    except _Conflict as exc:
+        return problem(409, "Conflict", str(exc), errors=_errors(exc))
     status = 201 if outcome is Outcome.CREATED else 200
     return web.json_response(
         {"outcome": str(outcome), "article": _view(settings, stored)},
@@ -161,12 +192,14 @@ async def _post_batch(request: web.Request, items: list[Any]) -> web.Response:
     for index, item in enumerate(items):
         try:
             article = article_from_payload(item, settings=settings.site, source="api")
-        except ArticleRejected as exc:
+            outcome, stored = await _store(request, article, release=False)
+        except ArticleRejected as exc:  # invalid, or a conflict (_store counted those)
+            if not isinstance(exc, _Conflict):
+                request.app[METRICS].articles_imported.labels("rejected").inc()
             results.append(
                 {"index": index, "outcome": "rejected", "errors": _errors(exc, f"[{index}].")}
             )
             continue
-        outcome, stored = await _store(request, article, release=False)
         results.append(
             {"index": index, "outcome": str(outcome), "id": stored.id, "slug": stored.slug}
         )
@@ -190,7 +223,7 @@ async def get_articles(request: web.Request) -> web.Response:
     try:
         status = Status(query["status"]) if "status" in query else None
         limit = min(max(int(query.get("limit", "50")), 1), MAX_LIST)
-        offset = max(int(query.get("offset", "0")), 0)
+        offset = min(max(int(query.get("offset", "0")), 0), MAX_OFFSET)
     except ValueError:
         choices = ", ".join(s.value for s in Status)
         return problem(
