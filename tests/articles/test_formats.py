@@ -261,3 +261,8 @@ def test_json_list_fails_item_by_item(site: SiteSettings) -> None:
 def test_json_file_errors(site: SiteSettings, text: str, message: str) -> None:
     with pytest.raises(ArticleRejected, match=message):
         articles_from_json(text, settings=site, source="x", id_seed="x")
+
+
+def test_deeply_nested_json_is_rejected_not_a_crash(site: SiteSettings) -> None:
+    with pytest.raises(ArticleRejected, match="nested too deeply"):
+        articles_from_json("[" * 200_000, settings=site, source="d.json", id_seed="d.json")

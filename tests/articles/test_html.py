@@ -428,3 +428,10 @@ def test_a_photo_credit_under_a_picture_is_its_caption_not_story() -> None:
         "(Foto: Istimewa)",
         "Foto: Petani memetik kopi di lereng Gunung Karang. (MEDIA/Rina)",
     ]
+
+
+def test_a_json_ld_block_nested_too_deeply_is_ignored() -> None:
+    deep = '<script type="application/ld+json">' + "[" * 200_000 + "</script>"
+    result = parse_page(page(f"<article>{STORY}</article>", deep), url=None, tz=JAKARTA)
+    assert result.body.paragraphs
+    assert any("JSON-LD" in w for w in result.warnings)

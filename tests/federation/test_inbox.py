@@ -251,6 +251,7 @@ async def test_bodies_are_utf8_json_a_bom_allowed(
     latin = json.dumps({**odd, "id": f"{alice.id}#ü"}, ensure_ascii=False).encode("latin-1")
     assert await post(http, url, latin, alice) == 400  # signed, but not UTF-8
     assert await post(http, url, b"[1, 2]", alice) == 400
+    assert await post(http, url, b"[" * 200_000, alice) == 400  # not a 500
 
 
 # --- what each activity does

@@ -137,7 +137,7 @@ def _ld_article(doc: lxml.html.HtmlElement, warnings: list[str]) -> dict[str, An
         text = re.sub(r"^(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)$", "", text).strip()
         try:
             nodes.extend(_ld_nodes(json.loads(text, strict=False)))
-        except ValueError:
+        except (ValueError, RecursionError):
             warnings.append("a JSON-LD block is not valid JSON (ignored)")
     for wanted in ARTICLE_TYPES:
         for node in nodes:

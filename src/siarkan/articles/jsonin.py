@@ -189,6 +189,8 @@ def articles_from_json(
         raise ArticleRejected(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:  # json recurses once per [ or {
+        raise ArticleRejected("not valid JSON: nested too deeply") from None
     if isinstance(data, dict):
         article = article_from_payload(data, settings=settings, source=source, id_seed=id_seed)
         return [Built(article)]

@@ -64,7 +64,7 @@ class Fetched:
     def json(self) -> dict[str, Any]:
         try:
             document = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # too deep a nest is not JSON-LD
             raise FetchError(f"{self.url}: not JSON") from None
         if not isinstance(document, dict):
             raise FetchError(f"{self.url}: not a JSON object")

@@ -162,6 +162,8 @@ class Inbox:
             activity = json.loads((body[3:] if body[:3] == codecs.BOM_UTF8 else body).decode())
         except (ValueError, UnicodeDecodeError):
             return self._refuse(400, "body is not JSON")
+        except RecursionError:  # json recurses once per [ or {: ~1,000 levels fit in 1 MB
+            return self._refuse(400, "body is nested too deeply")
         if not isinstance(activity, dict):
             return self._refuse(400, "body is not a JSON object")
         actor = first_id(activity.get("actor"))
