@@ -25,7 +25,15 @@ from siarkan.store.tables import (
     remote_actors,
 )
 from tests.federation.conftest import Running, start
-from tests.federation.remote_server import AS, RemoteActor, RemoteServer, post
+from tests.federation.remote_server import (
+    AS,
+    RemoteActor,
+    RemoteServer,
+    post,
+    public_pem,
+    rsa_key,
+    signed_headers,
+)
 from tests.federation.sender import deliver_pending
 from tests.helpers import free_port
 
@@ -141,6 +149,44 @@ async def test_key_owner_must_be_the_actor(
     assert await count(running.db, followers) == 0
 
 
+async def test_a_key_listing_another_actor_as_owner_does_not_speak_for_it(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    """Mallory's actor document lists a second key whose `owner` is alice (on another host).
+    Once the document is stored (any request mallory signs), that key must not verify
+    activities as alice: it would let one server impersonate any actor anywhere."""
+    alice = remote.add_actor("alice")
+    assert (
+        await post(http, running.url("/ap/inbox"), follow(alice, actor_url(running)), alice) == 202
+    )
+    evil = RemoteServer(free_port())
+    mallory = evil.add_actor("mallory", key=rsa_key(1))
+    spoofed = RemoteActor(evil, "mallory", rsa_key(2))
+    spoofed_key_id = f"{mallory.id}#spoofed"
+    genuine = mallory.document()
+    document = {
+        **genuine,
+        "publicKey": [
+            {"id": spoofed_key_id, "owner": alice.id, "publicKeyPem": public_pem(spoofed.key)},
+            genuine["publicKey"],
+        ],
+    }
+    mallory.document = lambda: document  # type: ignore[method-assign]
+    like = {"id": f"{mallory.id}#likes/1", "type": "Like", "actor": mallory.id, "object": "x"}
+    undo = {
+        "@context": AS,
+        "id": f"{alice.id}#follows/1/undo",
+        "type": "Undo",
+        "actor": alice.id,
+        "object": follow(alice, actor_url(running)),
+    }
+    async with evil.running():
+        assert await post(http, running.url("/ap/inbox"), like, mallory) == 202
+        status = await post(http, running.url("/ap/inbox"), undo, spoofed, key_id=spoofed_key_id)
+    assert status == 401
+    assert [r["follower_uri"] for r in await rows(running.db, followers)] == [alice.id]
+
+
 async def test_oversized_body_is_413(running: Running, http: aiohttp.ClientSession) -> None:
     limit = running.settings.federation.max_inbox_bytes
     async with http.post(running.url("/ap/inbox"), data=b"x" * (limit + 1)) as response:
@@ -239,6 +285,24 @@ async def test_unknown_types_are_accepted_and_ignored(
     alice = remote.add_actor("alice")
     odd = {"@context": AS, "id": f"{alice.id}#x", "type": "Arrive", "actor": alice.id}
     assert await post(http, running.url("/ap/inbox"), odd, alice) == 202
+
+
+@pytest.mark.parametrize("scheme", ["cavage", "rfc9421"])
+async def test_a_request_signed_for_another_server_is_401(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession, scheme: str
+) -> None:
+    """A signature another inbox received, played back here within its window (with that
+    server's Host header, so a covered `host` or @authority still matches) is refused."""
+    alice = remote.add_actor("alice")
+    like = {"@context": AS, "id": f"{alice.id}#likes/9", "type": "Like", "actor": alice.id,
+            "object": running.url("/ap/posts/x")}  # fmt: skip
+    body = json.dumps(like).encode()
+    elsewhere = signed_headers("http://other.example/ap/inbox", body, alice, scheme=scheme)
+    elsewhere["Host"] = "other.example"  # as that server received it
+    async with http.post(running.url("/ap/inbox"), data=body, headers=elsewhere) as response:
+        assert response.status == 401
+        assert "another host" in await response.text()
+    assert await post(http, running.url("/ap/inbox"), like, alice, scheme=scheme) == 202
 
 
 async def test_bodies_are_utf8_json_a_bom_allowed(

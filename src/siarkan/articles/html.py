@@ -182,13 +182,22 @@ _AGENCY_CREDIT = re.compile(
 )
 
 
+_CREDIT_TAIL = 400
+
+
 def split_caption_credit(caption: str) -> tuple[str, str]:
     """'Warga mengungsi. (Foto: PROLOGMEDIA/Dhimas)' -> ('Warga mengungsi.', 'PROLOGMEDIA/...');
     'Warga mengantre. ANTARA FOTO/Asep' -> ('Warga mengantre.', 'ANTARA FOTO/Asep')."""
-    m = _AGENCY_CREDIT.search(caption) or _CREDIT_IN_CAPTION.search(caption)
+    # A credit closes the caption and is short (its name part is at most 120 characters):
+    # look only at the caption's end. Searched over the whole text, _AGENCY_CREDIT tried every
+    # capitalised word as a start and ran to the end from each (quadratic: a 120 kB caption of
+    # "AA AA ..." from an imported page took minutes).
+    offset = max(0, len(caption) - _CREDIT_TAIL)
+    tail = caption[offset:]
+    m = _AGENCY_CREDIT.search(tail) or _CREDIT_IN_CAPTION.search(tail)
     if m is None:
         return caption, ""
-    return caption[: m.start()].rstrip(), inline(m.group("credit"))
+    return caption[: offset + m.start()].rstrip(), inline(m.group("credit"))
 
 
 def _same_image(a: str, b: str) -> bool:

@@ -421,9 +421,11 @@ async def activity(request: web.Request) -> web.Response:
 
 
 def target_uri(settings: Settings, request: web.Request) -> str:
-    """The URL the sender signed: our public scheme (TLS may end at a proxy) + Host + raw path."""
+    """The URL the sender signed: our public scheme and host (TLS may end at a proxy) + the raw
+    path. Not the Host header's word: a signature made for another server's inbox must not
+    verify here (Inbox.receive also refuses a Host that is not ours)."""
     scheme = settings.site.base_url.split("://", 1)[0]
-    return f"{scheme}://{request.host}{request.raw_path}"
+    return f"{scheme}://{settings.site.host}{request.raw_path}"
 
 
 async def _read_limited(request: web.Request, limit: int) -> bytes | None:

@@ -18,6 +18,7 @@ import json
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import exists, select
 
@@ -124,6 +125,7 @@ class Inbox:
             for channel in fediverse_channels(settings)
         }
         self.replays = ReplayGuard(settings.federation.signature_window * 2)
+        self._hosts = _our_hosts(settings.site.base_url)
         self._verified = metrics.inbox_verifications
         self._verified_ok = metrics.inbox_verifications.labels(result="ok")
         self._activities = metrics.inbox_activities
@@ -138,6 +140,11 @@ class Inbox:
         settings = self.settings.federation
         if len(request.body) > settings.max_inbox_bytes:
             return self._refuse(413, "body too large")
+        host = request.headers.get("host")
+        if host is not None and host.lower() not in self._hosts:
+            # Signed for another server (its Host, its @authority): played back here within
+            # the signature window, it must not count as sent to us.
+            return self._refuse(401, "the request is addressed to another host")
         view = RequestView(request.method, request.target_uri, request.headers, request.path_qs)
         try:
             signed = parse_signed_request(view)
@@ -279,6 +286,19 @@ class Inbox:
 
     async def close(self) -> None:
         await self.writer.close()
+
+
+def _our_hosts(base_url: str) -> frozenset[str]:
+    """Our Host header, with and without the scheme's default port."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    netloc = parts.netloc.lower()
+    default = 443 if parts.scheme == "https" else 80
+    port = parts.port or default
+    forms = {netloc, host if port == default else netloc, f"{host}:{port}"}
+    if ":" in host:  # IPv6: the Host header keeps its brackets
+        forms = {netloc, f"[{host}]:{port}"} | ({f"[{host}]"} if port == default else set())
+    return frozenset(forms)
 
 
 def _self_delete(activity: dict[str, Any], actor: str) -> bool:

@@ -290,6 +290,11 @@ class RemoteDirectory:
         if found is None:
             raise FetchError(f"{actor.uri} does not list key {key_id}")
         owner, pem = found
+        if owner != actor.uri:
+            # A key listed by this actor's document speaks for this actor only: its `owner`
+            # field naming another actor (on any host) must not let this document's author
+            # sign as that actor.
+            raise FetchError(f"{actor.uri} lists key {key_id} as owned by {owner}")
         try:
             public_key = load_public_key(pem)
         except SignatureError as exc:
