@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import String, cast, func, insert, select
 from sqlalchemy.types import TypeDecorator
@@ -13,6 +14,7 @@ from siarkan.federation.publish import is_public
 from siarkan.federation.sqlutil import insert_ignore_sql
 from siarkan.store.articles import Outcome, get_article, retract_article, upsert_article
 from siarkan.store.db import Database
+from siarkan.store.engine import create_engine, upgrade
 from siarkan.store.tables import UtcDateTime, article_tags, articles, inbox_seen
 from tests.helpers import make_report
 
@@ -166,3 +168,21 @@ async def test_a_published_article_dated_in_the_future_is_held_until_then(db: Da
     async with db.begin() as conn:  # the same report again before its time changes nothing
         again = await upsert_article(conn, make_report(published_at=ahead), now=NOW)
     assert again.outcome is Outcome.UNCHANGED and again.article.status is Status.SCHEDULED
+
+
+async def test_the_sqlite_file_holding_private_keys_is_private(tmp_path: Path) -> None:
+    """The database holds the accounts' private keys: 0600, its WAL and SHM files too."""
+    fresh = tmp_path / "data" / "siarkan.db"
+    loose = tmp_path / "loose.db"
+    loose.touch()
+    loose.chmod(0o644)
+    for path in (fresh, loose):
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade(engine)
+            async with engine.begin() as conn:  # WAL and SHM exist while connected
+                await conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS x (y INTEGER)")
+                for name in (path.name, path.name + "-wal", path.name + "-shm"):
+                    assert (path.parent / name).stat().st_mode & 0o777 == 0o600, name
+        finally:
+            await engine.dispose()

@@ -7,6 +7,8 @@ Settings.database.url -> AsyncEngine (SQLite in WAL mode, or PostgreSQL via asyn
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -35,12 +39,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_file(path: Path) -> None:
+    """The SQLite file holds the accounts' private keys: readable by its owner only (0600).
+
+    Created here with that mode, so SQLite's -wal and -shm files, which it gives the
+    database's permissions, are private too; an existing file readable by others is tightened
+    (it belongs to the user siarkan runs as; if not, say so and go on).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(path, mode & 0o700)
+            for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                if extra.exists():
+                    os.chmod(extra, extra.stat().st_mode & 0o700)
+    except OSError as exc:
+        log.warning(
+            "cannot make the database file private", extra={"path": str(path), "error": str(exc)}
+        )
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(database))
         # A pool, not NullPool: each aiosqlite connection is a thread plus a file open with
         # its pragmas, about 3 ms of CPU to set up, three times the cost of a typical read.
         # An in-memory database keeps SQLAlchemy's single shared connection.
