@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from siarkan.articles.model import Article, Status
@@ -67,6 +68,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# Tries of one store when a concurrent writer's unique row gets in the way (store_article).
+STORE_TRIES = 3
 
 PAGE_CONCURRENCY = 4
 PARSE_CHUNK = 16  # files parsed per worker-thread hop (bounded memory, fewer hops)
@@ -276,19 +280,32 @@ async def store_article(
     release: bool = True,
 ) -> UpsertResult:
     """Upsert and fan out in one transaction of its own: all of it is stored, or none.
-    With release=False the posts are written but released later (see publishing.release_due)."""
-    async with conn.begin():
-        result = await upsert_article(conn, article, now=now)
-        if result.outcome is not Outcome.UNCHANGED:
-            await article_changed(
-                conn,
-                settings,
-                result.article,
-                previous=result.previous,
-                now=now,
-                release=release,
-            )
-    return result
+    With release=False the posts are written but released later (see publishing.release_due).
+
+    upsert_article reads, then writes: another node (a second web node, a CLI import) may store
+    the same article, or take the same slug, in between. Its unique constraint then fails this
+    transaction; a second try reads what that node committed (the same article: unchanged or
+    updated; a taken slug: the next numbered one). A conflict that is still there on the last
+    try is real (e.g. a canonical_url owned by another article) and raised."""
+    for attempt in range(1, STORE_TRIES + 1):
+        try:
+            async with conn.begin():
+                result = await upsert_article(conn, article, now=now)
+                if result.outcome is not Outcome.UNCHANGED:
+                    await article_changed(
+                        conn,
+                        settings,
+                        result.article,
+                        previous=result.previous,
+                        now=now,
+                        release=release,
+                    )
+            return result
+        except IntegrityError:
+            if attempt == STORE_TRIES:
+                raise
+            log.info("article %s collided with a concurrent write: again", article.id)
+    raise AssertionError("unreachable")
 
 
 async def release_pending(conn: AsyncConnection, settings: Settings, *, now: datetime) -> None:

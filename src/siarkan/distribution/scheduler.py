@@ -86,9 +86,16 @@ async def publish_due(
     published: list[str] = []
     for article_id in due:
         async with db.begin() as conn:
+            # Still due, on the row as it is now: an edit may have moved publish_at later since
+            # the read above (a held embargo). Published now, it would be hidden until then
+            # and never fanned out (the scheduler only publishes status='scheduled').
             flipped = await conn.execute(
                 update(articles)
-                .where(articles.c.id == article_id, articles.c.status == Status.SCHEDULED.value)
+                .where(
+                    articles.c.id == article_id,
+                    articles.c.status == Status.SCHEDULED.value,
+                    articles.c.publish_at <= now,
+                )
                 .values(status=Status.PUBLISHED.value, distributed_at=now, changed_at=now)
             )
             if flipped.rowcount != 1:

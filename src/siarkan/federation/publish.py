@@ -165,6 +165,10 @@ async def on_article_change(
                     select(posts)
                     .where(posts.c.actor_name == channel.name, posts.c.article_id == article.id)
                     .order_by(posts.c.part)
+                    # Locked (PostgreSQL): a scheduler on another node must not release a part
+                    # between this read and the edit's write (it would go out with the old
+                    # text, and this edit, having read it as scheduled, would send no Update).
+                    .with_for_update()
                 )
             )
             .mappings()
@@ -418,6 +422,10 @@ async def release_due_posts(
         .where(posts.c.state == SCHEDULED, posts.c.due_at <= now)
         .order_by(posts.c.actor_name, posts.c.article_id, posts.c.part)
         .limit(RELEASE_BATCH)
+        # PostgreSQL: the rows read are the rows released, as read. A part an edit (or another
+        # scheduler) holds is left for the next tick, instead of being sent with the object
+        # this statement read before that edit committed. SQLite has one writer: no clause.
+        .with_for_update(skip_locked=True)
     )
     if article_id is not None:
         query = query.where(posts.c.article_id == article_id)
