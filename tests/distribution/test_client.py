@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import select
 
 from siarkan.config import Settings
 from siarkan.distribution import client as client_module
@@ -29,9 +31,10 @@ from siarkan.distribution.client import (
 )
 from siarkan.distribution.lifecycle import Kind, Refused, Response
 from siarkan.distribution.queue import Claimed
-from siarkan.federation.keys import KeyPair
+from siarkan.federation.keys import KeyPair, rotate_key
 from siarkan.store.db import Database
 from siarkan.store.engine import create_engine
+from siarkan.store.tables import actors
 from tests.distribution.conftest import add_activity, seed_actor
 from tests.distribution.servers import Inbox
 from tests.helpers import free_port, serve_app
@@ -1018,3 +1021,39 @@ async def test_a_callers_user_agent_replaces_ours(raw, make_client) -> None:  # 
     [(_, head, _)] = peer.requests
     agents = [line for line in head.split(b"\r\n") if line.lower().startswith(b"user-agent:")]
     assert agents == [b"User-Agent: other/2"]
+
+
+async def test_the_sender_signs_with_a_rotated_key_at_the_next_batch(
+    sqlite_db: Database, settings: Settings, key_pair: KeyPair
+) -> None:
+    """After `siarkan keys rotate` the next batch signs with the new key: receivers that fetched
+    the actor again would refuse the old one (401) while a cache by age kept it."""
+    await seed_actor(sqlite_db, settings, key_pair)
+    activity_id = await add_activity(sqlite_db, settings)
+    row = Claimed(
+        id=1, kind=Kind.ACTIVITYPUB, target="https://m.example/inbox", host="m.example",
+        activity_id=activity_id, subscription_id=None, topic=None, actor_name="utama",
+        shared=False, attempts=0,
+    )  # fmt: skip
+    sender = ActivityPubSender(settings)
+    try:
+        async with sqlite_db.connect() as conn:
+            await sender.prepare(conn, [row], {})
+        before = sender._keys["utama"][0]
+        async with sqlite_db.begin() as conn:
+            await rotate_key(conn, "utama", datetime.now(UTC))
+        async with sqlite_db.connect() as conn:
+            await sender.prepare(conn, [row], {})
+            public = await conn.scalar(
+                select(actors.c.public_key_pem).where(actors.c.name == "utama")
+            )
+        after = sender._keys["utama"][0]
+    finally:
+        await sender.close()
+    assert after is not before
+    assert (
+        public
+        == after.private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )

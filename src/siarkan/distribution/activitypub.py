@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
@@ -42,13 +41,12 @@ from siarkan.distribution.queue import Claimed, Done, skip_target
 from siarkan.distribution.sending import MAX_RESPONSE, Sent
 from siarkan.federation.keys import SigningKey, load_signing_key
 from siarkan.federation.signatures import sign_cavage, sign_rfc9421
-from siarkan.store.tables import activities, followers
+from siarkan.store.tables import activities, actors, followers
 
 log = logging.getLogger(__name__)
 
 ACTIVITY_JSON = "application/activity+json"
 BODY_CACHE = 256  # activities kept in memory; a fan-out uses one
-KEY_TTL = 60.0  # seconds: a rotated key is used within a minute
 
 
 def follower_sync_digest(follower_ids: Sequence[str]) -> str:
@@ -93,7 +91,7 @@ class ActivityPubSender:
             max_body=MAX_RESPONSE,
         )
         self._bodies: OrderedDict[int, bytes] = OrderedDict()
-        self._keys: dict[str, tuple[SigningKey, float]] = {}
+        self._keys: dict[str, tuple[SigningKey, datetime]] = {}  # by key_created_at
         self._sync: dict[int, str] = {}  # delivery id -> Collection-Synchronization
         self._schemes: dict[str, str] = {}  # host -> scheme that worked
 
@@ -112,14 +110,27 @@ class ActivityPubSender:
                 self._bodies[activity_id] = body.encode("utf-8")
             while len(self._bodies) > BODY_CACHE:
                 self._bodies.popitem(last=False)
-        now = time.monotonic()
-        for actor in {r.actor_name for r in rows if r.actor_name}:
-            cached = self._keys.get(actor)
-            if cached is None or now - cached[1] > KEY_TTL:
-                try:
-                    self._keys[actor] = (await load_signing_key(conn, actor), now)
-                except KeyError:
+        names = {r.actor_name for r in rows if r.actor_name}
+        if names:
+            # One indexed read per batch tells which keys changed: after `siarkan keys rotate`
+            # the next batch signs with the new key (a cache by age kept signing with the old
+            # one, refused by receivers that had fetched the new one, for up to a minute).
+            generations = dict(
+                (
+                    await conn.execute(
+                        select(actors.c.name, actors.c.key_created_at).where(
+                            actors.c.name.in_(names)
+                        )
+                    )
+                ).all()
+            )
+            for actor in names:
+                generation = generations.get(actor)
+                cached = self._keys.get(actor)
+                if generation is None:
                     self._keys.pop(actor, None)
+                elif cached is None or cached[1] != generation:
+                    self._keys[actor] = (await load_signing_key(conn, actor), generation)
         await self._prepare_sync(conn, [r for r in rows if r.shared and r.actor_name])
 
     async def _prepare_sync(self, conn: AsyncConnection, rows: Sequence[Claimed]) -> None:
