@@ -12,6 +12,7 @@ from sqlalchemy.types import TypeDecorator
 from siarkan.articles.model import Status
 from siarkan.federation.publish import is_public
 from siarkan.federation.sqlutil import insert_ignore_sql
+from siarkan.feeds.query import state_key
 from siarkan.store.articles import Outcome, get_article, retract_article, upsert_article
 from siarkan.store.db import Database
 from siarkan.store.engine import create_engine, upgrade
@@ -186,3 +187,27 @@ async def test_the_sqlite_file_holding_private_keys_is_private(tmp_path: Path) -
                     assert (path.parent / name).stat().st_mode & 0o777 == 0o600, name
         finally:
             await engine.dispose()
+
+
+async def test_every_write_to_articles_moves_the_version_in_commit_order(db: Database) -> None:
+    """The feed caches' change key: an edit stamped earlier than the newest change (a writer
+    whose transaction started first, or whose clock lags) must still change it."""
+
+    async def key() -> str:
+        async with db.connect() as conn:
+            return await state_key(conn, NOW + timedelta(days=1))
+
+    first = make_report()
+    second = make_report(id="lain", slug="lain", title="Laporan lain")
+    async with db.begin() as conn:
+        await upsert_article(conn, first, now=NOW)
+        await upsert_article(conn, second, now=NOW + timedelta(hours=1))
+    before = await key()
+    edited = replace(first, paragraphs=(*first.paragraphs, "Paragraf tambahan."))
+    async with db.begin() as conn:  # committed last, stamped earlier than `second`
+        await upsert_article(conn, edited, now=NOW + timedelta(minutes=30))
+    after_edit = await key()
+    assert after_edit != before
+    async with db.begin() as conn:
+        await retract_article(conn, "lain", now=NOW)
+    assert await key() not in (before, after_edit)

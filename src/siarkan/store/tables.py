@@ -184,6 +184,17 @@ remote_actors = Table(
 )
 
 # Every activity id we processed, so the same activity is handled once.
+# One row, bumped by a trigger on every write to articles (migration 0005). The feed caches'
+# change key reads it: taken under the row's lock, its values follow commit order, where
+# changed_at follows each writer's clock and start time (an edit that commits after a quicker,
+# later-stamped write moved no maximum, and a node kept serving the feed without it).
+articles_version = Table(
+    "articles_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
 inbox_seen = Table(
     "inbox_seen",
     metadata,
