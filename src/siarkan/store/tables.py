@@ -210,7 +210,9 @@ interactions = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("kind", String(20), nullable=False),  # like | announce | reply | private_reply
     Column("object_uri", String(2000), nullable=False, index=True),  # our post
-    Column("actor_uri", String(2000), nullable=False),
+    # Indexed: Mastodon sends an account's Delete to every inbox it knows (spam clean-ups send
+    # thousands); each asks whether we know that actor, and the known ones are cleaned up.
+    Column("actor_uri", String(2000), nullable=False, index=True),
     Column("activity_id", String(2000), nullable=False, unique=True),
     Column("content", Text, nullable=True),  # replies only, kept for moderation
     Column("created_at", UtcDateTime, nullable=False),
