@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class Status(StrEnum):
@@ -33,6 +35,16 @@ class Image:
     width: int | None = None
     height: int | None = None
     length: int | None = None
+
+    def type_or_guess(self) -> str | None:
+        """The stored media type, else an image/* type from the URL's extension, else None.
+
+        Readers and fediverse servers show an enclosure or attachment without a type as a
+        file, not a picture (Pleroma: application/octet-stream)."""
+        if self.media_type:
+            return self.media_type
+        guessed, _ = mimetypes.guess_type(urlsplit(self.url).path)
+        return guessed if guessed and guessed.startswith("image/") else None
 
 
 @dataclass(frozen=True, slots=True)

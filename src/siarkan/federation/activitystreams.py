@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from siarkan.articles.model import Article
 from siarkan.config import ChannelSettings
@@ -60,18 +58,13 @@ def _hashtag_objects(
     ]
 
 
-def _guess_image_type(url: str) -> str:
-    guessed, _ = mimetypes.guess_type(urlsplit(url).path)
-    return guessed if guessed and guessed.startswith("image/") else ""
-
-
 def _attachment(article: Article) -> list[dict[str, Any]]:
     image = article.image
     if image is None:
         return []
     # Pleroma/Akkoma take an attachment without mediaType for application/octet-stream and
     # show it as a file, not an image (AttachmentValidator.fix_media_type): guess from the URL.
-    media_type = image.media_type or _guess_image_type(image.url)
+    media_type = image.type_or_guess() or ""
     document: dict[str, Any] = {
         # Mastodon treats Document with an image mediaType as an image too; Image is plainer.
         "type": "Image" if media_type.startswith("image/") or not media_type else "Document",

@@ -11,14 +11,12 @@ the same bytes (stable ETags, no phantom updates in readers).
 
 from __future__ import annotations
 
-import mimetypes
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Literal
-from urllib.parse import urlsplit
 
 from lxml.html import defs as html_defs
 
@@ -154,11 +152,6 @@ def plain(text: str) -> str:
     return " ".join(_TAG_RE.sub(_drop_html_tag, xml_safe(text)).split())
 
 
-def _guess_type(url: str) -> str | None:
-    guessed, _ = mimetypes.guess_type(urlsplit(url).path)
-    return guessed if guessed and guessed.startswith("image/") else None
-
-
 def _site_time(settings: Settings, when: datetime) -> datetime:
     # RSS wants RFC 822 with a numeric zone (+0700, never "WIB"); readers show local time.
     return when.astimezone(settings.site.tz).replace(microsecond=0)
@@ -197,7 +190,7 @@ def feed_item(settings: Settings, channel: ChannelSettings, article: Article) ->
             )
             image = FeedImage(
                 url=url,
-                media_type=article.image.media_type or _guess_type(url),
+                media_type=article.image.type_or_guess(),
                 length=article.image.length,
                 width=article.image.width,
                 height=article.image.height,
