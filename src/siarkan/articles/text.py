@@ -381,10 +381,16 @@ def derive_title(lead: str, limit: int = TITLE_MAX) -> str:
     sentence = first_sentence(lead).rstrip()
     if sentence.endswith(".") and not sentence.endswith("..") and len(sentence) > 1:
         sentence = sentence[:-1]
-    if len(sentence) <= limit:
-        return sentence
-    cut = sentence[: limit - 1]
-    if " " in cut and not sentence[limit - 1].isspace():
+    return shorten(sentence, limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` if it fits in `limit` characters, else cut at a word boundary with "…" (titles,
+    descriptions: never half a word)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:–—-") + "…"
 

@@ -27,6 +27,7 @@ from markupsafe import Markup
 from sqlalchemy.engine import RowMapping
 
 from siarkan.articles.model import Article, Status
+from siarkan.articles.text import shorten as text_shorten
 from siarkan.channels import channels_for
 from siarkan.config import ChannelSettings, Settings
 from siarkan.federation.collections import article_post_uri
@@ -87,15 +88,9 @@ def local_time(settings: Settings, when: datetime) -> str:
 
 
 def shorten(text: str, limit: int) -> str:
-    """`text` if it fits in `limit` characters, else cut at a word boundary with "…" (the
-    description link previews and search results show: never half a word)."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut and not text[limit - 1].isspace():
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:–—-") + "…"
+    """The description link previews and search results show: whole words (text.shorten),
+    whitespace collapsed."""
+    return text_shorten(" ".join(text.split()), limit)
 
 
 def article_blocks(article: Article, base: str) -> list[Markup]:
