@@ -376,25 +376,15 @@ async def _withdraw(
         )
 
 
-async def _previous_deliveries(conn: AsyncConnection, post_uri: str) -> dict[str, int]:
-    """Deliveries of the Create of an already released part: {inbox: delivery id}."""
-    result = await conn.execute(
-        select(deliveries.c.target, deliveries.c.id)
-        .join(activities, activities.c.id == deliveries.c.activity_id)
-        .where(activities.c.object_uri == post_uri, activities.c.type == "Create")
-    )
-    return {target: delivery_id for target, delivery_id in result.all()}
-
-
 async def _latest_deliveries(
     conn: AsyncConnection, actor_name: str, post_uri: str
 ) -> dict[str, int]:
     """The last delivery of each inbox about this post (its Create, or a later Update):
-    {inbox: delivery id}. An Update or Delete waits for it there (deliveries.after_id), so it
-    never overtakes a Create still being retried: a Delete that arrives first is dropped as
-    unknown (Mastodon remembers it for 6 hours only, our retries last ~2 days) and the late
-    Create then shows a retracted story; receivers that drop an Update of an unknown post
-    would keep the uncorrected text."""
+    {inbox: delivery id}. The next thread part, an Update or a Delete waits for it there
+    (deliveries.after_id), so none overtakes a Create still being retried: a Delete that
+    arrives first is dropped as unknown (Mastodon remembers it for 6 hours only, our retries
+    last ~2 days) and the late Create then shows a retracted story; a reply to an unknown
+    post loses its thread; an Update of an unknown post may be dropped."""
     result = await conn.execute(
         select(deliveries.c.target, func.max(deliveries.c.id))
         .join(activities, activities.c.id == deliveries.c.activity_id)
@@ -487,7 +477,7 @@ async def release_due_posts(
         key = (row["actor_name"], row["article_id"])
         after = chain.get(key)
         if after is None and row["in_reply_to"] and targets:
-            after = await _previous_deliveries(conn, row["in_reply_to"])
+            after = await _latest_deliveries(conn, channel.name, row["in_reply_to"])
         chain[key] = await enqueue_activity(
             conn,
             activity_id=activity_id,
