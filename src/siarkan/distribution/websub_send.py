@@ -44,7 +44,7 @@ from siarkan.distribution.queue import Claimed, Done
 from siarkan.distribution.sending import MAX_RESPONSE, Sent, describe_error, request_timeout
 from siarkan.distribution.topics import RenderTopic, Topic, TopicBody, parse_topic
 from siarkan.distribution.websub import end_subscription, settle_verification
-from siarkan.federation.fetch import AddressNotAllowed, FetchError, open_pinned, split_http_url
+from siarkan.federation.fetch import AddressNotAllowed, FetchError, UnusableURL, open_pinned
 from siarkan.feeds.cache import Rendered
 from siarkan.feeds.service import FeedService
 from siarkan.store.db import Database
@@ -127,10 +127,6 @@ class _Base:
     ) -> _Answer | Refused | Failure:
         """One request to a subscriber's URL, only to an address the SSRF rule allows."""
         try:
-            split_http_url(url)
-        except FetchError as exc:
-            return Refused(str(exc), answered=False)
-        try:
             async with open_pinned(
                 self.session,
                 method,
@@ -142,7 +138,7 @@ class _Base:
             ) as response:
                 content = await response.content.read(MAX_RESPONSE)
                 return _Answer(response.status, content, response.headers.get("Retry-After"))
-        except AddressNotAllowed as exc:
+        except (AddressNotAllowed, UnusableURL) as exc:  # never to be sent: refused, at once
             return Refused(str(exc), answered=False)
         except FetchError as exc:  # DNS trouble, nothing answering: may pass
             return Failure(str(exc)[:500])

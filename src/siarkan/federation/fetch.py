@@ -54,6 +54,10 @@ class AddressNotAllowed(FetchError):
     """The host resolves to an address we never connect to (private, loopback, metadata...)."""
 
 
+class UnusableURL(FetchError):
+    """Not an http(s) URL with a host and a valid port, or one carrying credentials."""
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     url: str  # final URL, after redirects
@@ -125,15 +129,15 @@ def split_http_url(url: str) -> tuple[SplitResult, str, int]:
     try:
         parts = urlsplit(url)  # ValueError on a bad [IPv6] host
     except ValueError:
-        raise FetchError(f"not an http(s) URL: {url[:200]}") from None
+        raise UnusableURL(f"not an http(s) URL: {url[:200]}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"not an http(s) URL: {url[:200]}")
+        raise UnusableURL(f"not an http(s) URL: {url[:200]}")
     if parts.username or parts.password:
-        raise FetchError("URLs with credentials are not used")
+        raise UnusableURL("URLs with credentials are not used")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise FetchError(f"bad port in {url[:200]}") from None
+        raise UnusableURL(f"bad port in {url[:200]}") from None
     return parts, parts.hostname, port
 
 
