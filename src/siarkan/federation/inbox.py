@@ -291,14 +291,13 @@ class Inbox:
 def _our_hosts(base_url: str) -> frozenset[str]:
     """Our Host header, with and without the scheme's default port."""
     parts = urlsplit(base_url)
-    host = (parts.hostname or "").lower()
-    netloc = parts.netloc.lower()
+    netloc = parts.netloc.lower()  # an IPv6 host keeps its brackets here, as in Host
     default = 443 if parts.scheme == "https" else 80
-    port = parts.port or default
-    forms = {netloc, host if port == default else netloc, f"{host}:{port}"}
-    if ":" in host:  # IPv6: the Host header keeps its brackets
-        forms = {netloc, f"[{host}]:{port}"} | ({f"[{host}]"} if port == default else set())
-    return frozenset(forms)
+    if parts.port is None:
+        return frozenset({netloc, f"{netloc}:{default}"})
+    if parts.port == default:
+        return frozenset({netloc, netloc.rsplit(":", 1)[0]})
+    return frozenset({netloc})
 
 
 def _self_delete(activity: dict[str, Any], actor: str) -> bool:
