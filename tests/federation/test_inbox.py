@@ -48,6 +48,12 @@ def follow(actor: RemoteActor, target: str, n: int = 1) -> dict[str, Any]:
     }
 
 
+def undo_of(activity: dict[str, Any], actor: str, undo_id: str) -> dict[str, Any]:
+    """An Undo embedding `activity` without its @context, as Mastodon and Pleroma send it."""
+    inner = {k: v for k, v in activity.items() if k != "@context"}
+    return {"@context": AS, "id": undo_id, "type": "Undo", "actor": actor, "object": inner}
+
+
 async def rows(db: Database, table: Any, *where: Any) -> list[Any]:
     async with db.connect() as conn:
         return list((await conn.execute(select(table).where(*where))).mappings().all())
@@ -328,13 +334,7 @@ async def test_undo_follow_removes_the_follower(
     inbox = running.url("/ap/actors/utama/inbox")
     the_follow = follow(alice, actor_url(running))
     assert await post(http, inbox, the_follow, alice) == 202
-    undo = {
-        "@context": AS,
-        "id": f"{alice.id}#undo/1",
-        "type": "Undo",
-        "actor": alice.id,
-        "object": {k: v for k, v in the_follow.items() if k != "@context"},
-    }
+    undo = undo_of(the_follow, alice.id, f"{alice.id}#undo/1")
     assert await post(http, inbox, undo, alice) == 202
     assert await rows(running.db, followers) == []
 
@@ -423,13 +423,7 @@ async def test_block_stops_delivery_and_undo_block_lifts_it(
     (row,) = await rows(running.db, followers)
     assert row["state"] == "blocked"
     assert len(await rows(running.db, blocks)) == 1
-    undo = {
-        "@context": AS,
-        "id": f"{alice.id}#undo/block",
-        "type": "Undo",
-        "actor": alice.id,
-        "object": {k: v for k, v in block.items() if k != "@context"},
-    }
+    undo = undo_of(block, alice.id, f"{alice.id}#undo/block")
     assert await post(http, inbox, undo, alice) == 202
     assert await rows(running.db, blocks) == []
     assert await rows(running.db, followers) == []
@@ -677,13 +671,7 @@ async def test_undo_of_an_emoji_reaction_removes_it(
     }
     assert await post(http, inbox, react, akko) == 202
     assert [r["kind"] for r in await rows(running.db, interactions)] == ["like"]
-    undo = {
-        "@context": AS,
-        "id": f"{remote.base}/activities/undo-1",
-        "type": "Undo",
-        "actor": akko.id,
-        "object": {k: v for k, v in react.items() if k != "@context"},
-    }
+    undo = undo_of(react, akko.id, f"{remote.base}/activities/undo-1")
     assert await post(http, inbox, undo, akko) == 202
     assert await rows(running.db, interactions) == []
 
