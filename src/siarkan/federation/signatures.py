@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import SplitResult, urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -808,16 +808,27 @@ def check_signed_request(
         raise SignatureError("the signature has expired")
 
 
+# type(key) -> is it RSA: the key classes are ABCs, and isinstance through ABCMeta costs more
+# than the rest of choosing the algorithm (once per inbox request).
+_IS_RSA: dict[type, bool] = {}
+_PKCS1V15 = padding.PKCS1v15()  # stateless: one of each serves every verification
+_SHA256 = hashes.SHA256()
+
+
 def verify_signature(key: PublicKey, signed: SignedRequest) -> bool:
     """Check `signed.signature` over `signed.base` with the algorithm the key and alg allow."""
     algorithm = signed.algorithm
+    is_rsa = _IS_RSA.get(type(key))
+    if is_rsa is None:
+        is_rsa = _IS_RSA[type(key)] = isinstance(key, RSAPublicKey)
     try:
-        if isinstance(key, RSAPublicKey):
+        if is_rsa:
+            rsa_key = cast(RSAPublicKey, key)
             if algorithm in ("rsa-sha256", "hs2019", "rsa-v1_5-sha256", ""):
-                key.verify(signed.signature, signed.base, padding.PKCS1v15(), hashes.SHA256())
+                rsa_key.verify(signed.signature, signed.base, _PKCS1V15, _SHA256)
             elif algorithm == "rsa-pss-sha512":
                 pss = padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64)
-                key.verify(signed.signature, signed.base, pss, hashes.SHA512())
+                rsa_key.verify(signed.signature, signed.base, pss, hashes.SHA512())
             else:
                 return False
         elif isinstance(key, Ed25519PublicKey):
@@ -829,7 +840,8 @@ def verify_signature(key: PublicKey, signed: SignedRequest) -> bool:
                 return False
             r = int.from_bytes(signed.signature[:32], "big")
             s = int.from_bytes(signed.signature[32:], "big")
-            key.verify(encode_dss_signature(r, s), signed.base, ec.ECDSA(hashes.SHA256()))
+            ec_key = cast(ec.EllipticCurvePublicKey, key)  # load_public_key admits no other kind
+            ec_key.verify(encode_dss_signature(r, s), signed.base, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
         return False
     return True
