@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Insert, Table
@@ -97,15 +98,38 @@ def insert_ignore_sql(
     second is most of the budget.
     """
     columns = tuple(rows[0].keys())
-    processors = _processors(dialect, table, columns)
+    getter, processed = _row_reader(dialect, table, columns)
     params: list[Any] = []
-    append = params.append
+    extend = params.extend
     for row in rows:
-        for name, process in zip(columns, processors, strict=True):
-            value = row[name]
-            append(process(value) if process is not None and value is not None else value)
+        values = getter(row)
+        if not processed:
+            extend(values)
+            continue
+        converted = list(values)
+        for index, process in processed:
+            value = converted[index]
+            if value is not None:
+                converted[index] = process(value)
+        extend(converted)
     sql = _insert_sql(dialect, table, columns, len(rows), tuple(conflict), returning)
     return sql, tuple(params)
+
+
+@lru_cache(maxsize=64)
+def _row_reader(
+    dialect: Dialect, table: Table, columns: tuple[str, ...]
+) -> tuple[
+    Callable[[Mapping[str, Any]], tuple[Any, ...]], tuple[tuple[int, Callable[[Any], Any]], ...]
+]:
+    """A row's values in column order (itemgetter: one C call), and the few columns whose
+    type converts the value (timestamps, on SQLite) with their position."""
+    getter = itemgetter(*columns)
+    processors = _processors(dialect, table, columns)
+    processed = tuple((i, p) for i, p in enumerate(processors) if p is not None)
+    if len(columns) == 1:  # itemgetter of one name returns the value, not a tuple
+        return (lambda row: (getter(row),)), processed
+    return getter, processed
 
 
 async def bulk_insert_ignore(
