@@ -353,3 +353,52 @@ def test_the_shipped_config_leaves_the_admin_api_off_without_a_token() -> None:
     settings = load_settings(shipped, {"SIARKAN_ADMIN_TOKEN": "s3cret"})
     assert settings.admin.token is not None
     assert settings.admin.token.get_secret_value() == "s3cret"
+
+
+def test_metrics_default_to_loopback_without_a_token() -> None:
+    metrics = parse_settings(GOOD, "cfg.yaml", {}).metrics
+    assert metrics.token is None
+    assert [str(n) for n in metrics.allow] == ["127.0.0.0/8", "::1/128"]
+    text = (
+        GOOD
+        + 'metrics:\n  token: ${METRICS_TOKEN:-}\n  allow: [10.0.0.0/8, "fd00::/8", 192.0.2.7]\n'
+    )
+    metrics = parse_settings(text, "cfg.yaml", {}).metrics
+    assert metrics.token is None  # an empty secret is no secret
+    assert [str(n) for n in metrics.allow] == ["10.0.0.0/8", "fd00::/8", "192.0.2.7/32"]
+    metrics = parse_settings(text, "cfg.yaml", {"SIARKAN_METRICS_TOKEN": "123"}).metrics
+    assert metrics.token is not None and metrics.token.get_secret_value() == "123"
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        (
+            "10.0.0.1/8",
+            "'10.0.0.1/8' has host bits set: write 10.0.0.0/8 for the network, or "
+            "10.0.0.1/32 for the one address",
+        ),
+        ("10.0.0.0/33", "'10.0.0.0/33' is not a network: write it in CIDR notation"),
+        ("intranet", "'intranet' is not a network"),
+        ("8", "a network in CIDR notation"),  # not the address 0.0.0.8
+    ],
+)
+def test_a_bad_metrics_network_names_file_line_and_field(entry: str, expected: str) -> None:
+    text = GOOD + f"metrics:\n  allow:\n    - 127.0.0.0/8\n    - {entry}\n"
+    (problem,) = problems(text)
+    assert problem.startswith(f"cfg.yaml:10:7: metrics.allow.1: {expected}"), problem
+
+
+def test_a_bad_metrics_network_from_the_environment_names_the_variable() -> None:
+    (problem,) = problems(GOOD, {"SIARKAN_METRICS_ALLOW": "[10.0.0.0/8, 10.1.0.0/8]"})
+    assert problem.startswith(
+        "SIARKAN_METRICS_ALLOW (environment variable; cfg.yaml does not set it): "
+        "metrics.allow.1: '10.1.0.0/8' has host bits set"
+    ), problem
+
+
+def test_metrics_open_to_nobody_is_an_advisory() -> None:
+    closed = parse_settings(GOOD + "metrics:\n  allow: []\n", "cfg.yaml", {})
+    assert "metrics: no token and an empty allow list" in " ".join(advisories(closed))
+    with_token = parse_settings(GOOD + "metrics:\n  allow: []\n  token: t\n", "cfg.yaml", {})
+    assert not any(note.startswith("metrics") for note in advisories(with_token))

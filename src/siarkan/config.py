@@ -9,6 +9,7 @@ CLI exits 2 (see `ConfigError`).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -163,6 +164,47 @@ def _blank_is_unset(value: Any) -> Any:
 class AdminSettings(Strict):
     token: Annotated[SecretStr | None, BeforeValidator(_blank_is_unset)] = None
     max_body_bytes: int = Field(2_000_000, ge=1024)
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _network(value: Any) -> Any:
+    """ "10.0.0.0/8", "::1/128" or one address ("192.0.2.7" is 192.0.2.7/32)."""
+    if isinstance(value, IPNetwork):
+        return value
+    example = "in CIDR notation, like 10.0.0.0/8 or ::1/128"
+    if not isinstance(value, str):  # pydantic would read the integer 300 as 0.0.1.44
+        raise ValueError(f"a network {example}")
+    try:
+        return ipaddress.ip_network(value.strip())
+    except ValueError:
+        pass
+    try:
+        network = ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a network: write it {example}") from None
+    # 10.0.0.1/8 may mean 10.0.0.0/8 or a slip for 10.0.0.1/32: the operator says which.
+    address = value.strip().split("/", 1)[0]
+    raise ValueError(
+        f"{value!r} has host bits set: write {network} for the network, or "
+        f"{address}/{network.max_prefixlen} for the one address"
+    )
+
+
+Network = Annotated[IPNetwork, BeforeValidator(_network)]
+LOOPBACK: tuple[IPNetwork, ...] = (
+    ipaddress.IPv4Network("127.0.0.0/8"),
+    ipaddress.IPv6Network("::1/128"),
+)
+
+
+class MetricsSettings(Strict):
+    """Who may read /metrics: a request with `Authorization: Bearer <token>`, or one from a
+    client address inside `allow` that did not come through a proxy (see web/ops.py)."""
+
+    token: Annotated[SecretStr | None, BeforeValidator(_blank_is_unset)] = None
+    allow: tuple[Network, ...] = LOOPBACK
 
 
 class LoggingSettings(Strict):
@@ -413,6 +455,7 @@ class Settings(Strict):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
     admin: AdminSettings = AdminSettings()
+    metrics: MetricsSettings = MetricsSettings()
     logging: LoggingSettings = LoggingSettings()
     channels: tuple[ChannelSettings, ...] = ()
     federation: FederationSettings = FederationSettings()
@@ -486,6 +529,8 @@ def advisories(settings: Settings) -> list[str]:
             )
     if settings.admin.token is None:
         notes.append("admin.token: not set, so the admin API (POST /api/articles) is off")
+    if settings.metrics.token is None and not settings.metrics.allow:
+        notes.append("metrics: no token and an empty allow list, so /metrics refuses everyone")
     return notes
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -769,3 +770,109 @@ async def test_an_activity_id_on_another_host_is_ignored(
     }
     assert await post(http, inbox, undo, alice) == 202
     assert await rows(running.db, followers) == []
+
+
+# --- forwarded activities (Mastodon's reply forwarding)
+
+
+def ld_signed(activity: dict[str, Any], author: RemoteActor) -> dict[str, Any]:
+    """`activity` as Mastodon forwards it: with its author's LD signature (which we do not
+    verify, so its value does not matter here)."""
+    signature = {
+        "type": "RsaSignature2017",
+        "creator": author.key_id,
+        "created": "2026-11-28T01:02:03Z",
+        "signatureValue": "bm90IGNoZWNrZWQ=",
+    }
+    return {**activity, "signature": signature}
+
+
+def reply_to(author: RemoteActor, ours: str, n: int = 3) -> dict[str, Any]:
+    return {
+        "@context": AS,
+        "id": f"{author.id}/statuses/{n}/activity",
+        "type": "Create",
+        "actor": author.id,
+        "to": [AS + "#Public"],
+        "object": {
+            "id": f"{author.id}/statuses/{n}",
+            "type": "Note",
+            "attributedTo": author.id,
+            "inReplyTo": ours,
+            "to": [AS + "#Public"],
+            "content": "<p>Semoga cepat surut</p>",
+        },
+    }
+
+
+async def forwarded_count(running: Running, http: aiohttp.ClientSession) -> float:
+    async with http.get(running.url("/metrics")) as response:
+        assert response.status == 200
+        text = await response.text()
+    prefix = 'siarkan_inbox_verifications_total{result="forwarded_ignored"} '
+    found = [line[len(prefix) :] for line in text.splitlines() if line.startswith(prefix)]
+    return float(found[0]) if found else 0.0
+
+
+async def test_a_forwarded_reply_is_accepted_and_ignored(
+    running: Running,
+    remote: RemoteServer,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Mastodon forwards alice's reply (and its Delete) to the followers of the account she
+    replied to, HTTP-signed by that account's server: 202, since a 401 is retried for days;
+    ignored, since its LD signature is not verified; and not marked seen, so alice's own
+    delivery of the same activity still counts."""
+    alice = remote.add_actor("alice")
+    inbox = running.url("/ap/inbox")
+    reply = reply_to(alice, running.url("/ap/posts/abc"))
+    delete = {
+        "@context": AS,
+        "id": f"{alice.id}/statuses/3#delete",
+        "type": "Delete",
+        "actor": alice.id,
+        "object": {"id": f"{alice.id}/statuses/3", "type": "Tombstone"},
+    }
+    other = RemoteServer(free_port())
+    async with other.running():
+        bob = other.add_actor("bob")  # the forwarding server's actor
+        with caplog.at_level(logging.INFO, logger="siarkan.federation.inbox"):
+            assert await post(http, inbox, ld_signed(reply, alice), bob) == 202
+        assert await rows(running.db, interactions) == []
+        assert await rows(running.db, inbox_seen) == []
+        (logged,) = [r for r in caplog.records if r.getMessage().startswith("inbox ignored")]
+        assert logged.levelno == logging.INFO
+        assert (logged.signer, logged.actor) == (bob.id, alice.id)  # type: ignore[attr-defined]
+
+        a_follow = ld_signed(follow(alice, actor_url(running)), alice)
+        assert await post(http, inbox, a_follow, bob) == 202
+        assert await rows(running.db, followers) == []
+
+        assert await post(http, inbox, reply, alice) == 202  # alice's own delivery
+        assert [r["kind"] for r in await rows(running.db, interactions)] == ["reply"]
+
+        # A forwarded Delete does nothing either: the reply stays until alice says so.
+        assert await post(http, inbox, ld_signed(delete, alice), bob) == 202
+        assert [r["kind"] for r in await rows(running.db, interactions)] == ["reply"]
+    assert await forwarded_count(running, http) == 3
+    assert await post(http, inbox, delete, alice) == 202
+    assert await rows(running.db, interactions) == []
+
+
+async def test_a_forwarded_activity_without_a_valid_http_signature_is_401(
+    running: Running, remote: RemoteServer, http: aiohttp.ClientSession
+) -> None:
+    """An LD `signature` never stands in for the HTTP signature: unsigned, forged, or with a
+    `signature` that is not an object, a request whose signer is not its actor gets 401."""
+    alice, bob, mallory = (remote.add_actor(n) for n in ("alice", "bob", "mallory"))
+    inbox = running.url("/ap/inbox")
+    reply = reply_to(alice, running.url("/ap/posts/abc"))
+    forwarded = ld_signed(reply, alice)
+    assert await post(http, inbox, forwarded, None) == 401
+    assert await post(http, inbox, forwarded, mallory, key_id=bob.key_id) == 401  # forged
+    assert await post(http, inbox, {**reply, "signature": "bm90IGFuIG9iamVjdA=="}, bob) == 401
+    assert await post(http, inbox, reply, bob) == 401  # no LD signature: a plain mismatch
+    assert await rows(running.db, interactions) == []
+    assert await rows(running.db, inbox_seen) == []
+    assert await forwarded_count(running, http) == 0

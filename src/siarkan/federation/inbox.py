@@ -3,7 +3,7 @@
     InboxRequest | size (413) | parse signature (401) | blocked domain (403)
         | coverage + Date/created window + (Content-)Digest (401) | JSON (400)
         | signer key: memory -> table -> fetch; refetched once on failure (rotation) (401)
-        | key owner == activity actor (401)
+        | key owner == activity actor (401), unless forwarded with an LD signature (202, ignored)
         | HANDLERS[type] -> effects  (remote fetches happen here, outside any transaction)
         | InboxWriter: inbox_seen + effects of many requests in one transaction -> 202
 
@@ -128,6 +128,7 @@ class Inbox:
         self._hosts = _our_hosts(settings.site.base_url)
         self._verified = metrics.inbox_verifications
         self._verified_ok = metrics.inbox_verifications.labels(result="ok")
+        self._forwarded = metrics.inbox_verifications.labels(result="forwarded_ignored")
         self._activities = metrics.inbox_activities
         self._by_type: dict[str, Any] = {}
 
@@ -200,7 +201,25 @@ class Inbox:
         except SignatureError as exc:
             return self._refuse(401, str(exc))
         if key is not None and key.owner != actor:
-            return self._refuse(401, "the key's owner is not the activity's actor")
+            if not isinstance(activity.get("signature"), dict):
+                return self._refuse(401, "the key's owner is not the activity's actor")
+            # Forwarded: Mastodon forwards replies (and their Deletes) to the replied-to
+            # account's followers, HTTP-signed by the forwarding actor and carrying the author's
+            # LD signature (RsaSignature2017). Its own inbox answers 202 once the HTTP signature
+            # verifies, and ignores the activity unless the LD signature verifies
+            # (app/services/activitypub/process_collection_service.rb, verify_account!). A 401
+            # is retried for days: app/workers/activitypub/delivery_worker.rb gives up only on
+            # 4xx other than 401/408/429 (JsonLdHelper#response_error_unsalvageable?).
+            # LD signatures are not verified here: that needs JSON-LD canonicalisation
+            # (URDNA2015) with remote @context documents. So: ignored, no effect, and no
+            # inbox_seen row, so the author's own delivery of this id is still processed.
+            self.replays.remember(signed.signature, timestamp)
+            self._forwarded.inc()
+            log.info(
+                "inbox ignored a forwarded activity",
+                extra={"signer": key.owner, "actor": actor, "activity_id": activity_id},
+            )
+            return ACCEPTED
         self.replays.remember(signed.signature, timestamp)
         self._verified_ok.inc()
 

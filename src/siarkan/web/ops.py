@@ -1,14 +1,62 @@
-"""Operational endpoints: liveness and Prometheus metrics."""
+"""Operational endpoints: liveness (public) and Prometheus metrics (guarded by `metrics:`).
+
+GET /metrics | metrics_refusal(settings.metrics, peer address, headers)
+    -> 401 (token configured; none or a wrong one sent) / 403 (no token configured)
+    | refresh the gauges from the database | exposition text
+"""
 
 from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Mapping
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from siarkan.web.keys import DB, METRICS, METRICS_REFRESH
+from siarkan.config import IPNetwork, MetricsSettings
+from siarkan.web.keys import DB, METRICS, METRICS_REFRESH, SETTINGS
 
 routes = web.RouteTableDef()
+
+# Headers a proxy adds (RFC 7239 and the de-facto ones). Their presence says the TCP peer is a
+# proxy relaying someone else, whose address is unknown: it is never trusted as the client's
+# (siarkan has no notion of a trusted proxy), so such a request is let in by token only.
+FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+def _address_allowed(peer: str | None, allow: tuple[IPNetwork, ...]) -> bool:
+    if peer is None:  # not a TCP peer (a Unix socket): nothing to match
+        return False
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # a dual-stack listener reports ::ffff:127.0.0.1
+    return any(address in network for network in allow)
+
+
+def metrics_refusal(
+    settings: MetricsSettings, peer: str | None, headers: Mapping[str, str]
+) -> int | None:
+    """None if the request may read /metrics, else the status to refuse it with.
+
+    A matching bearer token always admits; a wrong one is refused (401) wherever it comes
+    from. Without a token, the TCP peer's address must be in `allow` and no proxy may stand
+    between (FORWARDING_HEADERS): a proxy on loopback would otherwise relay the whole world.
+    """
+    token = settings.token
+    scheme, _, credentials = headers.get("Authorization", "").partition(" ")
+    # The scheme is case-insensitive (RFC 9110 section 11.1).
+    if token is not None and scheme.lower() == "bearer":
+        expected = token.get_secret_value().encode()
+        return None if hmac.compare_digest(credentials.strip().encode(), expected) else 401
+    forwarded = any(name in headers for name in FORWARDING_HEADERS)
+    if not forwarded and _address_allowed(peer, settings.allow):
+        return None
+    return 401 if token is not None else 403
 
 
 @routes.get("/healthz")
@@ -23,6 +71,18 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
+    refused = metrics_refusal(request.app[SETTINGS].metrics, request.remote, request.headers)
+    if refused == 401:
+        return web.Response(
+            status=401,
+            text="send Authorization: Bearer <metrics.token>",
+            headers={"WWW-Authenticate": 'Bearer realm="siarkan metrics"'},
+        )
+    if refused is not None:
+        return web.Response(
+            status=refused,
+            text="/metrics is open to the networks in metrics.allow, without a proxy between",
+        )
     refresh = request.app.get(METRICS_REFRESH)
     if refresh is not None:
         await refresh(request.app)

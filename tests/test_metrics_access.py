@@ -1,0 +1,129 @@
+"""Who may read /metrics, over real loopback HTTP: loopback by default, a proxy never stands
+for its clients, a bearer token admits from anywhere; /healthz stays public."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from siarkan.config import Settings, parse_settings
+from siarkan.web.app import create_app
+from siarkan.web.ops import metrics_refusal
+from tests.conftest import TEST_CONFIG
+from tests.helpers import serve_app
+
+SECRET = "rahasia-metrik-42"
+
+
+@pytest.fixture
+def configure(tmp_path: Path, port: int) -> Callable[..., Settings]:
+    def build(metrics: str = "", env: dict[str, str] | None = None) -> Settings:
+        text = TEST_CONFIG.format(port=port, sqlite=tmp_path / "siarkan.db") + metrics
+        return parse_settings(text, "test.yaml", env=env or {})
+
+    return build
+
+
+@asynccontextmanager
+async def serving(settings: Settings, port: int) -> AsyncIterator[str]:
+    app = create_app(settings, roles={"web"})
+    async with serve_app(app, port) as base:
+        yield base
+
+
+async def get(url: str, **headers: str) -> tuple[int, dict[str, str], str]:
+    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
+        return response.status, dict(response.headers), await response.text()
+
+
+async def test_by_default_loopback_reads_metrics_and_a_proxy_does_not(
+    configure: Callable[..., Settings], port: int
+) -> None:
+    """A reverse proxy on the same host connects from 127.0.0.1 for every client it relays:
+    a request that says it was forwarded is not let in by its (the proxy's) address."""
+    async with serving(configure(), port) as base:
+        status, headers, text = await get(f"{base}/metrics")
+        assert status == 200 and "siarkan_deliveries_total" in text
+        assert headers["Content-Type"].startswith("text/plain")
+        for forwarded in (
+            {"X-Forwarded-For": "203.0.113.9"},
+            {"X-Forwarded-For": "127.0.0.1"},  # the header is nobody's word for an address
+            {"Forwarded": "for=203.0.113.9;proto=https"},
+            {"X-Real-IP": "203.0.113.9"},
+        ):
+            status, _, text = await get(f"{base}/metrics", **forwarded)
+            assert status == 403, forwarded
+            assert "metrics.allow" in text
+            assert "siarkan_" not in text
+            status, _, _ = await get(f"{base}/healthz", **forwarded)
+            assert status == 200
+
+
+async def test_an_address_outside_the_allow_list_is_refused(
+    configure: Callable[..., Settings], port: int
+) -> None:
+    settings = configure("metrics:\n  allow: [10.0.0.0/8, 192.168.0.0/16]\n")
+    async with serving(settings, port) as base:
+        status, headers, _ = await get(f"{base}/metrics")
+        assert status == 403 and "WWW-Authenticate" not in headers
+        # No token is configured, so none can be sent: an Authorization header changes nothing.
+        assert (await get(f"{base}/metrics", Authorization=f"Bearer {SECRET}"))[0] == 403
+        assert (await get(f"{base}/healthz"))[0] == 200
+
+
+async def test_a_token_admits_from_anywhere_and_a_wrong_one_nowhere(
+    configure: Callable[..., Settings], port: int
+) -> None:
+    settings = configure(
+        "metrics:\n  token: ${METRICS_TOKEN}\n  allow: []\n", env={"METRICS_TOKEN": SECRET}
+    )
+    async with serving(settings, port) as base:
+        status, headers, text = await get(f"{base}/metrics")
+        assert status == 401 and "siarkan_" not in text
+        assert headers["WWW-Authenticate"].startswith("Bearer ")
+        assert (await get(f"{base}/metrics", Authorization="Bearer wrong"))[0] == 401
+        assert (await get(f"{base}/metrics", Authorization=f"Basic {SECRET}"))[0] == 401
+        for scheme in ("Bearer", "bearer"):  # RFC 9110 section 11.1: case-insensitive
+            status, _, text = await get(f"{base}/metrics", Authorization=f"{scheme} {SECRET}")
+            assert status == 200 and "siarkan_deliveries_total" in text
+        # Through a proxy, the token is the way in.
+        relayed = {"X-Forwarded-For": "203.0.113.9", "Authorization": f"Bearer {SECRET}"}
+        assert (await get(f"{base}/metrics", **relayed))[0] == 200
+
+
+async def test_with_a_token_loopback_still_reads_without_one(
+    configure: Callable[..., Settings], port: int
+) -> None:
+    """The token adds a way in; the default allow list (loopback) keeps working, so a local
+    Prometheus needs no change. A wrong token is refused even from loopback."""
+    settings = configure(env={"SIARKAN_METRICS_TOKEN": SECRET})
+    async with serving(settings, port) as base:
+        assert (await get(f"{base}/metrics"))[0] == 200
+        assert (await get(f"{base}/metrics", Authorization="Bearer wrong"))[0] == 401
+        assert (await get(f"{base}/metrics", **{"X-Forwarded-For": "203.0.113.9"}))[0] == 401
+
+
+@pytest.mark.parametrize(
+    ("peer", "headers", "expected"),
+    [
+        ("127.0.0.1", {}, None),
+        ("127.8.9.10", {}, None),
+        ("::1", {}, None),
+        ("::ffff:127.0.0.1", {}, None),  # a dual-stack listener's IPv4 peer
+        ("10.1.2.3", {}, 403),  # private networks are not in the default
+        ("172.17.0.1", {}, 403),  # Docker's gateway: what a published port may show
+        ("203.0.113.9", {}, 403),
+        ("fe80::1%eth0", {}, 403),
+        (None, {}, 403),  # a Unix socket: no address to match
+        ("not an address", {}, 403),
+        ("127.0.0.1", {"X-Forwarded-For": "127.0.0.1"}, 403),
+    ],
+)
+def test_default_allow_list(peer: str | None, headers: dict[str, str], expected: Any) -> None:
+    settings = parse_settings("site: {name: X, base_url: https://x.example}\n", "t.yaml", {})
+    assert metrics_refusal(settings.metrics, peer, headers) == expected
