@@ -1,7 +1,8 @@
 """Excerpt invariants over generated Indonesian reports (hypothesis).
 
 reports() x configs() | make_excerpts -> every post fits, nothing split that must stay
-whole, nothing dropped or repeated, junk never shown, HTML says what the text says
+whole, nothing dropped or repeated, junk never shown, HTML says what the text says, the
+preview card is the article's
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from siarkan.articles.model import Article
 from siarkan.config import ExcerptSettings
 from siarkan.excerpts import Excerpt, make_excerpts, mastodon_length, story_paragraphs
 from siarkan.sentences import split_sentences
-from tests.test_excerpts import parse
+from tests.test_excerpts import card_link, parse
 
 EXAMPLES = int(os.environ.get("EXCERPT_EXAMPLES", "200"))
 PERMALINK = "https://siarkan.prologmedia.example.id/artikel/uji"
@@ -235,6 +236,13 @@ def test_invariants(report: tuple[Article, tuple[str, ...]], config: ExcerptSett
         tags = [a for a in parsed.links if a.get("class") == "mention hashtag"]
         assert len(tags) == len(part.hashtags) <= config.hashtags
         assert all(a["rel"] == "tag" for a in tags)
+
+    # The preview card Mastodon makes is the article's (its link line), whatever URLs the
+    # story quotes; a post without a link line gets none.
+    article_link = article.canonical_url or PERMALINK
+    for part in parts:
+        assert card_link(part.html) == part.link, part.html
+        assert part.link is None or part.link.split("#")[0] == article_link
 
     # Hashtags: on the summary, every series post, and only the last post of a thread.
     if config.mode == "thread":

@@ -11,7 +11,9 @@ Every post counts <= `max_chars` the way Mastodon's StatusLengthValidator counts
 http(s) URL = 23). Cuts fall between sentences; a sentence longer than a post is cut at clause
 punctuation, and only as a last resort between words (never inside a word, a number with its
 unit, or an abbreviation with its name: see siarkan.sentences). For `thread` (uncut) and
-`series`, the parts' `body_text` joined with spaces is the whole story again.
+`series`, the parts' `body_text` joined with spaces is the whole story again. The only link in
+a post's HTML besides its hashtags is its link line to the article: what Mastodon makes the
+preview card from.
 """
 
 from __future__ import annotations
@@ -757,20 +759,6 @@ def _link_html(url: str) -> str:
     )
 
 
-def _text_html(text: str) -> str:
-    """Escape, turning every URL Mastodon would count as 23 into a link."""
-    if "://" not in text:
-        return _escape(text)
-    out: list[str] = []
-    last = 0
-    for match in URL_RE.finditer(text):
-        out.append(_escape(text[last : match.start()]))
-        out.append(_link_html(match.group(0)))
-        last = match.end()
-    out.append(_escape(text[last:]))
-    return "".join(out)
-
-
 def _hashtag_html(name: str, tag: str, tag_url: Callable[[str], str]) -> str:
     return (
         f'<a href="{_escape(tag_url(tag))}" class="mention hashtag" rel="tag">'
@@ -819,7 +807,12 @@ def _render(
         if k == last and post.ellipsis:
             paragraph += _ELLIPSIS
             cost += len(_ELLIPSIS)
-        blocks.append((paragraph, _text_html(paragraph), cost))
+        # A URL in the story stays text, not a link: Mastodon makes its preview card from
+        # the first <a> of a remote post's content that is not a mention or hashtag
+        # (FetchLinkCardService#parse_urls, #skip_link?) and shows remote HTML as sent, not
+        # linkified (HtmlAwareFormatter#reformat). So the card is the article's own, from
+        # the link line, or none. The count still takes such a URL as 23, like Mastodon.
+        blocks.append((paragraph, _escape(paragraph), cost))
     if post.tail is not None:
         blocks.append((post.tail.text, post.tail.html, post.tail.cost))
     if frame.numbered and total > 1:
