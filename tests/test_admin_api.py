@@ -154,6 +154,33 @@ async def test_delete_retracts_and_federates_a_delete(api: tuple[str, Database])
     assert status == 404
 
 
+async def test_the_same_report_pushed_after_a_delete_is_published_again(
+    api: tuple[str, Database],
+) -> None:
+    """retract_article changes the status, not the hash of what was imported: the same body
+    pushed again must not be "unchanged" (it stayed retracted, and followers never saw it)."""
+    base, db = api
+    _, _, created = await call("POST", f"{base}/api/articles", headers=TOKEN, json=report())
+    article = created["article"]
+    await call("DELETE", f"{base}/api/articles/{article['id']}", headers=TOKEN)
+    status, _, again = await call("POST", f"{base}/api/articles", headers=TOKEN, json=report())
+    assert (status, again["outcome"], again["article"]["status"]) == (200, "updated", "published")
+    status, _, _ = await call("GET", f"{base}/artikel/{article['slug']}")
+    assert status == 200
+    status, _, same = await call("POST", f"{base}/api/articles", headers=TOKEN, json=report())
+    assert (status, same["outcome"]) == (200, "unchanged")
+    async with db.connect() as conn:
+        sent = (
+            await conn.execute(
+                select(activities.c.type, activities.c.object_uri).order_by(activities.c.id)
+            )
+        ).all()
+    first = {uri for kind, uri in sent if kind == "Create"}
+    deleted = {uri for kind, uri in sent if kind == "Delete"}
+    assert deleted and deleted < first  # Create, Delete, then Create of new posts
+    assert [kind for kind, _ in sent][-len(first - deleted) :] == ["Create"] * len(first - deleted)
+
+
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [({}, 401), ({"Authorization": "Bearer wrong"}, 401), ({"Authorization": "Basic x"}, 401)],

@@ -97,6 +97,28 @@ async def test_future_publish_at_is_scheduled_and_retraction(db: Database) -> No
     assert retracted is not None and retracted.status is Status.RETRACTED
 
 
+async def test_the_same_report_after_a_retraction_is_a_republication(db: Database) -> None:
+    article = make_report()
+    async with db.begin() as conn:
+        await upsert_article(conn, article, now=NOW)
+        await retract_article(conn, article.id, now=NOW + timedelta(hours=1))
+    # Read again by an import or a source poll: the retraction stands.
+    async with db.begin() as conn:
+        reread = await upsert_article(conn, article, now=NOW + timedelta(hours=2))
+    assert (reread.outcome, reread.article.status) == (Outcome.UNCHANGED, Status.RETRACTED)
+    # Pushed again by an editor (the admin API): published again.
+    async with db.begin() as conn:
+        again = await upsert_article(conn, article, now=NOW + timedelta(hours=2), restore=True)
+    assert (again.outcome, again.article.status) == (Outcome.UPDATED, Status.PUBLISHED)
+    assert again.previous is not None and again.previous.status is Status.RETRACTED
+    # A retraction pushed as such, twice, is still unchanged the second time.
+    retracted = replace(article, status=Status.RETRACTED).with_hash()
+    async with db.begin() as conn:
+        await upsert_article(conn, retracted, now=NOW + timedelta(hours=3))
+        twice = await upsert_article(conn, retracted, now=NOW + timedelta(hours=4))
+    assert (twice.outcome, twice.article.status) == (Outcome.UNCHANGED, Status.RETRACTED)
+
+
 async def test_naive_datetime_is_refused(db: Database) -> None:
     import pytest
 

@@ -24,7 +24,8 @@ from siarkan.config import DatabaseSettings, Settings, parse_settings
 from siarkan.distribution.scheduler import publish_due
 from siarkan.federation import publish
 from siarkan.federation.keys import ensure_actors
-from siarkan.store.articles import Outcome, get_article
+from siarkan.publishing import article_changed
+from siarkan.store.articles import Outcome, get_article, retract_article
 from siarkan.store.db import Database
 from siarkan.store.engine import create_engine
 from siarkan.store.tables import activities, articles, posts
@@ -57,9 +58,11 @@ async def _two_nodes(url: str) -> tuple[Database, Database]:
     return Database(create_engine(url)), Database(create_engine(url))
 
 
-async def _store(db: Database, settings: Settings, article: Article, now: datetime) -> Any:
+async def _store(
+    db: Database, settings: Settings, article: Article, now: datetime, *, restore: bool = False
+) -> Any:
     async with db.connect() as conn:
-        return await store_article(conn, settings, article, now=now)
+        return await store_article(conn, settings, article, now=now, restore=restore)
 
 
 async def test_the_same_new_article_pushed_to_two_nodes_at_once_is_stored_once_without_error(
@@ -98,6 +101,50 @@ async def test_the_same_new_article_pushed_to_two_nodes_at_once_is_stored_once_w
                 ).scalars()
             )
         assert slugs == {"gempa-guncang-pandeglang", "gempa-guncang-pandeglang-2"}
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_retracted_article_pushed_again_to_two_nodes_at_once_comes_back_once(
+    pg_url: str, series_settings: Settings, make_article: Callable[..., Article]
+) -> None:
+    """Both nodes read the article as retracted: one set of new posts must come back, and
+    followers one Create per post, not two (the second node waits on the article row and then
+    reads the first one's posts as live; uq_posts_live_part would refuse a second set)."""
+    a, b = await _two_nodes(pg_url)
+    try:
+        now = datetime.now(UTC).replace(microsecond=0)
+        article = make_article(id="race-back", published_at=now - timedelta(minutes=1))
+        await _store(a, series_settings, article, now)
+        async with a.begin() as conn:
+            retracted = await retract_article(conn, article.id, now=now)
+            assert retracted is not None
+            await article_changed(conn, series_settings, retracted, previous=article, now=now)
+        async with a.connect() as conn:
+            retracted_posts = await conn.scalar(select(func.count()).select_from(posts))
+        assert retracted_posts
+        back = now + timedelta(minutes=5)
+        results = await asyncio.gather(
+            _store(a, series_settings, article, back, restore=True),
+            _store(b, series_settings, article, back, restore=True),
+            return_exceptions=True,
+        )
+        assert not [r for r in results if isinstance(r, BaseException)], results
+        async with a.connect() as conn:
+            live = await conn.scalar(
+                select(func.count()).select_from(posts).where(posts.c.state != "deleted")
+            )
+            creates = await conn.scalar(
+                select(func.count())
+                .select_from(activities)
+                .where(activities.c.type == "Create", activities.c.created_at >= back)
+            )
+            published = await conn.scalar(
+                select(func.count()).select_from(posts).where(posts.c.state == "published")
+            )
+        # Per channel, as many posts as before the retraction (series parts wait their turn).
+        assert live == retracted_posts and creates == published
     finally:
         await a.close()
         await b.close()

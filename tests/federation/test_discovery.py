@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -217,6 +218,47 @@ async def test_posts_outbox_and_tombstones(
     assert status == 410
     _, _, outbox = await get(http, running.url("/ap/actors/banten/outbox"))
     assert outbox["totalItems"] == 0
+
+
+async def test_a_report_published_again_lives_at_new_ids_and_the_old_ones_stay_gone(
+    running: Running, http: aiohttp.ClientSession, make_article: Callable[..., Article]
+) -> None:
+    """Mastodon refuses a Create of an id it holds a Tombstone for (create.rb
+    `tombstone_exists?`): the restored report is new posts; the retracted ids stay 410."""
+    now = datetime.now(UTC)
+    article = make_article(published_at=now - timedelta(minutes=1))
+    await publish_report(running, article, now)
+    _, _, page = await get(http, running.url("/ap/actors/banten/outbox?page=true"))
+    (old_create,) = page["orderedItems"]
+    async with running.db.begin() as conn:
+        retracted = await retract_article(conn, article.id, now=now)
+        assert retracted is not None
+        await publish.on_article_change(
+            conn, running.settings, retracted, previous=article, now=now
+        )
+    lead = article.paragraphs[0].replace("1.250 rumah", "1.300 rumah")
+    await publish_report(running, replace(article, paragraphs=(lead, *article.paragraphs[1:])), now)
+
+    for gone_id in (old_create["object"]["id"], old_create["id"]):
+        status, _, tombstone = await get(http, gone_id)
+        assert status == 410 and tombstone["type"] == "Tombstone" and tombstone["id"] == gone_id
+        assert "content" not in json.dumps(tombstone)
+    status, _, outbox = await get(http, running.url("/ap/actors/banten/outbox"))
+    assert outbox["totalItems"] == 1
+    _, _, page = await get(http, outbox["first"])
+    (create,) = page["orderedItems"]
+    assert create["type"] == "Create" and create["object"]["id"] != old_create["object"]["id"]
+    status, _, note = await get(http, create["object"]["id"])
+    assert status == 200 and "1.300 rumah" in note["content"]
+    status, _, fetched = await get(http, create["id"])
+    assert status == 200 and fetched["object"]["id"] == note["id"]
+    # The article page names a live post as its ActivityPub alternate.
+    _, headers, _ = await get(http, note["url"], BROWSER)
+    alternate = re.search(r'<([^>]+)>; rel="alternate"; type="application/activity\+json"',
+                          headers["Link"])  # fmt: skip
+    assert alternate is not None
+    status, _, found = await get(http, alternate[1])
+    assert status == 200 and found["type"] == "Note" and "1.300 rumah" in found["content"]
 
 
 async def test_outbox_pages_newest_first_with_keyset_paging(

@@ -59,10 +59,13 @@ async def add_follower(
         )  # fmt: skip
 
 
-async def store(db: Database, settings: Settings, article: Article, now: datetime) -> Article:
-    """What the importer does: upsert, then article_changed's federation half, one transaction."""
+async def store(
+    db: Database, settings: Settings, article: Article, now: datetime, *, restore: bool = False
+) -> Article:
+    """What the importer does (restore=True: the admin API): upsert, then article_changed's
+    federation half, one transaction."""
     async with db.begin() as conn:
-        result = await upsert_article(conn, article, now=now)
+        result = await upsert_article(conn, article, now=now, restore=restore)
         await publish.on_article_change(
             conn, settings, result.article, previous=result.previous, now=now
         )

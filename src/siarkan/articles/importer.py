@@ -278,9 +278,11 @@ async def store_article(
     *,
     now: datetime,
     release: bool = True,
+    restore: bool = False,
 ) -> UpsertResult:
     """Upsert and fan out in one transaction of its own: all of it is stored, or none.
-    With release=False the posts are written but released later (see publishing.release_due).
+    With release=False the posts are written but released later (see publishing.release_due);
+    restore: see upsert_article.
 
     upsert_article reads, then writes: another node (a second web node, a CLI import) may store
     the same article, or take the same slug, in between. Its unique constraint then fails this
@@ -290,7 +292,7 @@ async def store_article(
     for attempt in range(1, STORE_TRIES + 1):
         try:
             async with conn.begin():
-                result = await upsert_article(conn, article, now=now)
+                result = await upsert_article(conn, article, now=now, restore=restore)
                 if result.outcome is not Outcome.UNCHANGED:
                     await article_changed(
                         conn,

@@ -4,6 +4,8 @@
         | on_article_change: per fediverse channel the article belongs to
             visible, no posts yet  -> excerpts | render | posts rows (due times, quiet hours)
                                       | release the parts due now
+            visible, only deleted  -> the same, with new ids (a re-publication after a
+                                      retraction); the deleted posts stay Tombstones
             visible, posts exist   -> re-render; object_hash differs -> Update (published parts)
             not visible any more   -> Delete + Tombstone for published parts; scheduled dropped
     scheduler tick
@@ -21,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -67,11 +69,19 @@ def is_public(article: Article, now: datetime) -> bool:
     return article.publish_at is None or article.publish_at <= now
 
 
-def is_stale(settings: Settings, article: Article, now: datetime) -> bool:
+def is_stale(
+    settings: Settings, article: Article, now: datetime, *, withdrawn: datetime | None = None
+) -> bool:
     """A report first seen long after it was published (archive import, backdating, catching
     up after downtime) goes to feeds but is not pushed to followers' timelines (WordPress
-    ActivityPub #767, #1085; scheduler.stale_after)."""
+    ActivityPub #767, #1085; scheduler.stale_after).
+
+    `withdrawn`: when its earlier posts were deleted (a re-publication after a retraction).
+    Followers had the story until then, so a report restored soon after its retraction goes
+    back to them, however old it is; one restored long after does not."""
     published = article.published_at or article.publish_at
+    if withdrawn is not None:
+        published = max(published, withdrawn) if published is not None else withdrawn
     return published is not None and now - published > settings.scheduler.stale_after
 
 
@@ -179,14 +189,11 @@ async def on_article_change(
         if not visible:
             await _withdraw(conn, settings, channel, live, now)
         elif not live:
-            if is_stale(settings, article, now):
+            # Rows here are the posts of a retraction: they stay, answering 410 with their
+            # Tombstone, and the re-publication gets new ids (_create_posts mints them).
+            withdrawn = max((r["updated_at"] for r in rows if r["updated_at"]), default=None)
+            if is_stale(settings, article, now, withdrawn=withdrawn):
                 continue
-            if rows:  # re-published after a retraction: new ids (Mastodon keeps tombstones)
-                await conn.execute(
-                    delete(posts).where(
-                        posts.c.actor_name == channel.name, posts.c.article_id == article.id
-                    )
-                )
             await _create_posts(conn, settings, channel, article, now)
         else:
             await _revise_posts(conn, settings, channel, article, live, now)
@@ -212,6 +219,9 @@ async def _create_posts(
         quiet=quiet.window if quiet else None,
         tz=settings.site.tz,
     )
+    # Always new ids, also for a re-publication: Mastodon keeps a Tombstone for every status
+    # it received a Delete for and refuses a later Create of that id (activitypub/activity/
+    # create.rb `tombstone_exists?`, delete.rb `Tombstone.find_or_create_by`).
     uris = [urls.post_uri(settings, new_token(now)) for _ in range(count)]
     objects = render_parts(settings, channel, article, excerpts, uris, due)
     await conn.execute(

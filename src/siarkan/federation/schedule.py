@@ -7,6 +7,10 @@ A post's lifecycle (stored in posts.state):
 
     scheduled --release (due)--> published --retraction / part dropped--> deleted
     scheduled --retraction-----> deleted      (never federated: no Delete is sent)
+
+Deleted is final: the row stays and its id answers 410 with a Tombstone. Published again, or
+needed again by a later edit, the part is a new row with a new id (Mastodon drops a Create of
+an id it holds a Tombstone for).
 """
 
 from __future__ import annotations

@@ -206,14 +206,28 @@ async def _sync_links(conn: AsyncConnection, article: Article, *, created: bool 
         )
 
 
-async def upsert_article(conn: AsyncConnection, article: Article, *, now: datetime) -> UpsertResult:
-    """Insert or update in the caller's transaction; idempotent on id or canonical URL."""
+async def upsert_article(
+    conn: AsyncConnection, article: Article, *, now: datetime, restore: bool = False
+) -> UpsertResult:
+    """Insert or update in the caller's transaction; idempotent on id or canonical URL.
+
+    `restore`: the push is an editor's explicit act (the admin API), so the same report pushed
+    again after a retraction publishes it again. An import or a source poll reading the
+    publisher's site again leaves a retracted report retracted unless its text changed."""
     wanted_slug = slugify(article.slug or article.title)
     existing, slug_owner = await _lookup(conn, article, wanted_slug)
     if existing is not None:
         article = replace(article, id=existing["id"])
     incoming_hash = article.with_hash().content_hash
-    if existing is not None and existing["content_hash"] == incoming_hash:
+    # retract_article changes the status, not the hash of what was imported: the same report
+    # pushed again by an editor after a retraction is a re-publication, not "unchanged".
+    restored = (
+        restore
+        and existing is not None
+        and existing["status"] == Status.RETRACTED.value
+        and article.status is not Status.RETRACTED
+    )
+    if existing is not None and existing["content_hash"] == incoming_hash and not restored:
         return UpsertResult(Outcome.UNCHANGED, row_to_article(existing))
 
     if existing is not None and wanted_slug == slugify(article.title):

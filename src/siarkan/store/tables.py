@@ -252,7 +252,19 @@ posts = Table(
     Column("published_at", UtcDateTime, nullable=True),
     Column("updated_at", UtcDateTime, nullable=True),
     Column("pinned", Boolean, nullable=False, default=False),
-    UniqueConstraint("actor_name", "article_id", "part"),
+    # One live post per part; a deleted one stays beside its successor, answering 410 with a
+    # Tombstone at its id: a re-publication after a retraction, or a part dropped by an edit
+    # and added again, gets a new id (Mastodon refuses a Create of an id it has a Tombstone
+    # for: activitypub/activity/create.rb `tombstone_exists?`, delete.rb).
+    Index(
+        "uq_posts_live_part",
+        "actor_name",
+        "article_id",
+        "part",
+        unique=True,
+        sqlite_where=text("state <> 'deleted'"),
+        postgresql_where=text("state <> 'deleted'"),
+    ),
 )
 
 # Outgoing activities, serialised once; the outbox collection pages over these.

@@ -135,7 +135,12 @@ async def _store(
     try:
         async with request.app[DB].connect() as conn:
             result = await store_article(
-                conn, request.app[SETTINGS], article, now=request.app[CLOCK].now(), release=release
+                conn,
+                request.app[SETTINGS],
+                article,
+                now=request.app[CLOCK].now(),
+                release=release,
+                restore=True,  # an editor's push publishes a retracted report again
             )
     except IntegrityError as exc:  # store_article's transaction rolled back: nothing stored
         log.info("article conflict via API", extra={"article": article.id, "error": str(exc.orig)})
