@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -29,6 +31,9 @@ channels:
   - name: utama
     title: Utama
 """
+
+
+CLI = (sys.executable, "-m", "siarkan.cli.main")
 
 
 def wait_for(url: str, timeout: float = 20.0) -> bytes:
@@ -138,3 +143,40 @@ async def test_the_serving_app_freezes_its_startup_heap(settings: Settings, port
             assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_a_worker_without_the_web_role_serves_only_health_and_metrics(tmp_path: Path) -> None:
+    """metrics.port gives a worker- or scheduler-only process its /healthz and /metrics (its
+    own counters: deliveries are counted where they are sent), and nothing else."""
+    port, ops_port = free_port(), free_port()
+    config = tmp_path / "siarkan.yaml"
+    config.write_text(
+        CONFIG.format(port=port, db=tmp_path / "siarkan.db") + f"metrics:\n  port: {ops_port}\n"
+    )
+    proc = subprocess.Popen(
+        [*CLI, "--config", str(config), "serve", "--role", "worker,scheduler"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        text=True,
+    )
+    try:
+        assert json.loads(wait_for(f"http://127.0.0.1:{ops_port}/healthz")) == {"status": "ok"}
+        metrics = wait_for(f"http://127.0.0.1:{ops_port}/metrics").decode()
+        assert "siarkan_deliveries_total" in metrics
+        assert 'siarkan_delivery_queue_depth{state="pending"} 0.0' in metrics  # refreshed from the db
+        for path in ("/feeds", "/.well-known/nodeinfo", "/"):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{ops_port}{path}", timeout=5)
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 404
+            else:
+                raise AssertionError(f"{path} answered on the metrics port")
+        with socket.socket() as sock:  # the web port stays closed: no web role here
+            assert sock.connect_ex(("127.0.0.1", port)) != 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    assert any(line.get("msg") == "serving /healthz and /metrics" for line in lines)

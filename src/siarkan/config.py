@@ -205,6 +205,9 @@ class MetricsSettings(Strict):
 
     token: Annotated[SecretStr | None, BeforeValidator(_blank_is_unset)] = None
     allow: tuple[Network, ...] = LOOPBACK
+    # A process without the web role (a worker or scheduler on its own) has no HTTP listener;
+    # with a port here it serves /healthz and /metrics (only those) on server.host:port.
+    port: int | None = Field(None, ge=0, le=65535)
 
 
 class LoggingSettings(Strict):

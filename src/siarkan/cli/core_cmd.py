@@ -18,7 +18,7 @@ from siarkan.cli.context import CliContext
 from siarkan.config import advisories
 from siarkan.store import engine as store_engine
 from siarkan.store.articles import get_article, list_articles
-from siarkan.web.app import create_app, parse_roles
+from siarkan.web.app import create_app, create_ops_app, parse_roles
 
 log = logging.getLogger("siarkan.serve")
 
@@ -202,13 +202,17 @@ async def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
     # Take the address before anything starts: a second `serve` on a busy port must fail
     # before its worker takes back the running worker's leases (SQLite) or claims rows.
     sockets: list[socket.socket] = []
-    if "web" in roles:
+    # Without the web role, metrics.port (if set) serves /healthz and /metrics alone.
+    ops_port = settings.metrics.port if "web" not in roles else None
+    if "web" in roles or ops_port is not None:
+        listen_port = port if ops_port is None else ops_port
         try:
-            sockets = _listen(host, port)
+            sockets = _listen(host, listen_port)
         except OSError as exc:
+            what = "--port or server.port" if ops_port is None else "metrics.port"
             print(
-                f"siarkan: cannot listen on {host}:{port}: {exc.strerror or exc} "
-                "(is siarkan already running? choose another with --port or server.port)",
+                f"siarkan: cannot listen on {host}:{listen_port}: {exc.strerror or exc} "
+                f"(is siarkan already running? choose another with {what})",
                 file=sys.stderr,
             )
             return 1
@@ -219,7 +223,17 @@ async def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    ops_runner: web.AppRunner | None = None
     try:
+        if ops_port is not None:
+            ops_runner = web.AppRunner(create_ops_app(app), access_log=None)
+            await ops_runner.setup()
+            for sock in sockets:
+                await web.SockSite(ops_runner, sock).start()
+            log.info(
+                "serving /healthz and /metrics",
+                extra={"url": f"http://{host}:{sockets[0].getsockname()[1]}"},
+            )
         if "web" in roles:
             for sock in sockets:
                 await web.SockSite(runner, sock).start()
@@ -238,5 +252,7 @@ async def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
         await stop.wait()
         log.info("shutting down")
     finally:
+        if ops_runner is not None:
+            await ops_runner.cleanup()
         await runner.cleanup()
     return 0

@@ -28,7 +28,16 @@ from siarkan.feeds import http as feeds_http
 from siarkan.metrics import Metrics
 from siarkan.store.db import Database
 from siarkan.web import admin, ops, pages, preview
-from siarkan.web.keys import CLOCK, DB, HTTP, METRICS, ROLES, SETTINGS, TEMPLATES
+from siarkan.web.keys import (
+    CLOCK,
+    DB,
+    HTTP,
+    METRICS,
+    METRICS_REFRESH,
+    ROLES,
+    SETTINGS,
+    TEMPLATES,
+)
 from siarkan.web.templating import make_environment
 
 log = logging.getLogger(__name__)
@@ -127,6 +136,20 @@ def create_app(
     if freeze_heap:  # a process-wide act: for the process that serves, not for each test app
         app.on_startup.append(_freeze_startup_objects)
     return app
+
+
+def create_ops_app(app: web.Application) -> web.Application:
+    """/healthz and /metrics of `app`, alone: for a worker or scheduler process without the web
+    role (metrics.port). Call it once `app` has started: its lifespans set what /metrics reads
+    (the queue gauges' refresh)."""
+    ops_app = web.Application()
+    ops_app[SETTINGS], ops_app[CLOCK] = app[SETTINGS], app[CLOCK]
+    ops_app[DB], ops_app[METRICS] = app[DB], app[METRICS]
+    refresh = app.get(METRICS_REFRESH)
+    if refresh is not None:
+        ops_app[METRICS_REFRESH] = refresh
+    ops_app.router.add_routes(ops.routes)
+    return ops_app
 
 
 async def _freeze_startup_objects(app: web.Application) -> None:
