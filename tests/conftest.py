@@ -47,6 +47,8 @@ logging:
   format: text
 federation:
   allow_private_addresses: true
+imports:
+  crawl_delay: 0  # loopback test sites: no pause between requests (robots.txt still read)
 channels:
   - name: utama
     title: Prolog Media — Berita Utama

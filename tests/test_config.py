@@ -72,6 +72,22 @@ def test_errors_name_file_line_and_field(text: str, expected: str) -> None:
     assert any(p.startswith(expected) for p in found), found
 
 
+def test_imports_section_defaults_overrides_and_errors() -> None:
+    imports = parse_settings(GOOD, "cfg.yaml", {}).imports
+    assert (imports.respect_robots_txt, imports.crawl_delay, imports.max_crawl_delay) == (
+        True,
+        0.5,
+        10.0,
+    )
+    # A publisher importing its own site switches robots.txt off, in the file or the env.
+    own = parse_settings(GOOD, "cfg.yaml", {"SIARKAN_IMPORTS_RESPECT_ROBOTS_TXT": "false"})
+    assert own.imports.respect_robots_txt is False
+    text = GOOD + "imports:\n  respect_robots_txt: perhaps\n  crawl_delay: -1\n"
+    found = problems(text)
+    assert any(p.startswith("cfg.yaml:8:23: imports.respect_robots_txt:") for p in found), found
+    assert any(p.startswith("cfg.yaml:9:16: imports.crawl_delay:") for p in found), found
+
+
 def test_tab_error_explains_tabs() -> None:
     assert "not tabs" in problems("site:\n\tname: x\n")[0]
 

@@ -164,7 +164,8 @@ def test_a_worker_without_the_web_role_serves_only_health_and_metrics(tmp_path: 
         assert json.loads(wait_for(f"http://127.0.0.1:{ops_port}/healthz")) == {"status": "ok"}
         metrics = wait_for(f"http://127.0.0.1:{ops_port}/metrics").decode()
         assert "siarkan_deliveries_total" in metrics
-        assert 'siarkan_delivery_queue_depth{state="pending"} 0.0' in metrics  # refreshed from the db
+        # refreshed from the database, as the web role's are
+        assert 'siarkan_delivery_queue_depth{state="pending"} 0.0' in metrics
         for path in ("/feeds", "/.well-known/nodeinfo", "/"):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{ops_port}{path}", timeout=5)

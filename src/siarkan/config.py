@@ -440,6 +440,21 @@ class SchedulerSettings(Strict):
     stale_after: Duration = timedelta(hours=12)
 
 
+class ImportSettings(Strict):
+    """How siarkan reads publishers' sites: `siarkan import URL` and the `sources` poller."""
+
+    # RFC 9309: a crawler follows the site's robots.txt for the pages it finds in a feed or
+    # sitemap. A publisher importing its own site, whose robots.txt may keep search engines
+    # out of pages it now wants imported, may switch this off; for anyone else's, keep it on.
+    respect_robots_txt: bool = True
+    # One request at a time per host, this many seconds from the end of one to the start of
+    # the next, unless robots.txt names a Crawl-delay (0: no pause; tests, your own CMS).
+    crawl_delay: float = Field(0.5, ge=0, le=60)
+    # A robots.txt Crawl-delay is honoured up to this: "Crawl-delay: 3600" would stall an
+    # import of a few hundred pages for days.
+    max_crawl_delay: float = Field(10.0, ge=0, le=600)
+
+
 class SourceSettings(Strict):
     url: HttpUrl
     kind: Literal["feed", "sitemap"] = "feed"
@@ -465,6 +480,7 @@ class Settings(Strict):
     delivery: DeliverySettings = DeliverySettings()
     websub: WebSubSettings = WebSubSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    imports: ImportSettings = ImportSettings()
     sources: tuple[SourceSettings, ...] = ()
 
     @model_validator(mode="after")

@@ -89,6 +89,12 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.source_polls = Counter(
+            "siarkan_source_polls_total",
+            "Polls of configured sources: fetched, not_modified (304) or error",
+            ["outcome"],
+            registry=r,
+        )
         self.scheduled_published = Counter(
             "siarkan_scheduled_published_total", "Scheduled articles published", registry=r
         )

@@ -108,7 +108,15 @@ def test_json_summary_and_reimport(
 ) -> None:
     assert main(["--config", str(config), "import", str(SAMPLES), "--json"]) == 0
     first = json.loads(capsys.readouterr().out)
-    assert set(first) == {"imported", "updated", "unchanged", "failed", "warnings"}
+    assert set(first) == {
+        "imported",
+        "updated",
+        "unchanged",
+        "failed",
+        "skipped",
+        "not_modified",
+        "warnings",
+    }
     assert len(first["imported"]) == 5 and first["failed"] == [] and first["warnings"] == []
 
     assert main(["--config", str(config), "import", str(SAMPLES), "--json"]) == 0

@@ -12,9 +12,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from siarkan.articles.crawl import Crawler
 from siarkan.articles.html import decode_html
-from siarkan.articles.importer import url_outcomes
-from siarkan.articles.parsers import Failed, Parsed, ParseOutcome, parse_page_bytes
+from siarkan.articles.importer import UrlOutcome, url_outcomes
+from siarkan.articles.parsers import Failed, Parsed, parse_page_bytes
 from siarkan.articles.remote import fetch, sniff_kind
 from siarkan.articles.text import ArticleRejected
 from siarkan.config import Settings
@@ -114,14 +115,10 @@ def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fetch_module, "resolve", fake)
 
 
-async def outcomes(url: str, settings: Settings, *, allow_private: bool) -> list[ParseOutcome]:
+async def outcomes(url: str, settings: Settings, *, allow_private: bool) -> list[UrlOutcome]:
     async with aiohttp.ClientSession() as session:
-        return [
-            o
-            async for o in url_outcomes(
-                session, url, settings=settings.site, allow_private=allow_private
-            )
-        ]
+        crawler = Crawler(session, settings.imports, allow_private=allow_private)
+        return [o async for o in url_outcomes(crawler, url, settings=settings.site)]
 
 
 async def test_links_to_the_inside_in_a_public_sitemap_are_refused(
@@ -206,13 +203,12 @@ async def test_a_page_listed_twice_is_fetched_once(settings: Settings) -> None:
     app.router.add_get("/news.xml", news)
     app.router.add_get("/index.xml", index)
     async with serve_app(app, port), aiohttp.ClientSession() as session:
+        crawler = Crawler(session, settings.imports, allow_private=True)
         seen: set[str] = set()
         found = [
             o
             for url in (f"{base}/index.xml", f"{base}/news.xml")
-            async for o in url_outcomes(
-                session, url, settings=settings.site, allow_private=True, seen=seen
-            )
+            async for o in url_outcomes(crawler, url, settings=settings.site, seen=seen)
         ]
     assert [type(o).__name__ for o in found] == ["Parsed"], found
     assert hits == {"/artikel/1": 1}

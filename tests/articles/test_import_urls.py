@@ -173,7 +173,11 @@ async def test_fetch_limits(publisher: str) -> None:
 async def test_fetch_and_parse_url_for_the_scheduler(publisher: str, settings: Settings) -> None:
     async with aiohttp.ClientSession() as session:
         articles = await fetch_and_parse_url(
-            session, f"{publisher}/feed.xml", settings=settings.site, allow_private=True
+            session,
+            f"{publisher}/feed.xml",
+            settings=settings.site,
+            allow_private=True,
+            imports=settings.imports,
         )
     assert [a.canonical_url for a in articles] == [
         f"{publisher}/artikel/1",

@@ -15,9 +15,12 @@ from sqlalchemy import func, insert, select
 from siarkan.articles.importer import store_article
 from siarkan.articles.model import Article, Status
 from siarkan.clock import ManualClock
-from siarkan.config import Settings
+from siarkan.config import FederationSettings, Settings, SourceSettings
+from siarkan.distribution import sources
 from siarkan.distribution.scheduler import Scheduler, next_due, tick
+from siarkan.distribution.sources import PollResult, poll_source
 from siarkan.federation.keys import ensure_actors
+from siarkan.metrics import Metrics
 from siarkan.store.articles import get_article
 from siarkan.store.db import Database
 from siarkan.store.engine import create_engine
@@ -301,13 +304,16 @@ PAGE = """<!doctype html><html lang="id"><head><meta charset="utf-8">
 
 
 class Publisher:
-    """The publisher's site: an RSS feed (ETag-aware) and article pages."""
+    """The publisher's site: robots.txt, an RSS feed (ETag-aware) and article pages."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.items = [("Banjir Rendam Serang", "Banjir merendam ratusan rumah.")]
         self.feed_hits: list[dict[str, str]] = []
         self.page_hits: list[str] = []
+        self.robots = ""
+        self.robots_hits = 0
+        self.broken: set[str] = set()  # pages answering 500
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -332,12 +338,19 @@ class Publisher:
     async def page(self, request: web.Request) -> web.Response:
         index = int(request.match_info["n"])
         self.page_hits.append(request.path)
+        if request.path in self.broken:
+            return web.Response(status=500, text="maaf")
         title, lead = self.items[index]
         html = PAGE.format(title=title, lead=lead, url=self.url(request.path))
         return web.Response(text=html, content_type="text/html")
 
+    async def robots_txt(self, request: web.Request) -> web.Response:
+        self.robots_hits += 1
+        return web.Response(text=self.robots, content_type="text/plain")
+
     def app(self) -> web.Application:
         app = web.Application()
+        app.router.add_get("/robots.txt", self.robots_txt)
         app.router.add_get("/rss.xml", self.feed)
         app.router.add_get("/berita/{n}", self.page)
         return app
@@ -351,18 +364,22 @@ async def test_sources_are_polled_with_conditional_get(
 ) -> None:
     site = Publisher()
     source = {"url": site.url("/rss.xml"), "interval": timedelta(minutes=15), "section": "Banten"}
-    from siarkan.config import SourceSettings
-
     settings = db_settings.model_copy(update={"sources": (SourceSettings(**source),)})
+    metrics = Metrics()
     async with serve_app(site.app(), site.port):
         report = await tick(db, settings, clock, http)
         assert report.sources_polled == 1 and report.articles_stored == 1
         assert site.page_hits == ["/berita/0"]
         assert (await tick(db, settings, clock, http)).sources_polled == 0  # not due yet
         clock.advance(timedelta(minutes=15))
-        report = await tick(db, settings, clock, http)
+        report = await tick(db, settings, clock, http, metrics=metrics)
         assert report.sources_polled == 1 and report.articles_stored == 0
         assert site.feed_hits[-1].get("If-None-Match") == '"v1"'  # answered 304
+        assert report.sources_not_modified == 1
+        polls = metrics.registry.get_sample_value(
+            "siarkan_source_polls_total", {"outcome": "not_modified"}
+        )
+        assert polls == 1
         site.items.append(("Jalan Tol Tangerang Ditutup", "Jalan tol ditutup sementara."))
         clock.advance(timedelta(minutes=15))
         report = await tick(db, settings, clock, http)
@@ -376,6 +393,108 @@ async def test_sources_are_polled_with_conditional_get(
         ("Jalan Tol Tangerang Ditutup", "Banten"),
     ]
     assert state["etag"] == '"v2"' and state["last_error"] is None
+
+
+def with_source(settings: Settings, site: Publisher) -> tuple[Settings, SourceSettings]:
+    source = SourceSettings(url=site.url("/rss.xml"), interval=timedelta(minutes=15))
+    return settings.model_copy(update={"sources": (source,)}), source
+
+
+async def poll(
+    db: Database,
+    settings: Settings,
+    source: SourceSettings,
+    http: aiohttp.ClientSession,
+    clock: ManualClock,
+) -> PollResult:
+    clock.advance(source.interval)
+    result = await poll_source(db, settings, source, http, clock.now())
+    assert result is not None
+    return result
+
+
+def more_news(site: Publisher, count: int) -> None:
+    site.items += [(f"Berita Banten Nomor {n}", f"Kabar ke-{n} dari Banten.") for n in range(count)]
+
+
+async def test_a_failed_source_page_is_retried_though_the_feed_did_not_change(
+    db_settings: Settings, db: Database, clock: ManualClock, http: aiohttp.ClientSession
+) -> None:
+    site = Publisher()
+    settings, source = with_source(db_settings, site)
+    site.broken = {"/berita/0"}
+    async with serve_app(site.app(), site.port):
+        first = await poll(db, settings, source, http, clock)
+        assert (first.failed, first.stored, first.complete) == (1, 0, False)
+        site.broken = set()
+        # The feed still says "v1": had the poll kept it, this would be a 304 and the page
+        # would wait for the next story to be published.
+        second = await poll(db, settings, source, http, clock)
+        assert "If-None-Match" not in site.feed_hits[-1]
+        assert (second.stored, second.complete) == (1, True)
+        third = await poll(db, settings, source, http, clock)
+        assert third.not_modified
+
+
+@pytest.mark.parametrize(
+    "limit", [{"MAX_PAGES_PER_POLL": 2}, {"PAGE_BUDGET": 0.0, "PAGE_CONCURRENCY": 2}]
+)
+async def test_a_poll_cut_short_leaves_the_rest_to_the_next_poll(
+    db_settings: Settings,
+    db: Database,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: dict[str, float],
+) -> None:
+    for name, value in limit.items():
+        monkeypatch.setattr(sources, name, value)
+    site = Publisher()
+    more_news(site, 4)  # five stories, two a poll
+    settings, source = with_source(db_settings, site)
+    async with serve_app(site.app(), site.port):
+        stored = []
+        for _ in range(3):
+            result = await poll(db, settings, source, http, clock)
+            assert "If-None-Match" not in site.feed_hits[-1]
+            stored.append(result.stored)
+        assert stored == [2, 2, 1] and result.complete
+        assert (await poll(db, settings, source, http, clock)).not_modified
+
+
+async def test_source_pages_follow_robots_txt(
+    db_settings: Settings, db: Database, clock: ManualClock, http: aiohttp.ClientSession
+) -> None:
+    site = Publisher()
+    more_news(site, 1)
+    site.robots = "User-agent: *\nDisallow: /\n\nUser-agent: siarkan\nDisallow: /berita/1\n"
+    settings, source = with_source(db_settings, site)
+    async with serve_app(site.app(), site.port):
+        result = await poll(db, settings, source, http, clock)
+        assert (result.stored, result.skipped, result.failed) == (1, 1, 0)
+        assert site.page_hits == ["/berita/0"] and site.robots_hits == 1
+        # robots.txt said no, and will say so next time: the feed is remembered all the same.
+        assert result.complete
+        assert (await poll(db, settings, source, http, clock)).not_modified
+        off = settings.model_copy(
+            update={"imports": settings.imports.model_copy(update={"respect_robots_txt": False})}
+        )
+        more_news(site, 1)  # a new story: the feed changes
+        result = await poll(db, off, source, http, clock)
+        assert result.stored == 2 and site.robots_hits == 1
+        assert site.page_hits == ["/berita/0", "/berita/1", "/berita/2"]
+
+
+async def test_the_source_document_goes_through_the_address_guard(
+    db_settings: Settings, db: Database, clock: ManualClock, http: aiohttp.ClientSession
+) -> None:
+    site = Publisher()
+    guarded = db_settings.model_copy(update={"federation": FederationSettings()})
+    settings, source = with_source(guarded, site)
+    async with serve_app(site.app(), site.port):
+        result = await poll(db, settings, source, http, clock)
+    assert result.error is not None and result.error.startswith("refused: 127.0.0.1")
+    assert site.feed_hits == []
 
 
 async def test_apscheduler_ticks_and_stops(

@@ -5,8 +5,13 @@
         | store_article (upsert + publishing.article_changed in its own transaction)
         -> ImportReport (imported / updated / unchanged / failed + warnings)
 
-    URL | remote.fetch | html page -> parse_page_bytes
-                       | feed or sitemap -> parse_feed_or_sitemap -> fetch each page (4 at once)
+    URL | crawl.Crawler.fetch (conditional GET with what fetch_validators remembers)
+        | 304 -> NotModified: nothing to do
+        | html page -> parse_page_bytes
+        | feed or sitemap -> parse_feed_or_sitemap -> each page: robots.txt allows it?
+              (Skipped if not) -> fetched in its host's turn (4 in flight, one per host)
+        | every page handled -> the document's ETag / Last-Modified remembered; a failure
+          forgets them, so the next import reads the whole document and retries
 
 A bad input never stops the batch: it becomes a `Failed` with a one-line reason. Parsing is
 pure (bytes in, Articles out), so the scheduler can poll publisher feeds with the same code:
@@ -27,6 +32,7 @@ import aiohttp
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from siarkan.articles.crawl import Crawler, Disallowed
 from siarkan.articles.model import Article, Status
 from siarkan.articles.parsers import (
     KINDS,
@@ -40,16 +46,17 @@ from siarkan.articles.parsers import (
 from siarkan.articles.remote import (
     MAX_BYTES,
     FeedEntry,
-    fetch,
+    Validators,
     parse_feed_or_sitemap,
     sniff_kind,
 )
 from siarkan.articles.text import ArticleRejected
 from siarkan.clock import Clock
-from siarkan.config import Settings, SiteSettings
+from siarkan.config import ImportSettings, Settings, SiteSettings
 from siarkan.publishing import article_changed, release_due
 from siarkan.store.articles import Outcome, UpsertResult, upsert_article
 from siarkan.store.db import Database
+from siarkan.store.validators import load_validators, save_validators
 
 __all__ = [
     "KINDS",
@@ -57,7 +64,10 @@ __all__ = [
     "FeedEntry",
     "ImportOptions",
     "ImportReport",
+    "NotModified",
     "Parsed",
+    "Skipped",
+    "UrlOutcome",
     "fetch_and_parse_url",
     "import_targets",
     "import_url",
@@ -163,15 +173,58 @@ def file_outcomes(path: Path, display: str, settings: SiteSettings) -> list[Pars
 # --- the web ----------------------------------------------------------------------------------
 
 
-async def _page_outcome(
-    session: aiohttp.ClientSession,
-    entry: FeedEntry,
-    settings: SiteSettings,
-    *,
-    allow_private: bool = False,
-) -> ParseOutcome:
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Not fetched on purpose: robots.txt keeps us away (the reason names it). `lasting` is
+    False when robots.txt could not be read: a later import may be let in."""
+
+    source: str
+    reason: str
+    lasting: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class NotModified:
+    """A feed or sitemap that answered 304 to our conditional GET: nothing new to import."""
+
+    source: str
+
+
+UrlOutcome = ParseOutcome | Skipped | NotModified
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentMemory:
+    """The validators of feeds and sitemaps read by earlier imports (fetch_validators), on
+    the import's connection, each read and write in a transaction of its own."""
+
+    conn: AsyncConnection
+    clock: Clock
+    send: bool = True  # False: read every document in full (--refetch), remember afresh
+
+    async def recall(self, url: str) -> Validators | None:
+        if not self.send:
+            return None
+        async with self.conn.begin():
+            return await load_validators(self.conn, url)
+
+    async def remember(self, url: str, validators: Validators | None) -> None:
+        await save_validators(self.conn, url, validators, now=self.clock.now())
+
+
+def _handled(outcome: UrlOutcome) -> bool:
+    """Nothing for a later import to retry (a page that failed, or that robots.txt kept us
+    from only because it could not be read, is worth another try)."""
+    if isinstance(outcome, Skipped):
+        return outcome.lasting
+    return not isinstance(outcome, Failed)
+
+
+async def _page_outcome(crawler: Crawler, entry: FeedEntry, settings: SiteSettings) -> UrlOutcome:
     try:
-        fetched = await fetch(session, entry.url, allow_private=allow_private)
+        fetched = await crawler.fetch(entry.url, listed=True)
+    except Disallowed as exc:
+        return Skipped(entry.url, str(exc), lasting=exc.lasting)
     except ArticleRejected as exc:
         return Failed(entry.url, str(exc))
     outcome = parse_page_bytes(
@@ -190,25 +243,35 @@ async def _page_outcome(
 
 
 async def url_outcomes(
-    session: aiohttp.ClientSession,
+    crawler: Crawler,
     url: str,
     *,
     settings: SiteSettings,
     depth: int = 0,
-    allow_private: bool = False,
     seen: set[str] | None = None,
-) -> AsyncIterator[ParseOutcome]:
+    memory: DocumentMemory | None = None,
+) -> AsyncIterator[UrlOutcome]:
     """A page, or every page a feed/sitemap lists (fetched a few at a time, in order).
-    `allow_private` (federation.allow_private_addresses) lets fetches reach loopback and
-    private addresses: tests only; production refuses them, wherever the link came from.
-    `seen`: addresses already fetched in this run; a page that the feed, the sitemap and the
-    news sitemap all list is fetched once."""
+    `crawler` holds the run's robots.txt rules and host turns (and whether loopback and
+    private addresses may be reached: tests only). `seen`: addresses already fetched in this
+    run; a page that the feed, the sitemap and the news sitemap all list is fetched once.
+    `memory`: validators from earlier imports; without it (a dry run) every document is read
+    in full and nothing is remembered."""
     seen = set() if seen is None else seen
     seen.add(url.split("#", 1)[0])
+    known = await memory.recall(url) if memory is not None else None
     try:
-        fetched = await fetch(session, url, allow_private=allow_private)
+        # What the operator named is fetched as asked; a child sitemap was listed by it.
+        fetched = await crawler.fetch(url, listed=depth > 0, validators=known)
+    except Disallowed as exc:
+        yield Skipped(url, str(exc), lasting=exc.lasting)
+        return
     except ArticleRejected as exc:
         yield Failed(url, str(exc))
+        return
+    if fetched.not_modified:
+        log.info("%s: not modified since the last import", url)
+        yield NotModified(url)
         return
     if sniff_kind(fetched.content_type, fetched.body) == "html":
         yield parse_page_bytes(
@@ -229,26 +292,28 @@ async def url_outcomes(
         if not entry.is_sitemap and address not in seen:
             seen.add(address)
             pages.append(entry)
+    is_index = any(entry.is_sitemap for entry in entries)
     for entry in entries:
         if entry.is_sitemap and entry.url.split("#", 1)[0] not in seen:
             if depth >= SITEMAP_DEPTH:
                 yield Failed(entry.url, "sitemap index nested too deeply (ignored)")
                 continue
             async for outcome in url_outcomes(
-                session,
-                entry.url,
-                settings=settings,
-                depth=depth + 1,
-                allow_private=allow_private,
-                seen=seen,
+                crawler, entry.url, settings=settings, depth=depth + 1, seen=seen, memory=memory
             ):
                 yield outcome
+    handled = True
     for start in range(0, len(pages), PAGE_CONCURRENCY):
         batch = pages[start : start + PAGE_CONCURRENCY]
-        for outcome in await asyncio.gather(
-            *(_page_outcome(session, e, settings, allow_private=allow_private) for e in batch)
-        ):
+        for outcome in await asyncio.gather(*(_page_outcome(crawler, e, settings) for e in batch)):
+            handled = handled and _handled(outcome)
             yield outcome
+    if memory is not None and not is_index:
+        # A sitemap index answering 304 says nothing of its children (a month's sitemap
+        # grows while the index stays the same), so only documents listing pages are
+        # remembered; each child sitemap is, on its own.
+        validators = Validators(fetched.etag, fetched.last_modified) if handled else None
+        await memory.remember(url, validators)
 
 
 async def fetch_and_parse_url(
@@ -257,13 +322,15 @@ async def fetch_and_parse_url(
     *,
     settings: SiteSettings,
     allow_private: bool = False,
+    imports: ImportSettings | None = None,
 ) -> list[Article]:
     """Every article behind a URL (a page, a feed or a sitemap); failures are logged."""
+    crawler = Crawler(session, imports or ImportSettings(), allow_private=allow_private)
     articles: list[Article] = []
-    async for outcome in url_outcomes(session, url, settings=settings, allow_private=allow_private):
+    async for outcome in url_outcomes(crawler, url, settings=settings):
         if isinstance(outcome, Parsed):
             articles.append(outcome.article)
-        else:
+        elif isinstance(outcome, Failed | Skipped):
             log.warning("import %s failed: %s", outcome.source, outcome.reason)
     return articles
 
@@ -321,6 +388,8 @@ class ImportOptions:
     section: str | None = None
     status: Status | None = None
     dry_run: bool = False
+    # Read feeds and sitemaps in full even if they answer 304 to what the last import saw.
+    refetch: bool = False
 
     def apply(self, article: Article) -> Article:
         if self.section is not None:
@@ -337,6 +406,8 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     parsed: list[str] = field(default_factory=list)  # dry run: what would be stored
     failed: list[Failed] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # robots.txt said no
+    not_modified: list[str] = field(default_factory=list)  # feeds and sitemaps answering 304
     warnings: list[tuple[str, str]] = field(default_factory=list)
     dry_run: bool = False
 
@@ -346,11 +417,17 @@ class ImportReport:
 
     def summary(self) -> str:
         if self.dry_run:
-            return f"{len(self.parsed)} parsed, {len(self.failed)} failed (dry run: nothing stored)"
-        return (
-            f"{len(self.imported)} imported, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, {len(self.failed)} failed"
-        )
+            line = f"{len(self.parsed)} parsed, {len(self.failed)} failed"
+        else:
+            line = (
+                f"{len(self.imported)} imported, {len(self.updated)} updated, "
+                f"{len(self.unchanged)} unchanged, {len(self.failed)} failed"
+            )
+        if self.skipped:
+            line += f", {len(self.skipped)} skipped (robots.txt)"
+        if self.not_modified:
+            line += f", {len(self.not_modified)} feeds/sitemaps not modified"
+        return line + (" (dry run: nothing stored)" if self.dry_run else "")
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -358,6 +435,8 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "failed": [{"path": f.source, "reason": f.reason} for f in self.failed],
+            "skipped": [{"path": s.source, "reason": s.reason} for s in self.skipped],
+            "not_modified": self.not_modified,
             "warnings": [{"path": path, "message": message} for path, message in self.warnings],
         }
         if self.dry_run:
@@ -384,10 +463,16 @@ class _Batch:
         self.options, self.report = options, report
         self.unreleased = 0
 
-    async def handle(self, outcome: ParseOutcome) -> None:
+    async def handle(self, outcome: UrlOutcome) -> None:
         report = self.report
         if isinstance(outcome, Failed):
             report.failed.append(outcome)
+            return
+        if isinstance(outcome, Skipped):
+            report.skipped.append(outcome)
+            return
+        if isinstance(outcome, NotModified):
+            report.not_modified.append(outcome.source)
             return
         report.warnings.extend((outcome.source, w) for w in outcome.warnings)
         article = self.options.apply(outcome.article)
@@ -460,6 +545,17 @@ async def _run(
 ) -> None:
     batch = _Batch(conn, settings, clock, options, report)
     seen: set[str] = set()  # pages fetched in this run, whichever feed or sitemap listed them
+    # One crawler for the run: robots.txt read once per site, one request at a time per host.
+    crawler = (
+        Crawler(
+            session,
+            settings.imports,
+            allow_private=settings.federation.allow_private_addresses,
+        )
+        if session is not None
+        else None
+    )
+    memory = DocumentMemory(conn, clock, send=not options.refetch) if conn is not None else None
     index = 0
     while index < len(targets):
         target = targets[index]
@@ -486,16 +582,12 @@ async def _run(
         if target.error is not None:
             await batch.handle(Failed(target.display, target.error))
         elif target.url is not None:
-            if session is None:
+            if crawler is None:
                 raise ValueError("import_targets needs an aiohttp session for URLs")
-            async for outcome in url_outcomes(
-                session,
-                target.url,
-                settings=settings.site,
-                allow_private=settings.federation.allow_private_addresses,
-                seen=seen,
+            async for found in url_outcomes(
+                crawler, target.url, settings=settings.site, seen=seen, memory=memory
             ):
-                await batch.handle(outcome)
+                await batch.handle(found)
         if on_item is not None:
             on_item(target.display)
         await batch.release(at_least=RELEASE_EVERY)

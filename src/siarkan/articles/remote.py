@@ -1,6 +1,7 @@
 """Articles on the web: bounded fetching and the feeds/sitemaps that list them.
 
-    URL | fetch (<= 10 MB, <= 30 s, public addresses only, redirects followed and re-checked)
+    URL | fetch (<= 10 MB, <= 30 s, public addresses only, redirects followed and re-checked,
+                 our User-Agent, the caller's conditional headers: 304 is a Fetched too)
         | sniff_kind
         html -> the page itself
         feed/sitemap -> parse_feed_or_sitemap -> FeedEntry(url, title, summary, published) ...
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import io
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Literal
@@ -23,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from lxml import etree
 
+from siarkan import USER_AGENT
 from siarkan.articles.text import ArticleRejected, inline, parse_datetime
 from siarkan.federation.fetch import AddressNotAllowed, FetchError, open_pinned
 
@@ -41,7 +44,50 @@ class Fetched:
     url: str  # after redirects
     content_type: str
     charset: str | None
-    body: bytes
+    body: bytes  # empty for a 304
+    status: int = 200
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What the server said identifies the version we read (RFC 9110 §8.8), to ask next time
+    whether it changed (§13.1.1 If-None-Match, §13.1.3 If-Modified-Since)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def request_headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+    def __bool__(self) -> bool:
+        return bool(self.etag or self.last_modified)
+
+
+class HTTPStatusRejected(ArticleRejected):
+    """An answer of 400 or more; `status` for callers to whom the code matters (robots.txt)."""
+
+    def __init__(self, status: int, reason: str | None) -> None:
+        super().__init__(f"HTTP {status} {reason or ''}".rstrip())
+        self.status = status
+
+
+class AddressRefused(ArticleRejected):
+    """The host resolves to an address the SSRF guard never connects to."""
+
+
+# Checks the URL of each redirect hop before it is requested (robots.txt for listed pages).
+HopCheck = Callable[[str], Awaitable[None]]
 
 
 def _megabytes(size: int) -> str:
@@ -49,7 +95,12 @@ def _megabytes(size: int) -> str:
 
 
 async def _get_once(
-    session: aiohttp.ClientSession, url: str, *, max_bytes: int, allow_private: bool
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    max_bytes: int,
+    allow_private: bool,
+    headers: Mapping[str, str],
 ) -> Fetched | str:
     """One request, to an address we checked ourselves: a Fetched, or a redirect's Location.
 
@@ -58,13 +109,16 @@ async def _get_once(
     127.0.0.1 or 169.254.169.254 in a public sitemap nor DNS rebinding reaches the inside."""
     try:
         async with open_pinned(
-            session, "GET", url, allow_private=allow_private, headers={"Accept": ACCEPT}
+            session, "GET", url, allow_private=allow_private, headers=headers
         ) as resp:
             location = resp.headers.get("Location")
             if resp.status in _REDIRECTS and location:
                 return location
             if resp.status >= 400:
-                raise ArticleRejected(f"HTTP {resp.status} {resp.reason or ''}".rstrip())
+                raise HTTPStatusRejected(resp.status, resp.reason)
+            etag, modified = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
+            if resp.status == 304:
+                return Fetched(url, "", None, b"", status=304, etag=etag, last_modified=modified)
             if resp.content_length is not None and resp.content_length > max_bytes:
                 raise ArticleRejected(
                     f"response is {_megabytes(resp.content_length)}; "
@@ -82,9 +136,12 @@ async def _get_once(
                 content_type=resp.content_type or "",
                 charset=resp.charset,
                 body=bytes(body),
+                status=resp.status,
+                etag=etag,
+                last_modified=modified,
             )
     except AddressNotAllowed as exc:
-        raise ArticleRejected(
+        raise AddressRefused(
             f"refused: {exc} (a CMS on your own network: federation.allow_private_addresses)"
         ) from None
     except FetchError as exc:
@@ -99,16 +156,22 @@ async def fetch(
     max_bytes: int = MAX_BYTES,
     time_limit: float = FETCH_TIMEOUT,
     allow_private: bool = False,
+    headers: Mapping[str, str] | None = None,
+    check_hop: HopCheck | None = None,
 ) -> Fetched:
     """GET with a size and time bound, redirects followed by hand and every hop's address
     checked (`allow_private` is `federation.allow_private_addresses`: tests and laptops only);
-    every failure is an ArticleRejected with one line."""
+    every failure is an ArticleRejected with one line. `headers` are added to ours (Accept,
+    User-Agent); `check_hop` may refuse a redirect's target before it is requested."""
+    sent = {"Accept": ACCEPT, "User-Agent": USER_AGENT, **(headers or {})}
     try:
         async with asyncio.timeout(time_limit):
             current = url.split("#", 1)[0]
-            for _ in range(MAX_REDIRECTS + 1):
+            for hop in range(MAX_REDIRECTS + 1):
+                if hop and check_hop is not None:
+                    await check_hop(current)
                 result = await _get_once(
-                    session, current, max_bytes=max_bytes, allow_private=allow_private
+                    session, current, max_bytes=max_bytes, allow_private=allow_private, headers=sent
                 )
                 if isinstance(result, Fetched):
                     return result

@@ -1,9 +1,10 @@
 """`siarkan import PATH|URL ...`: reports from files, directories, pages, feeds and sitemaps.
 
     arguments | ImportOptions | importer.import_targets (progress bar on a terminal)
-        | per-file warnings and failures on stderr | summary line (or --json) on stdout
+        | per-file warnings, failures and skips on stderr | summary line (or --json) on stdout
 
-Exit status 1 when any input failed, 0 otherwise; failed inputs never stop the others.
+Exit status 1 when any input failed, 0 otherwise; failed inputs never stop the others. A page
+robots.txt keeps us from is skipped, not failed: the site said no, nothing went wrong.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "--status", choices=[s.value for s in Status], help="set this status on every article"
     )
     parser.add_argument("--dry-run", action="store_true", help="parse and report; store nothing")
+    parser.add_argument(
+        "--refetch",
+        action="store_true",
+        help="read feeds and sitemaps in full even if unchanged since the last import",
+    )
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary")
     parser.set_defaults(handler=run)
 
@@ -79,6 +85,13 @@ def _print_human(report: ImportReport) -> None:
         print(f"{path}: warning: {message}", file=sys.stderr)
     for failed in report.failed:
         print(f"{failed.source}: failed: {failed.reason}", file=sys.stderr)
+    for skipped in report.skipped:
+        print(f"{skipped.source}: skipped: {skipped.reason}", file=sys.stderr)
+    for url in report.not_modified:
+        print(
+            f"{url}: not modified since the last import (--refetch reads it anyway)",
+            file=sys.stderr,
+        )
     print(report.summary())
 
 
@@ -87,6 +100,7 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
         section=args.section,
         status=Status(args.status) if args.status else None,
         dry_run=args.dry_run,
+        refetch=args.refetch,
     )
     needs_http = any(t.startswith(("http://", "https://")) for t in args.targets)
     async with AsyncExitStack() as stack:

@@ -36,7 +36,7 @@ from siarkan.clock import Clock
 from siarkan.config import Settings
 from siarkan.distribution.housekeeping import housekeeping
 from siarkan.distribution.jobs import take_job
-from siarkan.distribution.sources import poll_source
+from siarkan.distribution.sources import poll_outcome, poll_source
 from siarkan.distribution.websub import expire_subscriptions
 from siarkan.federation.publish import release_due_posts
 from siarkan.metrics import Metrics
@@ -57,6 +57,7 @@ class TickReport:
     posts_released: int = 0
     subscriptions_expired: int = 0
     sources_polled: int = 0
+    sources_not_modified: int = 0  # answered 304 to our conditional GET
     articles_stored: int = 0
     housekeeping: dict[str, int] | None = None
 
@@ -135,7 +136,10 @@ async def tick(
         result = await poll_source(db, settings, source, http, clock.now())
         if result is not None:
             report.sources_polled += 1
+            report.sources_not_modified += result.not_modified
             report.articles_stored += result.stored
+            if metrics is not None:
+                metrics.source_polls.labels(poll_outcome(result)).inc()
     async with db.begin() as conn:
         if await take_job(conn, "housekeeping", holder=holder, now=now, every=HOUSEKEEPING_EVERY):
             report.housekeeping = await housekeeping(conn, settings, now)

@@ -5,8 +5,13 @@
         | conditional GET (If-None-Match / If-Modified-Since from sources_state) -> 304: done
         | parse_feed_or_sitemap (articles.remote) -> entries
         | pick: URLs we do not have, or whose entry date is newer than what we stored
-        | fetch each page | parse_page_bytes (the HTML importer: the feed has only summaries)
+        | fetch each page, as articles.crawl does for an import: robots.txt must allow it, one
+          request at a time per host with the crawl delay between, for PAGE_BUDGET seconds at
+          most (the scheduler's tick waits for the poll; the rest waits for the next poll)
+        | parse_page_bytes (the HTML importer: the feed has only summaries)
         | store_article: upsert + publishing.article_changed, one transaction per article
+        | the document's validators kept only if every picked page was handled: after a failure
+          or a cut-short poll the next poll must not be told "304, nothing to do"
 
 `fetch_full_page: false` limits fetching to URLs never seen before (changes announced only by
 a newer date are then ignored): for sources whose pages are expensive to fetch.
@@ -23,6 +28,7 @@ import aiohttp
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from siarkan.articles.crawl import Crawler, Disallowed
 from siarkan.articles.importer import (
     FeedEntry,
     Parsed,
@@ -30,19 +36,21 @@ from siarkan.articles.importer import (
     parse_page_bytes,
     store_article,
 )
-from siarkan.articles.remote import MAX_BYTES, fetch, gunzip, sniff_kind
+from siarkan.articles.remote import Validators, gunzip, sniff_kind
 from siarkan.articles.text import ArticleRejected
 from siarkan.config import Settings, SourceSettings
 from siarkan.federation.sqlutil import insert_ignore
 from siarkan.store.articles import Outcome
 from siarkan.store.db import Database
 from siarkan.store.tables import articles, sources_state
+from siarkan.store.validators import storable
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 30.0
 PAGE_CONCURRENCY = 4
 MAX_PAGES_PER_POLL = 100  # a first poll of a big sitemap is spread over several polls
+PAGE_BUDGET = 60.0  # seconds of page fetching per poll, crawl delays included
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +60,21 @@ class PollResult:
     entries: int = 0
     stored: int = 0  # created or updated
     failed: int = 0
+    skipped: int = 0  # robots.txt said no
+    complete: bool = True  # every picked page handled: nothing for the next poll to retry
     error: str | None = None
+
+
+def poll_outcome(result: PollResult) -> str:
+    """The siarkan_source_polls_total label of a poll."""
+    if result.error is not None:
+        return "error"
+    return "not_modified" if result.not_modified else "fetched"
 
 
 async def claim_due_source(
     conn: AsyncConnection, source: SourceSettings, now: datetime
-) -> dict[str, str | None] | None:
+) -> Validators | None:
     """Move next_poll_at forward if it has come; None if not due (or another node has it)."""
     await conn.execute(insert_ignore(conn, sources_state, ["url"]).values(url=source.url))
     result = await conn.execute(
@@ -77,7 +94,7 @@ async def claim_due_source(
             )
         )
     ).one()
-    return {"etag": row.etag, "last_modified": row.last_modified}
+    return Validators(row.etag, row.last_modified)
 
 
 def pick_entries(
@@ -94,32 +111,7 @@ def pick_entries(
             stored = known[entry.url]
             if entry.published is not None and (stored is None or entry.published > stored):
                 out.append(entry)
-    return out[:MAX_PAGES_PER_POLL]
-
-
-async def _conditional_get(
-    session: aiohttp.ClientSession, url: str, validators: dict[str, str | None]
-) -> tuple[int, bytes, str, str | None, str | None]:
-    headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml, */*;q=0.5"}
-    if validators.get("etag"):
-        headers["If-None-Match"] = validators["etag"] or ""
-    if validators.get("last_modified"):
-        headers["If-Modified-Since"] = validators["last_modified"] or ""
-    async with asyncio.timeout(POLL_TIMEOUT), session.get(url, headers=headers) as response:
-        if response.status == 304:
-            return 304, b"", "", validators.get("etag"), validators.get("last_modified")
-        if response.status >= 400:
-            raise ArticleRejected(f"HTTP {response.status}")
-        body = await response.content.read(MAX_BYTES + 1)
-        if len(body) > MAX_BYTES:
-            raise ArticleRejected("source document is over the size limit")
-        return (
-            response.status,
-            body,
-            response.content_type or "",
-            response.headers.get("ETag"),
-            response.headers.get("Last-Modified"),
-        )
+    return out
 
 
 async def _known(db: Database, urls: list[str]) -> dict[str, datetime | None]:
@@ -135,13 +127,14 @@ async def _known(db: Database, urls: list[str]) -> dict[str, datetime | None]:
 
 
 async def _fetch_page(
-    session: aiohttp.ClientSession, settings: Settings, entry: FeedEntry
-) -> Parsed | str:
+    crawler: Crawler, settings: Settings, entry: FeedEntry
+) -> Parsed | Disallowed | str:
     try:
-        # Page links come from a remote document: only public addresses (SSRF).
-        fetched = await fetch(
-            session, entry.url, allow_private=settings.federation.allow_private_addresses
-        )
+        # Page links come from a remote document: only public addresses (SSRF), and only
+        # where robots.txt lets us.
+        fetched = await crawler.fetch(entry.url, listed=True)
+    except Disallowed as exc:
+        return exc
     except ArticleRejected as exc:
         return str(exc)
     outcome = parse_page_bytes(
@@ -167,30 +160,56 @@ async def poll_source(
         validators = await claim_due_source(conn, source, now)
     if validators is None:
         return None
+    crawler = Crawler(
+        session, settings.imports, allow_private=settings.federation.allow_private_addresses
+    )
     try:
-        status, body, content_type, etag, modified = await _conditional_get(
-            session, source.url, validators
+        # The source itself is the operator's choice: fetched as named, robots.txt or not
+        # (a feed reader's fetch); the pages it lists are crawled.
+        fetched = await crawler.fetch(
+            source.url, listed=False, validators=validators, time_limit=POLL_TIMEOUT
         )
-    except (ArticleRejected, aiohttp.ClientError, TimeoutError, OSError) as exc:
-        return await _finish(db, source.url, None, None, PollResult(source.url, error=str(exc)))
-    if status == 304:
-        return await _finish(db, source.url, etag, modified, PollResult(source.url, True))
+    except (ArticleRejected, OSError) as exc:
+        return await _finish(db, source.url, None, PollResult(source.url, error=str(exc)))
+    if fetched.not_modified:
+        # RFC 9110 §15.4.5: a 304 carries the ETag a 200 would; ours stays if it leaves it out.
+        kept = Validators(
+            fetched.etag or validators.etag, fetched.last_modified or validators.last_modified
+        )
+        return await _finish(db, source.url, kept, PollResult(source.url, not_modified=True))
     try:
-        body = gunzip(body)
-        if sniff_kind(content_type, body) == "html":
+        body = gunzip(fetched.body)
+        if sniff_kind(fetched.content_type, body) == "html":
             raise ArticleRejected("the source is an HTML page, not a feed or sitemap")
         entries = parse_feed_or_sitemap(body, source.url, tz=settings.site.tz)
     except ArticleRejected as exc:
-        return await _finish(db, source.url, None, None, PollResult(source.url, error=str(exc)))
+        return await _finish(db, source.url, None, PollResult(source.url, error=str(exc)))
     known = await _known(db, [e.url for e in entries])
     wanted = pick_entries(entries, known, refetch_changed=source.fetch_full_page)
-    stored = failed = 0
+    complete = len(wanted) <= MAX_PAGES_PER_POLL
+    wanted = wanted[:MAX_PAGES_PER_POLL]
+    stored = failed = skipped = 0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PAGE_BUDGET
     for start in range(0, len(wanted), PAGE_CONCURRENCY):
+        if start and loop.time() >= deadline:  # one batch always: every poll gets somewhere
+            complete = False
+            log.info(
+                "source poll out of time: the rest waits for the next poll",
+                extra={"source": source.url, "left": len(wanted) - start},
+            )
+            break
         batch = wanted[start : start + PAGE_CONCURRENCY]
-        pages = await asyncio.gather(*(_fetch_page(session, settings, e) for e in batch))
+        pages = await asyncio.gather(*(_fetch_page(crawler, settings, e) for e in batch))
         for entry, page in zip(batch, pages, strict=True):
+            if isinstance(page, Disallowed):
+                skipped += 1
+                complete = complete and page.lasting
+                log.info("source page skipped", extra={"url": entry.url, "reason": str(page)})
+                continue
             if isinstance(page, str):
                 failed += 1
+                complete = False
                 log.warning("source page failed", extra={"url": entry.url, "reason": page})
                 continue
             article = page.article
@@ -200,16 +219,30 @@ async def poll_source(
                 upserted = await store_article(conn, settings, article, now=now)
             if upserted.outcome is not Outcome.UNCHANGED:
                 stored += 1
-    result = PollResult(source.url, entries=len(entries), stored=stored, failed=failed)
-    return await _finish(db, source.url, etag, modified, result)
+    result = PollResult(
+        source.url,
+        entries=len(entries),
+        stored=stored,
+        failed=failed,
+        skipped=skipped,
+        complete=complete,
+    )
+    # An unfinished poll forgets the validators: the next one reads the document in full and
+    # picks up the pages left over (with them kept it would be answered 304 and stop there).
+    seen = Validators(fetched.etag, fetched.last_modified) if complete else None
+    return await _finish(db, source.url, seen, result)
 
 
 async def _finish(
-    db: Database, url: str, etag: str | None, modified: str | None, result: PollResult
+    db: Database, url: str, validators: Validators | None, result: PollResult
 ) -> PollResult:
     values: dict[str, str | None] = {"last_error": result.error}
     if result.error is None:
-        values |= {"etag": etag, "last_modified": modified}
+        kept = storable(validators)
+        values |= {
+            "etag": kept.etag if kept else None,
+            "last_modified": kept.last_modified if kept else None,
+        }
     async with db.begin() as conn:
         await conn.execute(update(sources_state).where(sources_state.c.url == url).values(**values))
     log.info(
@@ -220,6 +253,8 @@ async def _finish(
             "entries": result.entries,
             "stored": result.stored,
             "failed": result.failed,
+            "skipped": result.skipped,
+            "complete": result.complete,
             "error": result.error,
         },
     )

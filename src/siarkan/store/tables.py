@@ -387,6 +387,17 @@ sources_state = Table(
     Column("last_error", Text, nullable=True),
 )
 
+# What a feed or sitemap named in `siarkan import` answered last time (ETag, Last-Modified),
+# for a conditional GET on the next import; saved only after every page it listed was handled.
+fetch_validators = Table(
+    "fetch_validators",
+    metadata,
+    Column("url", String(2000), primary_key=True),
+    Column("etag", String(500), nullable=True),
+    Column("last_modified", String(100), nullable=True),
+    Column("fetched_at", UtcDateTime, nullable=False),
+)
+
 # Cross-process mutual exclusion for periodic jobs (several scheduler nodes, one run each).
 job_leases = Table(
     "job_leases",
