@@ -14,10 +14,17 @@ from aiohttp import web
 
 from siarkan.articles.crawl import Crawler
 from siarkan.articles.html import decode_html
-from siarkan.articles.importer import UrlOutcome, url_outcomes
+from siarkan.articles.importer import (
+    ImportOptions,
+    Progress,
+    UrlOutcome,
+    import_targets,
+    url_outcomes,
+)
 from siarkan.articles.parsers import Failed, Parsed, parse_page_bytes
 from siarkan.articles.remote import fetch, sniff_kind
 from siarkan.articles.text import ArticleRejected
+from siarkan.clock import ManualClock
 from siarkan.config import Settings
 from siarkan.federation import fetch as fetch_module
 from siarkan.federation.fetch import resolve
@@ -212,3 +219,53 @@ async def test_a_page_listed_twice_is_fetched_once(settings: Settings) -> None:
         ]
     assert [type(o).__name__ for o in found] == ["Parsed"], found
     assert hits == {"/artikel/1": 1}
+
+
+async def test_progress_counts_every_page_a_sitemap_lists(settings: Settings) -> None:
+    """A sitemap index of 2 sitemaps and 5 pages is 1 + 5 steps of the progress bar, grown as
+    they are read; not one step that sits at 0/1 for the whole crawl."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    when = "2025-10-18T09:15:00+07:00"
+
+    async def article(request: web.Request) -> web.Response:
+        n = int(request.match_info["n"])
+        return web.Response(text=article_page(n), content_type="text/html", charset="utf-8")
+
+    async def child(request: web.Request) -> web.Response:
+        first = 1 if request.match_info["n"] == "1" else 4
+        pages = [(f"{base}/artikel/{n}", when) for n in range(first, first + 3)]
+        return web.Response(body=urlset(*pages[: 3 if first == 1 else 2]), content_type="text/xml")
+
+    async def index(request: web.Request) -> web.Response:
+        text = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            "<sitemap><loc>/s1.xml</loc></sitemap><sitemap><loc>/s2.xml</loc></sitemap>"
+            "</sitemapindex>"
+        )
+        return web.Response(text=text, content_type="application/xml")
+
+    app = web.Application()
+    app.router.add_get("/artikel/{n}", article)
+    app.router.add_get("/s{n}.xml", child)
+    app.router.add_get("/index.xml", index)
+    totals: list[int] = []
+    done: list[str] = []
+
+    def found(count: int) -> None:
+        totals.append((totals[-1] if totals else 0) + count)
+
+    async with serve_app(app, port), aiohttp.ClientSession() as session:
+        report = await import_targets(
+            [f"{base}/index.xml"],
+            db=None,
+            settings=settings,
+            clock=ManualClock(datetime(2025, 10, 19, tzinfo=WIB)),
+            options=ImportOptions(dry_run=True),
+            session=session,
+            progress=Progress(found, done.append),
+        )
+    assert len(report.parsed) == 5
+    assert totals == [1, 4, 6]  # the target, then each child sitemap's pages as it is read
+    assert done == [f"{base}/artikel/{n}" for n in range(1, 6)] + [f"{base}/index.xml"]

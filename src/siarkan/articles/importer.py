@@ -250,13 +250,15 @@ async def url_outcomes(
     depth: int = 0,
     seen: set[str] | None = None,
     memory: DocumentMemory | None = None,
+    progress: Progress | None = None,
 ) -> AsyncIterator[UrlOutcome]:
     """A page, or every page a feed/sitemap lists (fetched a few at a time, in order).
     `crawler` holds the run's robots.txt rules and host turns (and whether loopback and
     private addresses may be reached: tests only). `seen`: addresses already fetched in this
     run; a page that the feed, the sitemap and the news sitemap all list is fetched once.
     `memory`: validators from earlier imports; without it (a dry run) every document is read
-    in full and nothing is remembered."""
+    in full and nothing is remembered. `progress` hears of the pages listed, and of each one
+    done."""
     seen = set() if seen is None else seen
     seen.add(url.split("#", 1)[0])
     known = await memory.recall(url) if memory is not None else None
@@ -299,15 +301,29 @@ async def url_outcomes(
                 yield Failed(entry.url, "sitemap index nested too deeply (ignored)")
                 continue
             async for outcome in url_outcomes(
-                crawler, entry.url, settings=settings, depth=depth + 1, seen=seen, memory=memory
+                crawler,
+                entry.url,
+                settings=settings,
+                depth=depth + 1,
+                seen=seen,
+                memory=memory,
+                progress=progress,
             ):
                 yield outcome
     handled = True
+    if progress is not None and pages:
+        progress.found(len(pages))
     for start in range(0, len(pages), PAGE_CONCURRENCY):
         batch = pages[start : start + PAGE_CONCURRENCY]
-        for outcome in await asyncio.gather(*(_page_outcome(crawler, e, settings) for e in batch)):
+        for entry, outcome in zip(
+            batch,
+            await asyncio.gather(*(_page_outcome(crawler, e, settings) for e in batch)),
+            strict=True,
+        ):
             handled = handled and _handled(outcome)
             yield outcome
+            if progress is not None:
+                progress.done(entry.url)
     if memory is not None and not is_index:
         # A sitemap index answering 304 says nothing of its children (a month's sitemap
         # grows while the index stays the same), so only documents listing pages are
@@ -445,7 +461,13 @@ class ImportReport:
         return data
 
 
-Progress = Callable[[str], None]
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What a progress display hears: `found(n)`, n more items to do (the targets, then the
+    pages each feed or sitemap lists, as it is read); `done(name)`, one item finished."""
+
+    found: Callable[[int], None]
+    done: Callable[[str], None]
 
 
 class _Batch:
@@ -515,21 +537,20 @@ async def import_targets(
     clock: Clock,
     options: ImportOptions = ImportOptions(),
     session: aiohttp.ClientSession | None = None,
-    on_total: Callable[[int], None] | None = None,
-    on_item: Progress | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """What `siarkan import` does. `db` may be None only for a dry run; `session` is needed
     only when a URL is given."""
     report = ImportReport(dry_run=options.dry_run)
     targets = await asyncio.to_thread(expand_targets, values)
-    if on_total is not None:
-        on_total(len(targets))
+    if progress is not None:
+        progress.found(len(targets))
     if options.dry_run or db is None:
-        await _run(targets, None, settings, clock, options, report, session, on_item)
+        await _run(targets, None, settings, clock, options, report, session, progress)
     else:
         # One connection for the whole batch, one transaction per article on it.
         async with db.connect() as conn:
-            await _run(targets, conn, settings, clock, options, report, session, on_item)
+            await _run(targets, conn, settings, clock, options, report, session, progress)
     return report
 
 
@@ -541,7 +562,7 @@ async def _run(
     options: ImportOptions,
     report: ImportReport,
     session: aiohttp.ClientSession | None,
-    on_item: Progress | None,
+    progress: Progress | None,
 ) -> None:
     batch = _Batch(conn, settings, clock, options, report)
     seen: set[str] = set()  # pages fetched in this run, whichever feed or sitemap listed them
@@ -574,8 +595,8 @@ async def _run(
             for done, outcomes in zip(chunk, parsed, strict=True):
                 for outcome in outcomes:
                     await batch.handle(outcome)
-                if on_item is not None:
-                    on_item(done.display)
+                if progress is not None:
+                    progress.done(done.display)
             await batch.release(at_least=RELEASE_EVERY)
             continue
         index += 1
@@ -585,11 +606,16 @@ async def _run(
             if crawler is None:
                 raise ValueError("import_targets needs an aiohttp session for URLs")
             async for found in url_outcomes(
-                crawler, target.url, settings=settings.site, seen=seen, memory=memory
+                crawler,
+                target.url,
+                settings=settings.site,
+                seen=seen,
+                memory=memory,
+                progress=progress,
             ):
                 await batch.handle(found)
-        if on_item is not None:
-            on_item(target.display)
+        if progress is not None:
+            progress.done(target.display)
         await batch.release(at_least=RELEASE_EVERY)
     await batch.release()
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import aiohttp
 
-from siarkan.articles.importer import KINDS, ImportOptions, ImportReport, import_targets
+from siarkan.articles.importer import KINDS, ImportOptions, ImportReport, Progress, import_targets
 from siarkan.articles.model import Status
 from siarkan.cli.context import CliContext
 from siarkan.web.app import make_client_session
@@ -51,17 +51,17 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 @asynccontextmanager
-async def _progress(
-    enabled: bool,
-) -> AsyncIterator[tuple[Callable[[int], None] | None, Callable[[str], None] | None]]:
-    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
+async def _progress(enabled: bool) -> AsyncIterator[Progress | None]:
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise. Its total grows
+    as feeds and sitemaps are read: a sitemap of 500 pages is 500 steps, not one."""
     if not enabled:
-        yield None, None
+        yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+    from rich.progress import Progress as Bar
 
-    with Progress(
+    with Bar(
         TextColumn("importing"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -69,15 +69,18 @@ async def _progress(
         console=Console(stderr=True),
         transient=True,
     ) as bar:
-        task = bar.add_task("", total=None)
+        task = bar.add_task("", total=0)
+        total = 0
 
-        def on_total(total: int) -> None:
+        def found(count: int) -> None:
+            nonlocal total
+            total += count
             bar.update(task, total=total)
 
-        def on_item(name: str) -> None:
+        def done(name: str) -> None:
             bar.update(task, advance=1, description=name[-50:])
 
-        yield on_total, on_item
+        yield Progress(found, done)
 
 
 def _print_human(report: ImportReport) -> None:
@@ -108,7 +111,7 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
         if needs_http:
             session = await stack.enter_async_context(make_client_session(ctx.settings))
         db = None if options.dry_run else await stack.enter_async_context(ctx.database())
-        on_total, on_item = await stack.enter_async_context(_progress(ctx.interactive))
+        progress = await stack.enter_async_context(_progress(ctx.interactive))
         report = await import_targets(
             args.targets,
             db=db,
@@ -116,8 +119,7 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
             clock=ctx.clock,
             options=options,
             session=session,
-            on_total=on_total,
-            on_item=on_item,
+            progress=progress,
         )
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
