@@ -19,6 +19,7 @@ from siarkan.web.app import create_app
 from tests.helpers import PARAGRAPHS, serve_app
 
 TOKEN = {"Authorization": "Bearer test-token-123"}
+JSON_BODY = {**TOKEN, "Content-Type": "application/json"}  # for raw bytes (aiohttp's json= sets it)
 SAMPLE = Path(__file__).parent.parent / "samples" / "siswa-belajar-di-tenda-lebak.json"
 
 
@@ -214,13 +215,79 @@ async def test_body_limits_and_broken_json(db_settings: Settings, db: Database, 
             for _ in range(3):
                 yield b" " * 1000
 
-        status, _, body = await call("POST", f"{base}/api/articles", headers=TOKEN, data=chunks())
+        status, _, body = await call(
+            "POST", f"{base}/api/articles", headers=JSON_BODY, data=chunks()
+        )
         assert status == 413
 
         status, _, body = await call(
-            "POST", f"{base}/api/articles", headers=TOKEN, data=b'{"title": "x",\n "body_text": }'
+            "POST",
+            f"{base}/api/articles",
+            headers=JSON_BODY,
+            data=b'{"title": "x",\n "body_text": }',
         )
         assert status == 400 and "line 2" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-www-form-urlencoded",  # what `curl -d` sends unless told otherwise
+        "application/octet-stream",  # what aiohttp's client sends for raw bytes
+        "text/plain; charset=utf-8",
+        "multipart/form-data; boundary=x",
+    ],
+)
+async def test_a_body_that_is_not_json_is_415_before_anything_is_read(
+    api: tuple[str, Database], content_type: str
+) -> None:
+    base, db = api
+    body = json.dumps(report()).encode()
+    headers = {**TOKEN, "Content-Type": content_type}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{base}/api/articles", data=body, headers=headers) as response,
+    ):
+        assert response.status == 415
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+        assert response.headers["Accept-Post"] == "application/json"
+        problem = await response.json(content_type=None)
+    assert problem["title"] == "Unsupported media type" and problem["status"] == 415
+    assert "Content-Type: application/json" in problem["detail"]
+    assert content_type in problem["detail"]
+    async with db.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(articles))).scalar_one() == 0
+    # The token is checked first: a stranger learns nothing about the body rules.
+    status, _, _ = await call("POST", f"{base}/api/articles", data=body)
+    assert status == 401
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/vnd.cms+json",
+    ],
+)
+async def test_json_media_types_are_accepted(api: tuple[str, Database], content_type: str) -> None:
+    base, _ = api
+    headers = {**TOKEN, "Content-Type": content_type}
+    body = json.dumps(report()).encode()
+    status, _, answer = await call("POST", f"{base}/api/articles", headers=headers, data=body)
+    assert status == 201, answer
+
+
+async def test_a_body_sent_without_a_content_type_is_read_as_json(
+    api: tuple[str, Database],
+) -> None:
+    # Simple webhook senders omit the header: the body decides (JSON: stored; else 400).
+    base, _ = api
+    async with aiohttp.ClientSession(skip_auto_headers=["Content-Type"]) as session:
+        for body, expected in ((json.dumps(report()).encode(), 201), (b"judul=Banjir", 400)):
+            async with session.post(f"{base}/api/articles", data=body, headers=TOKEN) as response:
+                assert response.status == expected, await response.text()
 
 
 async def test_admin_api_is_off_without_a_token(
@@ -327,7 +394,9 @@ async def test_hostile_json_and_queries_get_problems_not_server_errors(
 ) -> None:
     base, _ = api
     nested = b"[" * 100_000 + b"]" * 100_000  # 200 kB, under max_body_bytes
-    status, headers, body = await call("POST", f"{base}/api/articles", headers=TOKEN, data=nested)
+    status, headers, body = await call(
+        "POST", f"{base}/api/articles", headers=JSON_BODY, data=nested
+    )
     assert status == 400 and headers["Content-Type"].startswith("application/problem+json")
     status, _, body = await call(
         "GET", f"{base}/api/articles?offset=99999999999999999999999", headers=TOKEN

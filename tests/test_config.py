@@ -59,6 +59,10 @@ def test_defaults() -> None:
             GOOD.replace("  base_url:", "  timezone: Mars/Olympus\n  base_url:"),
             "cfg.yaml:3:13: site.timezone: an IANA time zone name",
         ),
+        (
+            GOOD.replace("  base_url:", "  logo: /logo.png\n  base_url:"),
+            "cfg.yaml:3:9: site.logo: an absolute http(s) URL",
+        ),
         ("channels: []\n", "cfg.yaml:1:1: site: required setting is missing"),
         (
             GOOD + "admin:\n  token: ${SECRET_TOKEN}\n",

@@ -10,6 +10,7 @@ from html import unescape
 
 import aiohttp
 import pytest
+from multidict import CIMultiDict
 
 from siarkan.articles.model import Status
 from siarkan.clock import ManualClock
@@ -21,6 +22,7 @@ from siarkan.store.db import Database
 from siarkan.store.engine import create_engine
 from siarkan.web.app import create_app
 from siarkan.web.preview import _after, account_for, preview_cards
+from siarkan.web.security import style_hash
 from tests.helpers import serve_app
 from tests.test_excerpts_golden import BANJIR, JALAN
 
@@ -45,9 +47,9 @@ async def site(settings: Settings, sqlite_url: str) -> AsyncIterator[tuple[str, 
         await db.close()
 
 
-async def fetch(url: str, **headers: str) -> tuple[int, str, dict[str, str]]:
+async def fetch(url: str, **headers: str) -> tuple[int, str, CIMultiDict[str]]:
     async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as resp:
-        return resp.status, await resp.text(), dict(resp.headers)
+        return resp.status, await resp.text(), CIMultiDict(resp.headers)
 
 
 def cards(page: str) -> list[str]:
@@ -58,7 +60,7 @@ async def test_thread_preview_shows_every_post_as_a_card(site: tuple[str, Settin
     base, settings = site
     status, page, headers = await fetch(f"{base}/preview/{JALAN.id}")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
-    assert headers["X-Robots-Tag"] == "noindex" and headers["Cache-Control"] == "no-store"
+    assert headers["X-Robots-Tag"] == "noindex" and headers["Cache-Control"] == "no-cache"
     expected = excerpts_for(settings, settings.channel("utama"), JALAN)
     found = cards(page)
     assert len(found) == len(expected) == 6
@@ -73,6 +75,35 @@ async def test_thread_preview_shows_every_post_as_a_card(site: tuple[str, Settin
     assert 'class="posts thread"' in page
     # No JavaScript and nothing loaded from elsewhere: styles are inline, no src= anywhere.
     assert "<script" not in page and " src=" not in page and "<link" not in page
+    # ... and the one inline <style> is the one the page's CSP allows, by its hash; no
+    # style="" attribute anywhere (a hash does not cover those).
+    (css,) = re.findall(r"<style>(.*?)</style>", page, re.S)
+    policy = headers["Content-Security-Policy"]
+    assert f"style-src {style_hash(css)};" in policy and "unsafe-inline" not in policy
+    assert "style=" not in page
+
+
+async def test_a_published_preview_revalidates_and_a_draft_is_never_stored(
+    site: tuple[str, Settings],
+) -> None:
+    base, _ = site
+    status, page, headers = await fetch(f"{base}/preview/{JALAN.id}?mode=thread")
+    assert status == 200 and headers["Cache-Control"] == "no-cache"
+    etag = headers["ETag"]
+    status, page, again = await fetch(
+        f"{base}/preview/{JALAN.id}?mode=thread", **{"If-None-Match": etag}
+    )
+    assert status == 304 and page == "" and again["ETag"] == etag
+    # Another mode is another page, with another tag.
+    status, _, summary = await fetch(
+        f"{base}/preview/{JALAN.id}?mode=summary", **{"If-None-Match": etag}
+    )
+    assert status == 200 and summary["ETag"] != etag
+    # A draft, seen by the admin: no-store, and no validator to keep it by.
+    status, _, draft = await fetch(
+        f"{base}/preview/{DRAFT.id}", Authorization="Bearer test-token-123"
+    )
+    assert status == 200 and draft["Cache-Control"] == "no-store" and "ETag" not in draft
 
 
 async def test_switching_channel_and_mode(site: tuple[str, Settings]) -> None:

@@ -119,6 +119,9 @@ class SiteSettings(Strict):
     timezone: TimeZoneName = "Asia/Jakarta"
     description: str = ""
     icon: HttpUrl | None = None
+    # The publisher's logo in article structured data (schema.org Organization.logo); without
+    # it, `icon`. Google: an image at least 112x112 px it can crawl.
+    logo: HttpUrl | None = None
 
     @property
     def tz(self) -> ZoneInfo:

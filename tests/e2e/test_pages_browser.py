@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from tests.e2e.browser import dump_dom_async, require_chromium, screenshot_async
 from tests.feeds.conftest import START, numbered
-from tests.helpers import serve_app
+from tests.helpers import free_port, serve_app
 
 from siarkan.articles.model import Image, RelatedLink, Status
 from siarkan.clock import ManualClock
@@ -28,6 +28,7 @@ from siarkan.store.articles import upsert_article
 from siarkan.store.db import Database
 from siarkan.store.engine import create_engine
 from siarkan.web.app import create_app
+from siarkan.web.security import PAGE_HEADERS
 
 pytestmark = pytest.mark.browser
 
@@ -68,8 +69,11 @@ async def site(settings: Settings, sqlite_url: str) -> AsyncIterator[str]:
     db = Database(create_engine(sqlite_url))
     clock = ManualClock(START + timedelta(days=3))
     base = settings.site.base_url
+    # Photos come from another origin, as from a publisher's image server: the pages' CSP
+    # must let them load (127.0.0.2: loopback too, but another host to the browser).
+    images = f"http://127.0.0.2:{free_port()}"
     photo = Image(
-        url=f"{base}/test-images/banjir.png",
+        url=f"{images}/test-images/banjir.png",
         alt="Warga mengarungi banjir",
         caption="Warga mengarungi banjir di Desa Julang, Kecamatan Cikande.",
         credit="Foto: Ahmad Fauzi/Prolog Media",
@@ -130,11 +134,42 @@ window.addEventListener("load", () => {{
             content_type="text/html",
         )
 
-    app.router.add_get("/test-images/{name}", image)
+    async def images_loaded(request: web.Request) -> web.Response:
+        """A page that frames `path` and records the natural width of each of its images
+        that is not lazy (0: not loaded)."""
+        frame = html.escape(request.query["path"], quote=True)
+        return web.Response(
+            text=f"""<!doctype html><html><body>
+<iframe id="f" src="{frame}" style="width:1280px;height:900px;border:0"></iframe>
+<script>
+window.addEventListener("load", () => {{
+  const found = document.getElementById("f").contentDocument.querySelectorAll("img");
+  const out = document.createElement("output");
+  out.id = "images";
+  out.textContent = [...found].filter(i => i.loading !== "lazy").map(i => i.naturalWidth);
+  document.body.append(out);
+}});
+</script></body></html>""",
+            content_type="text/html",
+        )
+
+    async def breaking_the_policy(request: web.Request) -> web.Response:
+        """Our pages' policy on a page that breaks it: a clean console proves nothing unless
+        a violation would show there."""
+        return web.Response(text=CSP_BREAKER, content_type="text/html", headers=PAGE_HEADERS)
+
     app.router.add_get("/test-measure", measure)
+    app.router.add_get("/test-images-loaded", images_loaded)
+    app.router.add_get("/test-csp", breaking_the_policy)
+    image_server = web.Application()
+    image_server.router.add_get("/test-images/{name}", image)
     port = int(base.rsplit(":", 1)[1])
+    image_host, image_port = images.removeprefix("http://").split(":")
     try:
-        async with serve_app(app, port) as url:
+        async with (
+            serve_app(image_server, int(image_port), host=image_host),
+            serve_app(app, port) as url,
+        ):
             yield url
     finally:
         await db.close()
@@ -148,6 +183,35 @@ async def browse(url: str, name: str, viewport: str) -> tuple[Path, list[str], s
     await screenshot_async(url, shot, width, height, console=console)
     dom = await dump_dom_async(url, console=console)
     return shot, console, dom
+
+
+CSP_BREAKER = """<!doctype html><html><head><title>t</title><style>p { color: red }</style>
+<script type="application/ld+json">{"@type": "NewsArticle"}</script></head>
+<body><p style="color: blue">x</p><script>document.title = "ran"</script></body></html>"""
+
+
+async def test_photos_from_the_publishers_servers_load_under_the_policy(site: str) -> None:
+    require_chromium()
+    console: list[str] = []
+    dom = await dump_dom_async(
+        f"{site}/test-images-loaded?path=/artikel/berita-nomor-13", console=console
+    )
+    found = re.search(r'<output id="images">([\d,]*)</output>', dom)
+    assert found, dom[-500:]
+    assert found.group(1) == "240", found.group(1)  # the lead photo, 240 px wide as served
+    assert console == [], console
+
+
+async def test_the_console_reports_what_the_pages_policy_blocks(site: str) -> None:
+    """Each page below must load with an empty console; this shows that Chromium does report
+    a CSP violation there, so an empty console means the policy holds."""
+    require_chromium()
+    console: list[str] = []
+    dom = await dump_dom_async(site + "/test-csp", console=console)
+    blocked = [line for line in console if "Content Security Policy" in line]
+    assert len(blocked) == 3, console  # the <style>, the style attribute, the inline script
+    assert "<title>t</title>" in dom  # the script did not run
+    assert not any("ld+json" in line for line in console)  # JSON-LD is data, never blocked
 
 
 PAGES = {

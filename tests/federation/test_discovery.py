@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from multidict import CIMultiDict
 
 from siarkan.articles.model import Article
 from siarkan.federation import publish
@@ -370,3 +371,110 @@ async def test_replies_shown_on_a_profile_load_nothing_from_their_senders(
     assert "pelacak.example" not in replies and "<img" not in replies
     assert "<h1" not in replies and "<table" not in replies and "alert(1)" not in replies
     assert 'rel="nofollow noopener noreferrer ugc"' in replies
+
+
+async def fetch_headers(
+    http: aiohttp.ClientSession, url: str, accept: str, if_none_match: str | None = None
+) -> tuple[int, CIMultiDict[str], bytes]:
+    headers = {"Accept": accept}
+    if if_none_match is not None:
+        headers["If-None-Match"] = if_none_match
+    async with http.get(url, headers=headers, allow_redirects=False) as r:
+        return r.status, CIMultiDict(r.headers), await r.read()
+
+
+async def test_documents_revalidate_with_a_tag_per_media_type(
+    running: Running, http: aiohttp.ClientSession, make_article: Callable[..., Article]
+) -> None:
+    now = datetime.now(UTC)
+    await publish_report(running, make_article(published_at=now - timedelta(minutes=1)), now)
+    _, _, outbox = await get(http, running.url("/ap/actors/banten/outbox?page=true"))
+    (create,) = outbox["orderedItems"]
+    actor = running.url("/ap/actors/utama")
+    for url in (
+        actor,
+        f"{actor}/outbox",
+        f"{actor}/outbox?page=true",
+        f"{actor}/followers",
+        f"{actor}/following",
+        f"{actor}/featured",
+        create["id"],
+        create["object"]["id"],
+    ):
+        tags = {}
+        for accept in (AP, LD):
+            status, headers, _ = await fetch_headers(http, url, accept)
+            assert status == 200, url
+            assert headers["Cache-Control"].startswith("public, max-age="), url
+            assert headers["X-Content-Type-Options"] == "nosniff", url
+            tags[accept] = headers["ETag"]
+            status, again, body = await fetch_headers(http, url, accept, tags[accept])
+            assert status == 304 and body == b"", url
+            assert again["ETag"] == tags[accept] and again["Vary"] == "Accept", url
+            assert again["Cache-Control"] == headers["Cache-Control"], url
+            assert again["Access-Control-Allow-Origin"] == "*", url
+        # Two Content-Types, two representations: the JSON-LD form's tag does not stand for
+        # the activity+json one (a cache would otherwise keep the wrong Content-Type).
+        assert tags[AP] != tags[LD], url
+        status, _, _ = await fetch_headers(http, url, AP, tags[LD])
+        assert status == 200, url
+
+
+async def test_a_document_tag_changes_with_the_document(
+    running: Running, http: aiohttp.ClientSession, make_article: Callable[..., Article]
+) -> None:
+    now = datetime.now(UTC)
+    first = make_article(published_at=now - timedelta(minutes=2))
+    await publish_report(running, first, now)
+    outbox_url = running.url("/ap/actors/utama/outbox?page=true")
+    _, headers, _ = await fetch_headers(http, outbox_url, AP)
+    before = headers["ETag"]
+    _, _, page = await get(http, outbox_url)
+    note_url = page["orderedItems"][0]["object"]["id"]
+    _, headers, _ = await fetch_headers(http, note_url, AP)
+    note_tag = headers["ETag"]
+
+    second = make_article(
+        id="lain-1", slug="laporan-lain", title="Laporan lain",
+        canonical_url="https://prologmedia.example/lain", published_at=now - timedelta(minutes=1),
+    )  # fmt: skip
+    await publish_report(running, second, now)
+    status, headers, _ = await fetch_headers(http, outbox_url, AP, before)
+    assert status == 200 and headers["ETag"] != before
+
+    async with running.db.begin() as conn:
+        retracted = await retract_article(conn, first.id, now=now)
+        assert retracted is not None
+        await publish.on_article_change(conn, running.settings, retracted, previous=first, now=now)
+    status, headers, _ = await fetch_headers(http, note_url, AP, note_tag)
+    assert status == 410 and "ETag" not in headers
+    status, headers, _ = await fetch_headers(http, note_url, BROWSER)
+    assert status == 410 and headers["Vary"] == "Accept"  # the text 410 is for browsers only
+
+
+async def test_profile_and_article_pages_revalidate_and_change_with_posts(
+    running: Running, http: aiohttp.ClientSession, make_article: Callable[..., Article]
+) -> None:
+    now = datetime.now(UTC)
+    article = make_article(published_at=now - timedelta(minutes=1))
+    async with running.db.begin() as conn:
+        stored = (await upsert_article(conn, article, now=now)).article
+    profile = running.url("/@prologmedia")
+    page = running.url(f"/artikel/{stored.slug}")
+    tags = {}
+    for url in (profile, page):
+        status, headers, _ = await fetch_headers(http, url, BROWSER)
+        assert status == 200 and headers["Cache-Control"] == "public, max-age=60", url
+        tags[url] = headers["ETag"]
+        status, headers, body = await fetch_headers(http, url, BROWSER, tags[url])
+        assert status == 304 and body == b"" and headers["ETag"] == tags[url], url
+    _, headers, _ = await fetch_headers(http, profile, BROWSER, tags[profile])
+    assert headers["Vary"] == "Accept"  # the profile URL also redirects AP clients
+
+    # Its posts go out: the profile lists them, the page links its post as its AP alternate.
+    async with running.db.begin() as conn:
+        await publish.on_article_change(conn, running.settings, stored, previous=None, now=now)
+    for url in (profile, page):
+        status, headers, body = await fetch_headers(http, url, BROWSER, tags[url])
+        assert status == 200 and headers["ETag"] != tags[url], url
+    assert 'rel="alternate"; type="application/activity+json"' in headers["Link"]

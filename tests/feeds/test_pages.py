@@ -13,7 +13,7 @@ from lxml import etree
 from siarkan.articles.model import RelatedLink, Status
 from siarkan.clock import ManualClock
 from siarkan.config import parse_settings
-from siarkan.web.pages import article_blocks, is_public, local_time
+from siarkan.web.pages import article_blocks, is_public, local_time, news_article_ld
 from tests.conftest import TEST_CONFIG
 from tests.feeds.conftest import Live, Store, numbered
 
@@ -200,6 +200,53 @@ def test_is_public_matches_visibility_rules() -> None:
     assert not is_public(replace(article, status=Status.DRAFT), now)
     later = replace(article, status=Status.SCHEDULED, publish_at=now + timedelta(minutes=1))
     assert not is_public(later, now) and is_public(later, now + timedelta(minutes=1))
+
+
+def test_news_article_structured_data_as_google_recommends() -> None:
+    """developers.google.com/search/docs/appearance/structured-data/article: headline (no
+    length limit since 2023), image, datePublished/dateModified in ISO 8601 with a time zone,
+    each author by name alone; a publisher Organization with its logo."""
+    settings = parse_settings(TEST_CONFIG.format(port=1, sqlite="/tmp/x"), env={})
+    long_title = "Banjir Rendam 1.250 Rumah di Kabupaten Serang, " * 4
+    article = numbered(
+        1,
+        title=long_title.strip(),
+        updated_at=numbered(1).published_at + timedelta(minutes=90, microseconds=5),
+    )
+    ld = news_article_ld(settings, article, "ringkas")
+    assert len(ld["headline"]) > 110 and ld["headline"] == article.title  # as the <h1> shows
+    assert ld["datePublished"] == "2026-11-01T08:00:00+07:00"
+    assert ld["dateModified"] == "2026-11-01T09:30:00+07:00"  # to the second, with offset
+    assert ld["author"] == [{"@type": "Person", "name": "Ahmad Fauzi"}]
+    assert ld["image"] == [article.image.url]
+    assert ld["publisher"] == {
+        "@type": "Organization",
+        "name": "Prolog Media",
+        "url": settings.site.base_url,
+    }  # no logo configured: none claimed
+
+    icon = settings.model_copy(
+        update={"site": settings.site.model_copy(update={"icon": "https://x.example/ikon.png"})}
+    )
+    assert news_article_ld(icon, article, "")["publisher"]["logo"] == {
+        "@type": "ImageObject",
+        "url": "https://x.example/ikon.png",
+    }
+    logo = icon.model_copy(
+        update={"site": icon.site.model_copy(update={"logo": "https://x.example/logo lebar.png"})}
+    )
+    assert news_article_ld(logo, article, "")["publisher"]["logo"]["url"] == (
+        "https://x.example/logo%20lebar.png"
+    )
+
+    # An unsigned report is the newsroom's own.
+    unsigned = news_article_ld(icon, replace(article, authors=()), "")
+    assert unsigned["author"] == [
+        {"@type": "Organization", "name": "Prolog Media", "url": settings.site.base_url}
+    ]
+    # No updated time stored: modified when published.
+    fresh = news_article_ld(settings, replace(article, updated_at=None), "")
+    assert fresh["dateModified"] == fresh["datePublished"]
 
 
 def test_local_time_uses_the_site_zone() -> None:

@@ -9,6 +9,11 @@
     POST /ap/actors/{name}/inbox, /ap/inbox    signed deliveries (inbox.py)
 
 lifespan: actor keys (idempotent across nodes), the remote actor directory and the inbox.
+
+Documents are public for one to five minutes (Mastodon serves its own for three:
+`expires_in 3.minutes` in its ActivityPub controllers), with an ETag of the bytes and their
+media type. The same URL answers AP JSON, its JSON-LD form or a redirect to HTML by Accept:
+each answer says Vary: Accept.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from siarkan.federation.vocab import (
 )
 from siarkan.store.db import Database
 from siarkan.store.tables import activities, actors, posts
+from siarkan.web.httpcache import PAGE_CACHE, by_body, not_modified, weak_etag
 from siarkan.web.keys import CLOCK, DB, HTTP, METRICS, SETTINGS
 from siarkan.web.pages import local_time, not_found_for
 from siarkan.web.templating import render_html
@@ -110,6 +116,13 @@ def ap_body_response(
     request: web.Request, body: bytes, *, status: int = 200, cache: int = 60
 ) -> web.Response:
     media_type = activity_media_type(request.headers.get("Accept", ""))
+    headers = {"Vary": "Accept", "Cache-Control": f"public, max-age={cache}", **CORS}
+    if status == 200:
+        # Per media type too: the two forms are two representations (RFC 9110 §8.8.3).
+        etag = weak_etag(media_type, body)
+        if (unchanged := not_modified(request, etag, headers)) is not None:
+            return unchanged
+        headers["ETag"] = etag
     return web.Response(
         body=body,
         status=status,
@@ -117,9 +130,8 @@ def ap_body_response(
             "Content-Type": media_type
             if media_type == LD_JSON_AS
             else f"{media_type}; charset=utf-8",
-            "Vary": "Accept",
-            "Cache-Control": f"public, max-age={cache}",
-            **CORS,
+            "X-Content-Type-Options": "nosniff",
+            **headers,
         },
     )
 
@@ -310,7 +322,8 @@ async def profile(request: web.Request) -> web.Response:
     )
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = f'<{document["id"]}>; rel="alternate"; type="{ACTIVITY_JSON}"'
-    return response
+    # Follower count, posts and replies have no change key: the tag is the page's own hash.
+    return by_body(request, response, PAGE_CACHE)
 
 
 def _when(settings: Settings, published: object) -> str:
@@ -387,7 +400,7 @@ async def post(request: web.Request) -> web.Response:
         )
         if wants_json:
             return ap_response(request, {"@context": POST_CONTEXT, **tombstone}, status=410)
-        raise web.HTTPGone(text="this post was deleted")
+        raise web.HTTPGone(text="this post was deleted", headers={"Vary": "Accept"})
     if not wants_json:
         raise web.HTTPFound(row.object["url"], headers={"Vary": "Accept"})
     return ap_response(request, row.object, cache=60)
@@ -413,7 +426,7 @@ async def activity(request: web.Request) -> web.Response:
         tombstone = render_tombstone(uri, row.type, row.updated_at or request.app[CLOCK].now())
         if wants_activity_json(request.headers.get("Accept", "")):
             return ap_response(request, {"@context": POST_CONTEXT, **tombstone}, status=410)
-        raise web.HTTPGone(text="this post was deleted")
+        raise web.HTTPGone(text="this post was deleted", headers={"Vary": "Accept"})
     return ap_body_response(request, row.body.encode("utf-8"), cache=300)
 
 

@@ -1,7 +1,8 @@
 """The admin API: a CMS pushes articles in, or retracts them (Bearer `admin.token`).
 
     POST   /api/articles          one article object, or a list of them (a webhook batch)
-        | size bound (admin.max_body_bytes -> 413) | JSON (400) | jsonin.article_from_payload
+        | Content-Type application/json (415) | size bound (admin.max_body_bytes -> 413)
+        | JSON (400) | jsonin.article_from_payload
         | (422 with every field error) | importer.store_article (upsert and publishing in one
         transaction) -> 201 created / 200 updated or unchanged, Location
     GET    /api/articles          newest first (?status=, ?limit=, ?offset=)
@@ -100,8 +101,35 @@ class _Conflict(ArticleRejected):
     already taken): a database constraint said so, and nothing of this article was stored."""
 
 
+def is_json_media_type(content_type: str) -> bool:
+    """application/json, or a +json type (RFC 6839 §3.1), whatever its parameters."""
+    essence = content_type.partition(";")[0].strip().lower()
+    kind, _, subtype = essence.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _unsupported_media_type(request: web.Request) -> web.Response | None:
+    """415 before reading a byte for a body declared as something else: `curl -d` sends a
+    form type, and a body read as JSON anyway would fail with a parse error that names no
+    cause. A body sent with no Content-Type at all is read as JSON (simple webhook senders
+    omit it; a non-JSON one still gets 400)."""
+    sent = request.headers.get("Content-Type")
+    if sent is None or is_json_media_type(sent):
+        return None
+    response = problem(
+        415,
+        "Unsupported media type",
+        f"the body must be JSON sent as Content-Type: application/json, not {sent}",
+    )
+    # The media types POST accepts here (W3C LDP §7.1, in the IANA header registry).
+    response.headers["Accept-Post"] = "application/json"
+    return response
+
+
 async def _read_json(request: web.Request) -> Any:
     """The decoded body, or _Refused (size first: nothing bigger than the bound is buffered)."""
+    if (unsupported := _unsupported_media_type(request)) is not None:
+        raise _Refused(unsupported)
     limit = request.app[SETTINGS].admin.max_body_bytes
     declared = request.content_length
     raw = (
@@ -354,6 +382,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                         "400": problem_response | {"description": "not JSON"},
                         "401": problem_response | {"description": "no or wrong token"},
                         "413": problem_response | {"description": "body too large"},
+                        "415": problem_response | {"description": "not application/json"},
                         "422": problem_response | {"description": "invalid article"},
                     },
                 },

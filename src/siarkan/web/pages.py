@@ -8,6 +8,11 @@
 
 Handlers read the store (keyset queries from siarkan.feeds.query) and hand plain data to the
 jinja2 templates; the article body is prepared by the pure `article_blocks`.
+
+Each page carries a weak ETag made of what it is rendered from, known before rendering, so a
+304 costs no rendering: the code, templates and settings (`_FINGERPRINT`), and for lists the
+store's change key (feeds.query.state_key, read before the rows), for an article the stored
+article itself and its post. Freshness: web/httpcache.PAGE_CACHE.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ import lxml.html
 from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from siarkan.articles.model import Article, Status
+from siarkan.articles.model import Article, Status, article_to_dict
 from siarkan.articles.text import shorten as text_shorten
 from siarkan.channels import channels_for
 from siarkan.config import ChannelSettings, Settings
@@ -35,7 +41,8 @@ from siarkan.federation.vocab import ACTIVITY_JSON
 from siarkan.feeds.content import clean_fragment, iri_to_uri
 from siarkan.feeds.model import FORMAT_TITLES, MEDIA_TYPES, FeedSpec, Scope
 from siarkan.feeds.paging import decode_cursor, encode_cursor
-from siarkan.feeds.query import Selection, read_rows, scope_name
+from siarkan.feeds.query import Selection, read_rows, scope_name, state_key
+from siarkan.feeds.service import settings_fingerprint
 from siarkan.store.articles import get_article, row_to_article
 from siarkan.urls import (
     article_link,
@@ -48,6 +55,7 @@ from siarkan.urls import (
     slugify,
     tag_url,
 )
+from siarkan.web.httpcache import PAGE_CACHE, not_modified, validated, weak_etag
 from siarkan.web.keys import CLOCK, DB, SETTINGS, TEMPLATES
 from siarkan.web.templating import render_html
 
@@ -56,6 +64,8 @@ routes = web.RouteTableDef()
 PAGE_SIZE = 20
 STATIC_FILES = ("siarkan.css",)
 _STATIC = web.AppKey("static_files", dict)
+# What every page is also made of: the code, its templates and stylesheet, the settings.
+_FINGERPRINT = web.AppKey("pages_fingerprint", str)
 
 _DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 _MONTHS = (
@@ -134,36 +144,56 @@ def json_ld(data: dict[str, Any]) -> Markup:
     return Markup(escaped)  # noqa: S704 - no "<" or "&" left to break out of the script
 
 
+def _ld_time(settings: Settings, when: datetime) -> str:
+    """ISO 8601 with the site's offset, to the second ("2026-11-04T16:15:00+07:00")."""
+    return when.astimezone(settings.site.tz).isoformat(timespec="seconds")
+
+
+def publisher_ld(settings: Settings) -> dict[str, Any]:
+    """The site as a schema.org Organization; its logo is `site.logo`, else `site.icon`."""
+    publisher: dict[str, Any] = {
+        "@type": "Organization",
+        "name": settings.site.name,
+        "url": settings.site.base_url,
+    }
+    logo = settings.site.logo or settings.site.icon
+    if logo:
+        publisher["logo"] = {"@type": "ImageObject", "url": iri_to_uri(logo)}
+    return publisher
+
+
 def news_article_ld(settings: Settings, article: Article, description: str) -> dict[str, Any]:
-    """schema.org NewsArticle as Google's article structured-data guide describes it."""
+    """schema.org NewsArticle as Google's Article structured-data guide recommends it.
+
+    headline: the whole title, as the page shows it (Google dropped its 110-character limit
+    in 2023: "consider using a concise title"); author: each byline name alone as a Person,
+    else the publisher itself as an Organization; dates: ISO 8601 with a time zone offset.
+    """
+    publisher = publisher_ld(settings)
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": shorten(article.title, 110),
+        "headline": " ".join(article.title.split()),
         "mainEntityOfPage": article_link(settings, article),
         "url": article_url(settings, article),
         "inLanguage": article.language,
         "description": description,
-        "publisher": {
-            "@type": "Organization",
-            "name": settings.site.name,
-            "url": settings.site.base_url,
-        },
+        "publisher": publisher,
     }
-    if article.published_at:
-        data["datePublished"] = article.published_at.astimezone(settings.site.tz).isoformat()
-    if article.updated_at:
-        data["dateModified"] = article.updated_at.astimezone(settings.site.tz).isoformat()
+    published = article.published_at or article.updated_at
+    if published:
+        data["datePublished"] = _ld_time(settings, published)
+        data["dateModified"] = _ld_time(settings, max(published, article.updated_at or published))
     if article.authors:
         data["author"] = [{"@type": "Person", "name": name} for name in article.authors]
+    else:  # an unsigned report is the newsroom's: Google wants an author in either case
+        data["author"] = [{k: publisher[k] for k in ("@type", "name", "url")}]
     if article.image:
         data["image"] = [iri_to_uri(article.image.url)]
     if article.section:
         data["articleSection"] = article.section
     if article.tags:
         data["keywords"] = list(article.tags)
-    if settings.site.icon:
-        data["publisher"]["logo"] = {"@type": "ImageObject", "url": settings.site.icon}
     return data
 
 
@@ -234,6 +264,13 @@ async def lifespan(app: web.Application) -> AsyncIterator[None]:
         files[name] = (body, media_type, hashlib.sha256(body).hexdigest()[:12])
     app[_STATIC] = files
     env = app[TEMPLATES]
+    loader = env.loader
+    assert loader is not None  # templating.make_environment's PackageLoader
+    app[_FINGERPRINT] = weak_etag(
+        settings_fingerprint(settings),  # the package version and every setting
+        *(files[name][2] for name in STATIC_FILES),
+        *(loader.get_source(env, name)[0] for name in loader.list_templates()),
+    )
     env.globals.update(
         site=settings.site,
         nav_channels=[(c.title, channel_url(settings, c.name)) for c in settings.channels],
@@ -301,16 +338,25 @@ async def unknown_address(request: web.Request) -> web.Response:
     return not_found_for(request)
 
 
+async def _list_etag(request: web.Request, conn: AsyncConnection) -> str:
+    """The tag of a list page: read before its rows, so it is never newer than they are."""
+    state = await state_key(conn, request.app[CLOCK].now())
+    return weak_etag(request.app[_FINGERPRINT], state, request.path_qs)
+
+
 async def _list(
-    request: web.Request, spec: FeedSpec, cursor: str | None, limit: int = PAGE_SIZE
+    request: web.Request,
+    conn: AsyncConnection,
+    spec: FeedSpec,
+    cursor: str | None,
+    limit: int = PAGE_SIZE,
 ) -> tuple[list[Teaser], str | None]:
     """A page of a selection, newest first, and the cursor of the next (older) page."""
     settings = request.app[SETTINGS]
     below = decode_cursor(cursor) if cursor else None
-    async with request.app[DB].connect() as conn:
-        rows: Sequence[RowMapping] = await read_rows(
-            conn, Selection(spec), request.app[CLOCK].now(), limit=limit + 1, below=below
-        )
+    rows: Sequence[RowMapping] = await read_rows(
+        conn, Selection(spec), request.app[CLOCK].now(), limit=limit + 1, below=below
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     older = encode_cursor((rows[-1]["published_at"], rows[-1]["id"])) if more and rows else None
@@ -321,7 +367,11 @@ async def _list(
 async def home(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     everything = ChannelSettings(name="semua", title=settings.site.name)
-    articles, _ = await _list(request, FeedSpec(everything), None)
+    async with request.app[DB].connect() as conn:
+        etag = await _list_etag(request, conn)
+        if (unchanged := not_modified(request, etag, {"Cache-Control": PAGE_CACHE})) is not None:
+            return unchanged
+        articles, _ = await _list(request, conn, FeedSpec(everything), None)
     channels = [
         {"title": c.title, "description": c.description, "url": channel_url(settings, c.name)}
         for c in settings.channels
@@ -334,11 +384,12 @@ async def home(request: web.Request) -> web.Response:
         for c in settings.channels
         if c.fediverse.enabled
     ]
-    return render_html(
+    response = render_html(
         request,
         "home.html",
         {"channels": channels, "articles": articles, "alternates": feeds, "accounts": accounts},
     )
+    return validated(response, etag, PAGE_CACHE)
 
 
 @routes.get("/artikel/{slug}")
@@ -364,6 +415,11 @@ async def article_page(request: web.Request) -> web.Response:
         )
     if not is_public(article, request.app[CLOCK].now()):
         return not_found(request)
+    # The page is the article (every stored field, status and dates included) and its post.
+    version = json.dumps(article_to_dict(article), sort_keys=True, ensure_ascii=False)
+    etag = weak_etag(request.app[_FINGERPRINT], version, post_uri or "")
+    if (unchanged := not_modified(request, etag, {"Cache-Control": PAGE_CACHE})) is not None:
+        return unchanged
     permalink = article_url(settings, article)
     base = article.canonical_url or permalink
     channels = channels_for(settings, article)
@@ -402,7 +458,7 @@ async def article_page(request: web.Request) -> web.Response:
     response = render_html(request, "article.html", context)
     if post_uri is not None:
         response.headers["Link"] = f'<{post_uri}>; rel="alternate"; type="{ACTIVITY_JSON}"'
-    return response
+    return validated(response, etag, PAGE_CACHE)
 
 
 @routes.get("/kanal/{name}")
@@ -414,8 +470,12 @@ async def channel_page(request: web.Request) -> web.Response:
     cursor = request.query.get("sebelum")
     if cursor is not None and decode_cursor(cursor) is None:
         return not_found(request)
-    articles, older = await _list(request, FeedSpec(channel), cursor)
-    return render_html(
+    async with request.app[DB].connect() as conn:
+        etag = await _list_etag(request, conn)
+        if (unchanged := not_modified(request, etag, {"Cache-Control": PAGE_CACHE})) is not None:
+            return unchanged
+        articles, older = await _list(request, conn, FeedSpec(channel), cursor)
+    response = render_html(
         request,
         "channel.html",
         {
@@ -428,6 +488,7 @@ async def channel_page(request: web.Request) -> web.Response:
             "alternates": alternates(settings, channel),
         },
     )
+    return validated(response, etag, PAGE_CACHE)
 
 
 @routes.get("/kanal/{name}/tag/{slug}")
@@ -437,19 +498,23 @@ async def tag_page(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
     if channel is None or slug != slugify(slug):
         return not_found(request)
-    async with request.app[DB].connect() as conn:
-        name = await scope_name(conn, "tag", slug)
-    if name is None:
-        return not_found(request)
     cursor = request.query.get("sebelum")
     if cursor is not None and decode_cursor(cursor) is None:
         return not_found(request)
-    articles, older = await _list(request, FeedSpec(channel, Scope("tag", slug, name)), cursor)
+    async with request.app[DB].connect() as conn:
+        etag = await _list_etag(request, conn)
+        name = await scope_name(conn, "tag", slug)
+        if name is None:
+            return not_found(request)
+        if (unchanged := not_modified(request, etag, {"Cache-Control": PAGE_CACHE})) is not None:
+            return unchanged
+        spec = FeedSpec(channel, Scope("tag", slug, name))
+        articles, older = await _list(request, conn, spec, cursor)
     feeds: list[Alternate] = []
     if "tag" in channel.feeds.per:
         feeds = alternates(settings, channel, f"tag/{slug}", f"{channel.title} — {name}")
     feeds += alternates(settings, channel)
-    return render_html(
+    response = render_html(
         request,
         "channel.html",
         {
@@ -462,6 +527,7 @@ async def tag_page(request: web.Request) -> web.Response:
             "alternates": feeds,
         },
     )
+    return validated(response, etag, PAGE_CACHE)
 
 
 def _channel(settings: Settings, name: str) -> ChannelSettings | None:

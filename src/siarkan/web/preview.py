@@ -4,14 +4,19 @@ id|slug | store.get_article | visible? (else 404 unless the admin token is prese
     | ?channel= (else the first channel that takes it) | ?mode= (else the channel's)
     | federation.publish.excerpts_for (exactly what publishing posts)
     | preview_cards (pure: account, numbering, count vs limit, timing)
-    | templates/preview.html (no JavaScript, no external resources)
+    | templates/preview.html (no JavaScript, loads nothing: static/preview.css is inlined,
+      and allowed by its hash in the page's Content-Security-Policy)
+    -> a public article's preview: ETag of the body, revalidated on every view (an editor
+       checking an edit must see it); a draft's (admin only): never stored
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import resources
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -24,11 +29,24 @@ from siarkan.excerpts import Excerpt
 from siarkan.federation.publish import excerpts_for
 from siarkan.store.articles import get_article
 from siarkan.web.admin import is_admin
+from siarkan.web.httpcache import by_body
 from siarkan.web.keys import CLOCK, DB, SETTINGS
 from siarkan.web.pages import is_public
+from siarkan.web.security import content_security_policy, html_headers, style_hash
 from siarkan.web.templating import render_html
 
 routes = web.RouteTableDef()
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """The stylesheet inlined into every preview, and the headers that allow exactly it."""
+
+    css: Markup
+    headers: Mapping[str, str]
+
+
+_STYLE = web.AppKey("preview_style", Style)
 
 MODES = ("summary", "thread", "series")
 MODE_LABELS = {"summary": "Ringkasan", "thread": "Utas", "series": "Seri"}
@@ -136,6 +154,13 @@ def switches(
     return by_channel, by_mode
 
 
+async def lifespan(app: web.Application) -> AsyncIterator[None]:
+    css = (resources.files("siarkan") / "web" / "static" / "preview.css").read_text("utf-8")
+    policy = content_security_policy(style_hash(css))
+    app[_STYLE] = Style(Markup(css), html_headers(policy))  # noqa: S704 - our own file
+    yield
+
+
 def _error(request: web.Request, status: int, title: str, message: str) -> web.Response:
     return render_html(
         request,
@@ -181,6 +206,7 @@ async def preview(request: web.Request) -> web.Response:
     channel = channel.model_copy(update={"excerpts": channel.excerpts.overridden(mode=mode)})
     parts = excerpts_for(settings, channel, article)
     by_channel, by_mode = switches(request.path, settings, channel, mode)
+    style = request.app[_STYLE]
     response = render_html(
         request,
         "preview.html",
@@ -195,9 +221,17 @@ async def preview(request: web.Request) -> web.Response:
             "object_type": channel.fediverse.object_type,
             "by_channel": by_channel,
             "by_mode": by_mode,
+            "preview_css": style.css,
         },
+        security=style.headers,
     )
-    # A tool page: never cached, never indexed (it repeats the article's text).
-    response.headers["Cache-Control"] = "no-store"
+    # A tool page: never indexed (it repeats the article's text).
     response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    if not is_public(article, request.app[CLOCK].now()):
+        # A draft, shown to the admin only: no cache may keep it (RFC 9111 §5.2.2.5).
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    # Stored, but always revalidated: an editor checking an edit sees it at once, in a 304
+    # when nothing changed. Not "public": a shared cache keeps no answer to an admin's
+    # request (RFC 9111 §3.5).
+    return by_body(request, response, "no-cache")
