@@ -157,6 +157,27 @@ def test_initials_as_a_paragraph_of_their_own() -> None:
     assert story_paragraphs(article("Berita selesai.", "(fai/idh)")) == ("Berita selesai.",)
 
 
+def test_page_furniture_left_in_stored_paragraphs_is_not_story() -> None:
+    """An article stored from a JSON body (or before a rule existed) may still carry a page's
+    promos, ad labels and markers; its posts must not. Story with the same words stays."""
+    a = article(
+        "Paragraf pertama berita.",
+        "- Advertisement -",
+        "Berita Terkait",
+        "Jembatan Ciberang Putus Diterjang Banjir",
+        "Warga bisa melapor lewat WhatsApp pengaduan di nomor 0811-1234-5678.",
+        "Ikuti berita terkini MEDIA di Google News",
+        'Simak Video "Banjir Rob Tangerang"\n[Gambas:Video 20detik]',
+        "“Baca juga peraturannya soal giliran air,” kata Sarmadi.",
+        "Halaman: 1 2",
+    )
+    assert story_paragraphs(a) == (
+        "Paragraf pertama berita.",
+        "Warga bisa melapor lewat WhatsApp pengaduan di nomor 0811-1234-5678.",
+        "“Baca juga peraturannya soal giliran air,” kata Sarmadi.",
+    )
+
+
 def test_a_baca_juga_line_followed_by_a_real_sentence_keeps_the_sentence() -> None:
     a = article("Baca juga:", "Pemerintah menaikkan anggaran pendidikan tahun ini.")
     assert story_paragraphs(a) == ("Pemerintah menaikkan anggaran pendidikan tahun ini.",)

@@ -27,6 +27,7 @@ from html import escape
 from itertools import pairwise
 
 from siarkan.articles.model import Article
+from siarkan.articles.text import is_furniture, related_marker
 from siarkan.config import ExcerptMode, ExcerptSettings
 from siarkan.sentences import (
     CLEAN,
@@ -204,9 +205,10 @@ def _prefix_cost(text: str) -> Callable[[int], int]:
 # ---------------------------------------------------------------------------------------------
 # What the story is: paragraphs without leftover related-link blocks and editor initials
 
-# PROTOCOLS.md "Indonesian text": the importer moves these into article.related, but a line
-# that slips through has no final period and would merge with the next sentence.
-_RELATED_RE = re.compile(r"^\s*(?:baca|simak|lihat)\s+juga\b\s*:?\s*", re.IGNORECASE)
+# PROTOCOLS.md "Indonesian text": the importer moves "Baca Juga:" blocks into article.related
+# and drops page furniture (ad labels, "Ikuti berita terkini di Google News", pagination), but
+# a line that slips through (JSON bodies, articles stored before a rule existed) has no final
+# period and would merge with the next sentence. The same shape rules apply here.
 _HEADLINE_END = '.!?”"’…'
 # "(fai/idh)", "(ant)", "(*)" after the last sentence, or as the whole last paragraph.
 _INITIALS_RE = re.compile(
@@ -223,25 +225,23 @@ def _drop_related(paragraphs: Sequence[str]) -> list[Numbered]:
     kept: list[Numbered] = []
     skip_headline = False
     for index, paragraph in enumerate(paragraphs):
-        if not skip_headline and "\n" not in paragraph and not _RELATED_RE.match(paragraph):
-            text = normalize_space(paragraph)
-            if text:
-                kept.append((index, text))
-            continue
         lines: list[str] = []
-        for line in paragraph.split("\n"):
-            stripped = line.strip()
-            if skip_headline and stripped:
+        for line in paragraph.split("\n") if "\n" in paragraph else (paragraph,):
+            stripped = normalize_space(line)
+            if not stripped:
+                continue
+            if skip_headline:
                 skip_headline = False
                 # A bare "Baca Juga:" line is followed by the linked headline (no final stop).
                 if len(stripped) < 200 and stripped[-1] not in _HEADLINE_END:
                     continue
-            match = _RELATED_RE.match(line)
-            if match:
-                skip_headline = match.end() == len(line)
+            rest = related_marker(stripped)
+            if rest is not None:
+                skip_headline = rest == ""
                 continue
-            lines.append(line)
-        text = normalize_space(" ".join(lines))
+            if not is_furniture(stripped):
+                lines.append(stripped)
+        text = lines[0] if len(lines) == 1 else normalize_space(" ".join(lines))
         if text:
             kept.append((index, text))
     return kept

@@ -448,3 +448,280 @@ def test_a_json_ld_block_nested_too_deeply_is_ignored() -> None:
     result = parse_page(page(f"<article>{STORY}</article>", deep), url=None, tz=JAKARTA)
     assert result.body.paragraphs
     assert any("JSON-LD" in w for w in result.warnings)
+
+
+# --- the furniture of Indonesian news themes and portals (see also test_news_pages.py) ---------
+
+BASE = "https://media.example.id/berita/x"
+
+
+def test_a_marker_only_link_takes_the_next_paragraph_as_its_headline() -> None:
+    """okezone: <p id="bacajuga"><a>BACA JUGA:</a></p> then the headline, also a link."""
+    body = clean_fragment(
+        "<p>SERANG - KPU menetapkan DPT. Jumlahnya 8,9 juta.</p>"
+        '<p id="bacajuga" style="font-weight:bold"><a href="/a">BACA JUGA:</a></p>'
+        '<p style="font-weight:bold"><a href="/a">Bawaslu Temukan Pemilih Ganda</a></p>'
+        '<p><strong><a href="/b">Baca juga:</a></strong></p><p><a href="/b">Judul Kedua</a></p>'
+        "<p>Penetapan dilakukan di Serang.</p>",
+        base_url=BASE,
+    )
+    assert body.related == (
+        RelatedLink("Bawaslu Temukan Pemilih Ganda", "https://media.example.id/a"),
+        RelatedLink("Judul Kedua", "https://media.example.id/b"),
+    )
+    assert body.paragraphs == (
+        "KPU menetapkan DPT. Jumlahnya 8,9 juta.",
+        "Penetapan dilakukan di Serang.",
+    )
+
+
+def test_marker_headings_boxes_and_runs_of_linked_headlines() -> None:
+    body = clean_fragment(
+        "<p>Satu.</p><h3>Berita Terkait</h3>"
+        '<ul><li><a href="/a">Jembatan Ciberang Putus</a></li>'
+        '<li><a href="/b">Harga Naik</a></li></ul>'
+        '<div class="baca-juga-collections">'
+        '<div class="baca-juga-collections__title">Baca Juga</div>'
+        '<ul><li><a href="/c">Limbah Cemari Cisadane</a></li></ul></div>'
+        "<p>Dua.</p><p><strong>Artikel Terkait:</strong></p>"
+        '<p><a href="/d">Sampah Menumpuk di Labuan</a></p>'
+        '<p><a href="/e">Pantai Carita Abrasi</a></p>'
+        "<p>Tiga.</p><h2>Warga Diminta Waspada</h2><p>Empat.</p>",
+        base_url=BASE,
+    )
+    assert [r.title for r in body.related] == [
+        "Limbah Cemari Cisadane",
+        "Jembatan Ciberang Putus",
+        "Harga Naik",
+        "Sampah Menumpuk di Labuan",
+        "Pantai Carita Abrasi",
+    ]
+    assert body.paragraphs == ("Satu.", "Dua.", "Tiga.", "Warga Diminta Waspada", "Empat.")
+
+
+def test_a_paragraph_that_is_only_a_link_to_another_article_is_related() -> None:
+    body = clean_fragment(
+        "<p>Jembatan diresmikan. Warga senang.</p>"
+        '<p><strong><a href="https://media.example.id/harga-gula-aren">Harga Gula Aren Baduy '
+        "Naik Jelang Lebaran</a></strong></p>"
+        '<p><a href="https://lain.example/laporan">Laporan Lengkap Badan Pusat Statistik</a></p>'
+        '<p>Informasi ada di <a href="https://media.example.id/layanan">laman layanan</a>.</p>'
+        '<p><a href="https://media.example.id/perda-5-2025.pdf">'
+        "Unduh Perda Nomor 5 Tahun 2025</a></p>",
+        base_url=BASE,
+    )
+    assert body.related == (
+        RelatedLink(
+            "Harga Gula Aren Baduy Naik Jelang Lebaran", "https://media.example.id/harga-gula-aren"
+        ),
+    )
+    assert body.paragraphs == (
+        "Jembatan diresmikan. Warga senang.",
+        "Laporan Lengkap Badan Pusat Statistik",  # another site: a source, not a related link
+        "Informasi ada di laman layanan.",
+        "Unduh Perda Nomor 5 Tahun 2025",  # a document, not an article
+    )
+
+
+def test_ad_labels_promos_pagination_and_video_teasers_are_not_story() -> None:
+    body = clean_fragment(
+        "<p><strong>SERANG, MEDIA –</strong> Embung dibangun. Petani senang.</p>"
+        '<div class="td-a-rec td-a-rec-id-content_inline"><span class="td-adspot-title">'
+        '- Advertisement -</span><a href="https://iklan.example"><img src="/banner.jpg"></a></div>'
+        '<div class="stream-item stream-item-in-post"><span class="stream-title">- Advertisement -'
+        "</span></div><p>- Advertisement -</p>"
+        "<p>Dapatkan update berita pilihan dan breaking news setiap hari dari MEDIA. Mari "
+        "bergabung di Grup Telegram “Media Update”, caranya klik link https://t.me/contoh, "
+        "kemudian join.</p>"
+        '<p><strong>Ikuti berita terkini MEDIA di <a href="https://news.google.com/x">Google '
+        "News</a></strong></p>"
+        '<p><strong>Simak Video "Detik-detik Banjir"</strong><br>[Gambas:Video 20detik]</p>'
+        '<p style="text-align:center">Halaman: 1 2 3</p>'
+        "<p><strong>Selanjutnya &gt;&gt;</strong></p>"
+        "<p>“Ikuti aturan yang ada,” ujar Camat. Warga bisa lapor lewat WhatsApp pengaduan.</p>"
+        "<p>(rls/red)</p><p><strong>Editor: Dhimas Prasetyo</strong></p>",
+        base_url=BASE,
+    )
+    assert body.dateline == "SERANG, MEDIA"
+    assert body.paragraphs == (
+        "Embung dibangun. Petani senang.",
+        "“Ikuti aturan yang ada,” ujar Camat. Warga bisa lapor lewat WhatsApp pengaduan.",
+    )
+    assert body.initials == "rls/red"
+    assert "banner" not in body.html and "Advertisement" not in body.html
+
+
+def test_credits_above_the_lead_and_a_site_name_author() -> None:
+    """Tribun: the reporter's line comes first, the dateline second; <meta name="author">
+    names the site."""
+    head = (
+        '<meta name="author" content="Tribun Banten">'
+        '<meta property="og:site_name" content="Tribunbanten.com">'
+    )
+    html = page(
+        '<div class="side-article txt-article">'
+        "<p><strong>Laporan Wartawan TribunBanten.com, Rangga Saputra</strong></p>"
+        "<p><strong>TRIBUNBANTEN.COM, LEBAK</strong> - Polisi membongkar pengoplosan elpiji.</p>"
+        "<p>Dua orang ditangkap.</p><p>(TribunBanten.com/Rangga Saputra)</p></div>",
+        head,
+    )
+    result = parse_page(html, url=PAGE_URL, tz=JAKARTA)
+    assert result.body.dateline == "TRIBUNBANTEN.COM, LEBAK"
+    assert result.body.paragraphs == (
+        "Polisi membongkar pengoplosan elpiji.",
+        "Dua orang ditangkap.",
+    )
+    assert result.body.authors == ("Rangga Saputra",)
+    assert result.meta.authors == ()
+
+
+def test_antara_credits_and_reuse_notice_end_the_story() -> None:
+    body = clean_fragment(
+        "Serang (ANTARA) - Bantuan disalurkan.<br /><br />Warga antre.<br /><br />"
+        '<p class="text-muted">Pewarta: Mulyana<br />Editor: Rina Kartika<br />COPYRIGHT © ANTARA '
+        '2025</p><p class="text-muted">Dilarang keras mengambil konten, melakukan crawling atau '
+        "pengindeksan otomatis untuk AI di situs web ini tanpa izin tertulis dari Kantor Berita "
+        "ANTARA.</p>",
+        base_url=None,
+    )
+    assert body.dateline == "Serang (ANTARA)"
+    assert body.paragraphs == ("Bantuan disalurkan.", "Warga antre.")
+    assert body.authors == ("Mulyana",)
+
+
+def test_a_wordpress_caption_box_is_a_figure_and_a_stray_caption_is_dropped() -> None:
+    body = clean_fragment(
+        '<div id="attachment_1" class="wp-caption aligncenter"><img src="/jembatan.jpg" alt="">'
+        '<p class="wp-caption-text">Bupati meresmikan jembatan. (Foto: Dok. Diskominfo)</p></div>'
+        "<p>LEBAK, MEDIA – Jembatan diresmikan.</p><p>(Foto: Dok. Humas Pemkab Serang)</p>"
+        "<p>ILUSTRASI</p><p>Warga senang.</p>",
+        base_url=BASE,
+    )
+    assert body.paragraphs == ("Jembatan diresmikan.", "Warga senang.")
+    assert body.dateline == "LEBAK, MEDIA"
+    assert (
+        "<figcaption>Bupati meresmikan jembatan. (Foto: Dok. Diskominfo)</figcaption>" in body.html
+    )
+
+
+def test_bylines_in_the_body_go_but_words_of_a_paragraph_stay() -> None:
+    body = clean_fragment(
+        '<div class="writer"><span>Hilman Sadewa</span> | <span>Bagus Pratomo</span></div>'
+        '<div class="date-article">Rabu, 05 Februari 2025 | 17:05 WIB</div>'
+        '<p>SuaraBanten.id - Warga menanam pisang pada <span class="date">Rabu</span> pagi.</p>',
+        base_url=None,
+    )
+    assert body.dateline == "SuaraBanten.id"
+    assert body.paragraphs == ("Warga menanam pisang pada Rabu pagi.",)
+
+
+def test_the_innermost_body_container_wins() -> None:
+    """Jannah: article.post-content holds the header and featured image around
+    div.entry-content."""
+    html = page(
+        '<article class="container-wrapper post-content">'
+        '<div class="entry-header"><span class="post-cat-wrap">'
+        '<a href="/c/">Parlemen</a></span></div>'
+        '<figure class="single-featured-image"><img src="/a.jpg"></figure>'
+        f'<div class="entry-content entry clearfix">{STORY}</div></article>'
+    )
+    result = parse_page(html, url=PAGE_URL, tz=JAKARTA)
+    assert result.body.paragraphs == ("Paragraf pembuka berita.", "Paragraf kedua berita.")
+    assert "Parlemen" not in result.body.html and "<img" not in result.body.html
+
+
+def test_json_ld_image_by_reference_and_a_resized_copy_in_the_page() -> None:
+    """Yoast: "image": {"@id": "...#primaryimage"}; the page shows embung-696x464.jpg."""
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "Article", "headline": "H", "image": {"@id": f"{PAGE_URL}#primaryimage"}},
+            {
+                "@type": "ImageObject",
+                "@id": f"{PAGE_URL}#primaryimage",
+                "url": "https://news.example/wp-content/uploads/2025/11/embung.jpg",
+                "width": 1280,
+                "height": 853,
+            },
+        ],
+    }
+    body = (
+        '<div class="td-post-content"><figure><img src="https://news.example/wp-content/uploads/'
+        '2025/11/embung-696x464.jpg"><figcaption>Pekerja membangun embung. (Foto: Dok. Humas)'
+        f"</figcaption></figure>{STORY}</div>"
+    )
+    result = parse_page(page(body, ld(graph)), url=PAGE_URL, tz=JAKARTA)
+    image = result.meta.image
+    assert image is not None
+    assert image.url == "https://news.example/wp-content/uploads/2025/11/embung.jpg"
+    assert (image.width, image.height) == (1280, 853)
+    assert (image.caption, image.credit) == ("Pekerja membangun embung.", "Dok. Humas")
+
+
+def test_a_caption_next_to_the_picture_outside_a_figure() -> None:
+    head = '<meta property="og:image" content="https://news.example/foto/ikan.jpg">'
+    body = (
+        '<div class="photo"><div class="photo__wrap"><img src="https://news.example/foto/ikan.jpg">'
+        '</div><div class="photo__caption">Ikan mati di Cisadane. (Liputan6.com/Pratiwi)</div>'
+        "</div>"
+        f'<div class="read__content">{STORY}</div>'
+    )
+    image = parse_page(page(body, head), url=PAGE_URL, tz=JAKARTA).meta.image
+    assert image is not None
+    assert (image.caption, image.credit) == ("Ikan mati di Cisadane.", "Liputan6.com/Pratiwi")
+
+
+def test_tag_links_beat_site_wide_keywords_and_a_sidebar_tag_cloud() -> None:
+    head = '<meta name="keywords" content="berita banten, berita terkini">'
+    body = (
+        f'<article><div class="entry-content">{STORY}</div><footer class="entry-footer">'
+        '<span class="tags-links"><a href="/tag/jembatan/" rel="tag">jembatan</a>, '
+        '<a href="/tag/lebak/" rel="tag">Lebak</a></span>'
+        '<a href="/kategori/daerah/" rel="category tag">Daerah</a></footer></article>'
+        '<aside class="widget-area"><div class="tagcloud"><a href="/tag/pilkada/" rel="tag">pilkada'
+        "</a></div></aside>"
+    )
+    result = parse_page(page(body, head), url=PAGE_URL, tz=JAKARTA)
+    assert result.meta.tags == ("jembatan", "Lebak")
+    # A portal's tag box: links to /tag/<slug> under a class that says "tag".
+    body = (
+        f'<div class="detail__body-text">{STORY}</div>'
+        '<div class="detail__body-tag"><div class="nav">'
+        '<a href="https://news.example/tag/banjir-rob">banjir rob</a>'
+        '<a href="https://news.example/tag/bpbd">#bpbd</a></div></div>'
+        '<div class="sidebar"><a href="https://news.example/tag/viral">viral</a></div>'
+    )
+    assert parse_page(page(body, head), url=PAGE_URL, tz=JAKARTA).meta.tags == (
+        "banjir rob",
+        "bpbd",
+    )
+    # Without tag links the keywords stay the fallback.
+    result = parse_page(page(f"<article>{STORY}</article>", head), url=PAGE_URL, tz=JAKARTA)
+    assert result.meta.tags == ("berita banten", "berita terkini")
+
+
+def test_an_inner_container_missing_a_story_paragraph_does_not_win() -> None:
+    lead = "SERANG, PROLOGMEDIA – " + "Paragraf pembuka yang panjang sekali. " * 4
+    rest = "".join(
+        f"<p>Paragraf ke-{k} yang cukup panjang untuk berita ini. " * 3 + "</p>" for k in range(40)
+    )
+    html = page(
+        f'<div class="post-content"><p>{lead}</p><div class="entry-content">{rest}</div></div>'
+    )
+    result = parse_page(html, url=PAGE_URL, tz=JAKARTA)
+    assert result.body.dateline == "SERANG, PROLOGMEDIA"
+    assert result.body.paragraphs[0].startswith("Paragraf pembuka")
+
+
+def test_a_description_trimming_the_lead_is_not_a_subtitle() -> None:
+    """Yoast's description drops the lead's abbreviation in brackets and cuts it short."""
+    head = (
+        '<meta property="og:description" content="Pemerintah Kabupaten Serang membangun 12 '
+        'embung baru di wilayah utara.">'
+    )
+    story = (
+        "<p>SERANG, PROLOGMEDIA – Pemerintah Kabupaten (Pemkab) Serang membangun 12 embung baru "
+        "di wilayah utara untuk mengatasi kekeringan.</p><p>Dua.</p>"
+    )
+    result = parse_page(page(f"<article>{story}</article>", head), url=PAGE_URL, tz=JAKARTA)
+    assert result.meta.subtitle is None

@@ -83,6 +83,15 @@ def test_normalize_windows_export() -> None:
         ("SERANG (ANTARA) - Pemprov.", "SERANG (ANTARA)", "Pemprov."),
         ("Jakarta - Presiden.", "Jakarta", "Presiden."),
         ("SERANG,\u00a0PROLOGMEDIA\u00a0– Hujan.", "SERANG, PROLOGMEDIA", "Hujan."),
+        # the portals' own forms: source first, a lowercase domain, a two-word source, a date
+        ("Liputan6.com, Tangerang - Ikan mati.", "Liputan6.com, Tangerang", "Ikan mati."),
+        ("Bisnis.com, JAKARTA - Harga naik.", "Bisnis.com, JAKARTA", "Harga naik."),
+        ("TRIBUNBANTEN.COM, LEBAK - Polisi.", "TRIBUNBANTEN.COM, LEBAK", "Polisi."),
+        ("suara.com - Warga protes.", "suara.com", "Warga protes."),
+        ("SuaraBanten.id - Warga protes.", "SuaraBanten.id", "Warga protes."),
+        ("Jakarta, CNN Indonesia -- Presiden.", "Jakarta, CNN Indonesia", "Presiden."),
+        ("SERANG, (14/11/2025) – Pemkab.", "SERANG, (14/11/2025)", "Pemkab."),
+        ("Serang, 14 November 2025 – Pemkab.", "Serang, 14 November 2025", "Pemkab."),
     ],
 )
 def test_dateline_variants(paragraph: str, dateline: str, rest: str) -> None:
@@ -98,6 +107,8 @@ def test_dateline_variants(paragraph: str, dateline: str, rest: str) -> None:
         "Pemerintah Kabupaten Serang menetapkan status tanggap darurat.",
         "Sebanyak 20 - 30 rumah terendam.",
         "PROLOGMEDIA – ",
+        "BPBD Kab. Serang mencatat – sampai Senin – 1.240 warga mengungsi.",
+        "Ketua RT Jaenudin – warga setempat – ikut membantu.",
     ],
 )
 def test_no_dateline(paragraph: str) -> None:
@@ -339,3 +350,61 @@ def test_photo_caption_lines_are_not_story() -> None:
         "Jembatan putus. Warga menyeberang dengan rakit.",
         "Foto itu beredar luas. Camat datang ke lokasi.",
     )
+
+
+@pytest.mark.parametrize(
+    "marker",
+    ["Baca Juga >>", "Baca juga :", "BACA JUGA", "Baca Selengkapnya:", "Berita Terkait",
+     "Artikel Terkait:", "Baca berita lainnya:", "Simak Juga »", "Lihat Juga -"],
+)  # fmt: skip
+def test_related_marker_forms_take_the_next_headline(marker: str) -> None:
+    story = "Warga mulai membersihkan rumah setelah air surut pada Rabu pagi."
+    kept, related = pull_related([marker, "Festival Kopi Banten Digelar", "", story])
+    assert related == [RelatedLink("Festival Kopi Banten Digelar")]
+    assert [line for line in kept if line] == [story]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Berita terkait banjir di Lebak masih simpang siur di media sosial",
+        "Baca selengkapnya laporan BPK soal dana hibah",
+        "Artikel terkait kopi Banten sudah ditulis banyak media",
+    ],
+)
+def test_a_marker_word_without_separator_is_story(line: str) -> None:
+    assert pull_related([line]) == ([line], [])
+
+
+@pytest.mark.parametrize(
+    ("line", "headline"),
+    [
+        ("📌 Baca Juga: Harga Beras Naik", "Harga Beras Naik"),
+        (">> Baca juga: Harga Beras Naik", "Harga Beras Naik"),
+        ("(Baca juga: Harga Beras Naik)", "Harga Beras Naik"),
+        ("Baca Juga:Harga Beras Naik", "Harga Beras Naik"),
+    ],
+)
+def test_decorated_markers(line: str, headline: str) -> None:
+    assert pull_related([line]) == ([], [RelatedLink(headline)])
+
+
+def test_a_quote_that_starts_with_the_marker_words_is_story() -> None:
+    line = "“Baca juga aturannya sebelum mendaftar,” kata petugas"
+    assert pull_related([line]) == ([line], [])
+
+
+def test_promos_credits_and_pagination_leave_a_text_report() -> None:
+    body = parse_report(
+        "SERANG, MEDIA – Harga cabai naik. Pedagang mengeluh.\n\n"
+        "Ikuti berita terkini MEDIA di Google News\n\n"
+        "Halaman: 1 2\n\n"
+        "Pembeli berkurang sejak pekan lalu.\n\n"
+        "Kontributor : Hilman Sadewa\nEditor : Dita Amalia",
+        detect_title=False,
+    ).body
+    assert body.paragraphs == (
+        "Harga cabai naik. Pedagang mengeluh.",
+        "Pembeli berkurang sejak pekan lalu.",
+    )
+    assert body.authors == ("Hilman Sadewa",)

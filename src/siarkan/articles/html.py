@@ -1,7 +1,8 @@
 """HTML article pages -> metadata + a cleaned Body. Pure: strings in, data out.
 
-    page bytes | decode_html | lxml | read_meta (JSON-LD NewsArticle incl. @graph, OpenGraph,
-        <meta>, <link rel=canonical>) | find_body (itemprop=articleBody, CMS classes, <article>)
+    page bytes | decode_html | lxml | read_meta (JSON-LD NewsArticle incl. @graph and @id
+        references, OpenGraph, <meta>, <link rel=canonical>, tag links) | find_body
+        (itemprop=articleBody, CMS classes, <article>; the innermost of nested ones)
         | htmlbody.clean_container -> PageArticle(meta, body)
 
 lxml is used directly (not BeautifulSoup's tree): the same parser at a fraction of the cost; the
@@ -17,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
+from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -128,6 +130,8 @@ def _ld_nodes(value: Any) -> Iterator[dict[str, Any]]:
 
 
 def _ld_article(doc: lxml.html.HtmlElement, warnings: list[str]) -> dict[str, Any] | None:
+    """The page's article node, with its image resolved when it is a reference to another
+    node of the graph (Yoast and Rank Math: "image": {"@id": "...#primaryimage"})."""
     nodes: list[dict[str, Any]] = []
     for script in doc.iter("script"):
         if (script.get("type") or "").strip().lower() != "application/ld+json":
@@ -142,8 +146,20 @@ def _ld_article(doc: lxml.html.HtmlElement, warnings: list[str]) -> dict[str, An
     for wanted in ARTICLE_TYPES:
         for node in nodes:
             if wanted in _ld_types(node):
-                return node
+                return _resolve_image(node, nodes)
     return None
+
+
+def _resolve_image(article: dict[str, Any], nodes: list[dict[str, Any]]) -> dict[str, Any]:
+    image = article.get("image")
+    if isinstance(image, list):
+        image = image[0] if image else None
+    if not isinstance(image, dict) or set(image) - {"@id", "@type"} or not image.get("@id"):
+        return article
+    target = next(
+        (n for n in nodes if n.get("@id") == image["@id"] and set(n) - {"@id", "@type"}), None
+    )
+    return article if target is None else {**article, "image": target}
 
 
 def _ld_text(value: Any) -> str | None:
@@ -180,6 +196,12 @@ _CREDIT_IN_CAPTION = re.compile(
 _AGENCY_CREDIT = re.compile(
     r"\s+(?P<credit>[A-Z]{2,}(?:\s+[A-Z]{2,})*\s+(?:FOTO|PHOTO)\s*/\s*[^()\[\]]{2,120})$"
 )
+# The portals' own: "... Cisadane. (Liputan6.com/Pramita Tristiawati)", "[Suara.com/Hairul]",
+# and a bare agency credit after the last sentence: "... (11/3/2025). ANTARA/Mulyana".
+_SITE_CREDIT = re.compile(
+    r"\s*[(\[](?P<credit>[A-Za-z][\w-]*(?:\.[a-z]{2,6}){1,2}\s*/\s*[^()\[\]]{2,120})[)\]]\s*$"
+    r"|(?<=[.)])\s+(?P<agency>[A-Z]{2,}(?:\s[A-Z]{2,}){0,3}\s*/\s*[^()\[\]/.]{2,80})$"
+)
 
 
 _CREDIT_TAIL = 400
@@ -194,14 +216,43 @@ def split_caption_credit(caption: str) -> tuple[str, str]:
     # "AA AA ..." from an imported page took minutes).
     offset = max(0, len(caption) - _CREDIT_TAIL)
     tail = caption[offset:]
-    m = _AGENCY_CREDIT.search(tail) or _CREDIT_IN_CAPTION.search(tail)
+    m = _AGENCY_CREDIT.search(tail) or _CREDIT_IN_CAPTION.search(tail) or _SITE_CREDIT.search(tail)
     if m is None:
         return caption, ""
-    return caption[: offset + m.start()].rstrip(), inline(m.group("credit"))
+    credit = m.group("credit") or m.group("agency")
+    return caption[: offset + m.start()].rstrip(), inline(credit)
+
+
+# WordPress serves one upload in several sizes: "embung-696x464.jpg" is "embung.jpg", and so
+# is the "-scaled" original of a large upload.
+_WP_SIZE = re.compile(r"(?:-\d{2,5}x\d{2,5}|-scaled)(?=\.\w+$)")
+
+
+def _image_name(url: str) -> str:
+    return _WP_SIZE.sub("", urlsplit(url).path.rsplit("/", 1)[-1])
 
 
 def _same_image(a: str, b: str) -> bool:
-    return urlsplit(a).path.rsplit("/", 1)[-1] == urlsplit(b).path.rsplit("/", 1)[-1]
+    return _image_name(a) == _image_name(b)
+
+
+_NEAR_CAPTION = 600  # characters: a caption's neighbourhood, not the whole story
+
+
+def _caption_of(img: lxml.html.HtmlElement) -> str:
+    """The caption printed with a picture: its <figure>'s <figcaption>, else an element whose
+    class says "caption" next to it (JNews' p.wp-caption-text, Kompas' div.photo__caption)."""
+    figure = next(img.iterancestors("figure"), None)
+    figcaption = figure.find(".//figcaption") if figure is not None else None
+    if figcaption is not None:
+        return str(figcaption.text_content())
+    for ancestor in islice(img.iterancestors(), 4):
+        if len(ancestor.text_content()) > _NEAR_CAPTION:
+            break
+        for el in ancestor.iterdescendants():
+            if "caption" in str(el.get("class") or "").lower() and inline(el.text_content()):
+                return str(el.text_content())
+    return ""
 
 
 def _first(metas: dict[str, list[str]], key: str) -> str | None:
@@ -245,10 +296,7 @@ def _find_image(
         src = image_src(img)
         if src and _same_image(src, url):
             alt = alt or img.get("alt") or ""
-            figure = next(img.iterancestors("figure"), None)
-            figcaption = figure.find(".//figcaption") if figure is not None else None
-            if figcaption is not None and not caption:
-                caption = figcaption.text_content()
+            caption = caption or _caption_of(img)
             break
     caption, caption_credit = split_caption_credit(inline(caption))
     media_type = _first(metas, "og:image:type")
@@ -271,6 +319,16 @@ def _strip_site_name(title: str, site_names: set[str]) -> str:
     return title
 
 
+def _squash(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", re.sub(r"\.(?:co\.id|com|id|net|org)$", "", name.casefold()))
+
+
+def _is_site_name(author: str, site_names: set[str]) -> bool:
+    """<meta name="author" content="Tribun Banten"> on TribunBanten.com names the site, not a
+    reporter: the body's credit line ("Laporan Wartawan ..., Nama") says who wrote it."""
+    return _squash(author) in {_squash(n) for n in site_names}
+
+
 def _language(value: str | None) -> str | None:
     """'id-ID' / 'id_ID' / 'in' -> 'id' (primary subtag; 'in' is Indonesian's old code)."""
     if not value:
@@ -288,6 +346,52 @@ def _dedupe(values: list[str]) -> tuple[str, ...]:
         if value and value.casefold() not in seen:
             seen[value.casefold()] = value
     return tuple(seen.values())
+
+
+# Tag links: WordPress' the_tags() marks them rel="tag"; other CMSs link /tag/<slug> from a box
+# whose class says so (detik "detail__body-tag", Kompas "tag__article__wrap", tagDiv "td-tags").
+_TAG_PATH = re.compile(r"/(?:tag|tags|topik|topic)/[^/?#]", re.IGNORECASE)
+_TAG_BOX = re.compile(r"(?<![a-z])(?:tags?|tagcloud\d*|topik|topics?)(?![a-z])")
+# ... but not the site-wide tag cloud or trending topics of a sidebar, menu or footer.
+_NOT_ARTICLE = re.compile(
+    r"(?:^|\s|[-_])(?:sidebar|widget|menu|trending|populer|popular|terpopuler)(?:$|\s|[-_\d])"
+)
+_TAG_MAX = 20
+
+
+def _outside_article(a: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement] | None:
+    """The ancestors of `a` up to its <article> (a theme's entry-footer with the tags is part
+    of the post), or None when one of them is page frame: a sidebar, menu or site footer."""
+    ancestors: list[lxml.html.HtmlElement] = []
+    for el in a.iterancestors():
+        if el.tag in ("article", "body"):
+            break
+        marks = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        frame = el.tag in ("aside", "nav", "header", "footer") or _NOT_ARTICLE.search(marks)
+        if frame and (el.tag != "footer" or next(el.iterancestors("article"), None) is None):
+            return None
+        ancestors.append(el)
+    return ancestors
+
+
+def _tag_links(doc: lxml.html.HtmlElement) -> list[str]:
+    tags: list[str] = []
+    for a in doc.iter("a"):
+        rel = (a.get("rel") or "").lower().split()
+        by_rel = "tag" in rel and "category" not in rel
+        if not by_rel and not _TAG_PATH.search(a.get("href") or ""):
+            continue
+        ancestors = _outside_article(a)
+        if ancestors is None:
+            continue
+        marks = [f"{el.get('class') or ''} {el.get('id') or ''}".lower() for el in ancestors[:4]]
+        if by_rel or any(_TAG_BOX.search(m) for m in marks):
+            name = inline(a.text_content()).lstrip("#").strip()
+            if name and len(name) <= 60:
+                tags.append(name)
+        if len(tags) >= _TAG_MAX:
+            break
+    return tags
 
 
 def _split_keywords(values: list[str]) -> list[str]:
@@ -368,7 +472,11 @@ def read_meta(
         keywords = ld["keywords"]
         tags = keywords if isinstance(keywords, list) else [str(keywords)]
     if not tags:
-        tags = metas.get("news_keywords", []) or metas.get("keywords", [])
+        tags = metas.get("news_keywords", [])
+    if not tags:
+        # <meta name="keywords"> is often the site's own SEO list ("berita banten, berita
+        # terkini"): the article's tag links say more.
+        tags = _tag_links(doc) or metas.get("keywords", [])
     published = (ld.get("datePublished") if ld else None) or first(
         "article:published_time", "datepublished", "pubdate", "publishdate", "date"
     )
@@ -381,7 +489,7 @@ def read_meta(
     meta = PageMeta(
         title=inline(title) if title else None,
         subtitle=subtitle or description,
-        authors=_dedupe([str(a) for a in authors]),
+        authors=_dedupe([str(a) for a in authors if not _is_site_name(str(a), site_names)]),
         section=inline(section) if section else None,
         tags=_dedupe([str(t) for t in _split_keywords([str(t) for t in tags])]),
         published_at=parse_datetime(_ld_text(published) or published, tz),
@@ -404,6 +512,7 @@ BODY_CLASSES = (
     "article-body", "articlebody", "detail__body-text", "txt-article", "content-detail",
     "detail-content", "story-body", "post-body", "news-content", "isi-berita", "itp_bodycontent",
     "td-post-content", "single-content", "the-content", "artikel-content", "side-article",
+    "article-content-body",
 )  # fmt: skip
 
 
@@ -417,10 +526,34 @@ def _p_text_length(el: lxml.html.HtmlElement) -> int:
     return sum(len(p.text_content()) for p in el.iter("p"))
 
 
+# An inner container holding this much of an outer one's paragraph text, and every paragraph
+# of it that reads like story, is the same story without the outer one's header, byline and
+# share bar (Jannah: article.post-content around div.entry-content).
+_NESTED_SHARE = 0.97
+_SHORT_P = 120  # a caption, a byline: not a paragraph of the story
+
+
+def _holds_the_story(inner: lxml.html.HtmlElement, outer: lxml.html.HtmlElement) -> bool:
+    return not any(
+        len(p.text_content().strip()) >= _SHORT_P and not any(a is inner for a in p.iterancestors())
+        for p in outer.iter("p")
+    )
+
+
 def _best(candidates: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement | None:
     scored = [(_p_text_length(c), c) for c in candidates]
     scored = [(score, c) for score, c in scored if score > 0]
-    return max(scored, key=lambda pair: pair[0])[1] if scored else None
+    if not scored:
+        return None
+    top, best = max(scored, key=lambda pair: pair[0])
+    for score, inner in scored:  # document order: a deeper one comes after its ancestor
+        if (
+            score >= top * _NESTED_SHARE
+            and any(a is best for a in inner.iterancestors())
+            and _holds_the_story(inner, best)
+        ):
+            best = inner
+    return best
 
 
 def find_body(doc: lxml.html.HtmlElement, *, is_article: bool) -> lxml.html.HtmlElement | None:
@@ -475,7 +608,16 @@ def parse_page(html: str, *, url: str | None, tz: tzinfo) -> PageArticle:
     return PageArticle(meta=meta, body=body, warnings=tuple(warnings))
 
 
+def _words(text: str) -> str:
+    """Lowercase words only: "Pemerintah Kabupaten (Pemkab) Serang," -> "pemerintah kabupaten
+    serang"; a description trims the lead's abbreviations and punctuation."""
+    return " ".join(re.sub(r"\([^)]*\)", " ", text).casefold().replace("’", "'").split())
+
+
+_WORD_CHARS = re.compile(r"[^\w\s]")
+
+
 def _repeats_lead(description: str, lead: str) -> bool:
     """Most CMSs fill the description with the lead's first sentence: not a subtitle."""
-    text = split_dateline(inline(description))[1].rstrip(" .…").casefold()[:80]
-    return bool(text) and lead.casefold().startswith(text)
+    text = _WORD_CHARS.sub("", _words(split_dateline(inline(description))[1]))[:80].strip()
+    return bool(text) and " ".join(_WORD_CHARS.sub("", _words(lead)).split()).startswith(text)

@@ -1,9 +1,11 @@
 """HTML bodies -> Body: the cleaning shared by article pages, markdown and JSON body_html.
 
-    container | related-link boxes (linksisip, lihatjg, ...) -> RelatedLink
-        | drop junk (scripts, ads, share bars, newsletter boxes, iframes) | lazy images
-        | blocks (p, h2-h4, lists, quotes, figures; loose text split at <br><br>)
-        | "Baca Juga:" paragraphs -> RelatedLink | dateline and editor initials trimmed
+    container | related-link boxes (linksisip, baca-juga*, id="bacajuga" ...) -> RelatedLink
+        | drop junk (scripts, ads, share bars, newsletter boxes, bylines, iframes) | lazy images
+        | blocks (p, h2-h4, lists, quotes, figures, caption boxes; loose text split at <br><br>)
+        | "Baca Juga:" paragraphs and headings, linked headlines -> RelatedLink
+        | furniture paragraphs dropped (articles.furniture: ads, promos, pagination, captions)
+        | credits above the lead, dateline, editor initials and credits at the end trimmed
         | sanitize -> Body
 
 Pure: an lxml tree (owned by the caller, modified in place) or an HTML string in, data out.
@@ -26,7 +28,7 @@ from siarkan.articles.text import (
     inline,
     is_caption_line,
     is_copyright,
-    is_noise_line,
+    is_furniture,
     looks_like_headline,
     match_credit,
     match_dateline,
@@ -82,13 +84,20 @@ _JUNK_CLASS = re.compile(
     r"|advert\w*|ads|ad|adsbygoogle|ad-slot|iklan|banner|promo|comments?|komentar|related"
     r"|terkait|popular|populer|terpopuler|recommend\w*|rekomendasi|breadcrumbs?|byline"
     r"|post-meta|entry-meta|article-meta|author|penulis|tags?|tag-list|topik|video-embed"
-    r"|embed|sticky|widget|sidebar|pagination|paging|print|nav)(?![a-z0-9])"
+    r"|embed|sticky|widget|sidebar|pagination|paging|print|nav"
+    # ad slots of WordPress news themes (tagDiv "td-a-rec", Jannah "stream-item", Sahifa
+    # "e3lan"), Google News / WhatsApp boxes, bylines and timestamps inside the body, and
+    # wp_link_pages() page numbers
+    r"|td-a-rec|td-a-ad|stream-item|e3lan|gnews|google-news|wa-channel|writer|reporter|date"
+    r"|time|pagelinks|page-links|post-page-numbers)(?![a-z0-9])"
 )
-RELATED_BOX_CLASSES = (
-    "linksisip", "lihatjg", "baca-juga", "bacajuga", "baca_juga", "read__also", "readalso",
-    "lihat-juga", "inline-related", "artikel-sisipan", "related-inline",
-)  # fmt: skip
-_FIND_RELATED_BOXES = class_xpath(RELATED_BOX_CLASSES)
+# Related-link boxes by class or id: detik's "linksisip", Kompas' "read__also", antaranews'
+# "baca-juga", Liputan6's "baca-juga-collections", okezone's id="bacajuga" ...
+_RELATED_BOX = re.compile(
+    r"(?<![a-z0-9])(?:linksisip|lihatjg|baca[-_]?juga[\w-]*|read__also|readalso"
+    r"|lihat[-_]?juga[\w-]*|inline-related|artikel-sisipan|related-inline)(?![a-z0-9])"
+)
+_MARKED = etree.XPath("descendant::*[@class or @id]")
 BLOCK_TAGS = frozenset(
     {
         "p",
@@ -119,22 +128,43 @@ def _in_tree(el: lxml.html.HtmlElement, root: lxml.html.HtmlElement) -> bool:
     return el is root or any(a is root for a in el.iterancestors())
 
 
+def _marks(el: lxml.html.HtmlElement) -> str:
+    return f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+
+
+def _headline_links(el: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The links of `el` that carry a headline: not empty, not the "BACA JUGA:" marker."""
+    links = []
+    for a in el.iter("a"):
+        text = inline(a.text_content())
+        if text and related_marker(text) != "":
+            links.append(a)
+    return links
+
+
 def _take_related_boxes(
     container: lxml.html.HtmlElement, base: str | None, related: list[RelatedLink]
 ) -> None:
-    for box in list(_FIND_RELATED_BOXES(container)):
-        if box is container or not _in_tree(box, container):
+    for box in list(_MARKED(container)):
+        if not _RELATED_BOX.search(_marks(box)) or not _in_tree(box, container):
             continue  # inside a box already taken
-        links = [a for a in box.iter("a") if inline(a.text_content())]
+        links = _headline_links(box)
+        text = inline(box.text_content())
+        rest = related_marker(text)
         if links:
             related.extend(
                 related_link(a.text_content(), absolute_url(a.get("href"), base)) for a in links
             )
-        else:
-            text = inline(box.text_content())
-            rest = related_marker(text)
-            if rest:
-                related.append(related_link(rest))
+        elif rest:
+            related.append(related_link(rest))
+        elif rest == "":
+            # Only the marker (okezone: <p id="bacajuga"><a>BACA JUGA:</a></p>): its headline
+            # is the next paragraph, which the block loop takes.
+            marker = box.makeelement("p", {})
+            marker.text = text
+            marker.tail = box.tail
+            box.getparent().replace(box, marker)
+            continue
         box.drop_tree()
 
 
@@ -142,14 +172,14 @@ def _drop_junk(container: lxml.html.HtmlElement) -> None:
     etree.strip_elements(container, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     etree.strip_elements(container, *JUNK_TAGS, with_tail=False)
     total = len(container.text_content()) or 1
-    for el in list(container.iterdescendants()):
-        marks = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-        # Never throw away a wrapper that holds most of the story.
+    for el in list(_MARKED(container)):
+        # Never throw away a wrapper that holds most of the story, nor words of a paragraph
+        # (<p>Pada <span class="date">Senin</span> ...</p>).
         if (
-            marks.strip()
-            and _JUNK_CLASS.search(marks)
+            _JUNK_CLASS.search(_marks(el))
             and _in_tree(el, container)
             and len(el.text_content()) < total / 2
+            and not (el.tag in _INLINE_TEXT_TAGS and _in_paragraph(el, container))
         ):
             el.drop_tree()
     for img in list(container.iter("img")):
@@ -163,8 +193,42 @@ def _drop_junk(container: lxml.html.HtmlElement) -> None:
         br.tail = "\n" + (br.tail or "")
 
 
+_INLINE_TEXT_TAGS = frozenset({*_INLINE_TRIM_TAGS, "time", "abbr", "small", "sup", "sub", "mark"})
+
+
+def _in_paragraph(el: lxml.html.HtmlElement, root: lxml.html.HtmlElement) -> bool:
+    for ancestor in el.iterancestors():
+        if ancestor.tag == "p":
+            return True
+        if ancestor is root:
+            return False
+    return False
+
+
 def _has_block(el: lxml.html.HtmlElement) -> bool:
     return next(el.iterdescendants(*BLOCK_TAGS, "div"), None) is not None
+
+
+_CAPTION_CLASS = re.compile(r"caption")
+
+
+def _caption_box(el: lxml.html.HtmlElement) -> bool:
+    """A picture with its caption outside <figure> (WordPress' [caption] shortcode in themes
+    without HTML5 captions: <div class="wp-caption"><img><p class="wp-caption-text">): made a
+    <figure> in place, so the caption is not taken for a paragraph of the story."""
+    if el.find(".//img") is None:
+        return False
+    captions = [
+        c for c in el.iterdescendants() if _CAPTION_CLASS.search(str(c.get("class") or "").lower())
+    ]
+    if not captions or any(c.tag in BLOCK_TAGS - {"p"} for c in el.iterdescendants()):
+        return False
+    outside = len(el.text_content()) - sum(len(c.text_content()) for c in captions[:1])
+    if outside > 40 or sum(1 for p in el.iter("p") if p not in captions) > 1:
+        return False
+    el.tag = "figure"
+    captions[0].tag = "figcaption"
+    return True
 
 
 class _Walker:
@@ -209,7 +273,11 @@ class _Walker:
         for child in list(el):
             tag = child.tag if isinstance(child.tag, str) else ""
             tail, is_block = child.tail, False
-            if tag in BLOCK_TAGS:
+            if tag in ("div", "p") and _caption_box(child):
+                is_block = True
+                self.flush()
+                self.blocks.append(child)
+            elif tag in BLOCK_TAGS:
                 is_block = True
                 self.flush()
                 if tag == "table" and next(child.iter("p"), None) is not None:
@@ -386,6 +454,81 @@ def _add_caption(block: _Block, text: str) -> None:
     block.el.append(caption)
 
 
+def _take_marker(
+    el: lxml.html.HtmlElement, text: str, base: str | None, related: list[RelatedLink]
+) -> bool:
+    """A "Baca Juga: <a>Judul</a>" block: its headlines go to `related`. True when `el` is a
+    marker block (with or without its headline; see related_marker)."""
+    rest = related_marker(text)
+    if rest is None:
+        return False
+    links = _headline_links(el)
+    if links:
+        related.extend(
+            related_link(a.text_content(), absolute_url(a.get("href"), base)) for a in links
+        )
+    elif rest:
+        related.append(related_link(rest))
+    return True
+
+
+def _link_only(el: lxml.html.HtmlElement) -> bool:
+    """All of the block's text is link text (a related headline, not a sentence with a link)."""
+    linked = sum(len(inline(a.text_content())) for a in el.iter("a"))
+    return linked > 0 and linked >= len(inline(el.text_content())) - 2
+
+
+def _is_furniture(el: lxml.html.HtmlElement, text: str) -> bool:
+    """An ad label, promo, pagination or caption block; a block of several lines (<br>) is
+    furniture when every line is ("Simak Video ...<br>[Gambas:Video 20detik]")."""
+    if is_furniture(text):
+        return True
+    lines = [line for line in map(inline, _raw_text(el).split("\n")) if line]
+    return len(lines) > 1 and all(is_furniture(line) for line in lines)
+
+
+_FILE_PATH = re.compile(r"\.(?:pdf|jpe?g|png|gif|webp|docx?|xlsx?|pptx?|zip|mp[34])$", re.I)
+
+
+def _related_by_shape(el: lxml.html.HtmlElement, text: str, base: str | None) -> RelatedLink | None:
+    """A paragraph that is nothing but a link to another article of the same site, worded like
+    a headline (disway-style related links without a "Baca Juga" marker)."""
+    if base is None or not looks_like_headline(text) or len(text.split()) < 4:
+        return None
+    links = [a for a in el.iter("a") if inline(a.text_content())]
+    hrefs = {absolute_url(a.get("href"), base) for a in links}
+    if len(hrefs) != 1 or not _link_only(el):
+        return None
+    url = hrefs.pop()
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if (
+        parts.netloc.removeprefix("www.") != urlsplit(base).netloc.removeprefix("www.")
+        or _FILE_PATH.search(parts.path)
+        or parts.path in ("", "/")
+    ):
+        return None
+    return related_link(text, url)
+
+
+def _leading_credits(blocks: list[_Block]) -> list[str]:
+    """Credit lines above the lead ("Laporan Wartawan TribunBanten.com, Nama", "Penulis: X"):
+    taken off so the lead, and its dateline, is the first paragraph. Returns the authors."""
+    authors: list[str] = []
+    while blocks:
+        block = next((b for b in blocks if b.texts), None)
+        if block is None or block.el.tag != "p":
+            break
+        lines = [line for line in map(inline, _raw_text(block.el).split("\n")) if line]
+        credits = [match_credit(line) for line in lines]
+        if not credits or any(c is None for c in credits):
+            break
+        authors.extend(c[1] for c in credits if c is not None and c[0])
+        blocks.remove(block)
+    return authors
+
+
 def clean_container(
     container: lxml.html.HtmlElement, *, base_url: str | None, page: bool = True
 ) -> Body:
@@ -397,14 +540,15 @@ def clean_container(
         etree.strip_elements(container, "h1", with_tail=False)
     _drop_junk(container)
     blocks: list[_Block] = []
-    pending_marker = False
+    pending = False  # a "Baca Juga:" marker waits for its headline(s)
+    taken = 0  # headlines taken since that marker
     for el in _Walker(container).blocks:
         el.tag = _HEADING_MAP.get(el.tag, el.tag)
         texts = _block_texts(el)
         has_image = el.tag == "figure" or next(el.iter("img"), None) is not None
         if not texts and not has_image:
             continue
-        if pending_marker and el.tag in ("ul", "ol"):
+        if pending and el.tag in ("ul", "ol"):
             # "Baca Juga:" over a list of related headlines.
             items = [li for li in el.iter("li") if inline(_raw_text(li))]
             if items and all(looks_like_headline(inline(_raw_text(li))) for li in items):
@@ -412,43 +556,49 @@ def clean_container(
                     link = next((a for a in li.iter("a") if inline(a.text_content())), None)
                     href = link.get("href") if link is not None else None
                     related.append(related_link(_raw_text(li), absolute_url(href, base_url)))
-                pending_marker = False
+                pending = False
                 continue
+        if el.tag in ("h2", "h3", "h4") and texts and _take_marker(el, texts[0], base_url, related):
+            # "<h3>Berita Terkait</h3>" over a list of headlines
+            pending, taken = related_marker(texts[0]) == "", 0
+            continue
         if el.tag != "p":
-            pending_marker = False  # the marker's headline comes next or not at all
+            pending = False  # the marker's headline comes next or not at all
         if el.tag == "p" and texts:
             text = texts[0]
-            links = [a for a in el.iter("a") if inline(a.text_content())]
-            if pending_marker:
-                pending_marker = False
-                if looks_like_headline(text):
+            if pending:
+                # The headline under the marker; more may follow, each a link of its own.
+                headline = looks_like_headline(text) and related_marker(text) is None
+                if headline and (taken == 0 or _link_only(el)):
+                    links = _headline_links(el)
                     href = links[0].get("href") if links else None
                     related.append(related_link(text, absolute_url(href, base_url)))
+                    taken += 1
                     continue
-            if is_noise_line(text):
+                pending = False
+            if is_caption_line(text):
+                # "(Foto: Istimewa)" under a picture is its caption; anywhere else it describes
+                # a picture that is not there. Neither is story.
+                if blocks and _takes_caption(blocks[-1]):
+                    _add_caption(blocks[-1], text)
                 continue
-            if is_caption_line(text) and blocks and _takes_caption(blocks[-1]):
-                # "(Foto: Istimewa)" under a picture: its caption, not a paragraph of the story.
-                _add_caption(blocks[-1], text)
+            if _is_furniture(el, text):
                 continue
-            rest = related_marker(text)
-            if rest is not None:
-                if links:
-                    related.extend(
-                        related_link(a.text_content(), absolute_url(a.get("href"), base_url))
-                        for a in links
-                    )
-                elif rest:
-                    related.append(related_link(rest))
-                else:
-                    pending_marker = True
+            if _take_marker(el, text, base_url, related):
+                pending, taken = related_marker(text) == "", 0
+                continue
+            link = _related_by_shape(el, text, base_url)
+            if link is not None:
+                related.append(link)
                 continue
         block = _Block(el, texts)
         if el.tag == "table":
             _table_to_paragraphs(block)
         blocks.append(block)
+    lead_authors = _leading_credits(blocks)
     dateline = _lead_dateline(blocks)
     initials, authors = _trailer(blocks)
+    authors = list(dict.fromkeys([*lead_authors, *authors]))
     blocks = [
         b for b in blocks if b.texts or b.el.find(".//img") is not None or b.el.tag == "figure"
     ]

@@ -1,6 +1,7 @@
 """Plain-text report cleaning: pure functions, no I/O.
 
-    raw text | normalize | drop_furniture (ad slots) | pull_related (Baca Juga blocks)
+    raw text | normalize | drop_furniture (ad slots, promos, captions: articles.furniture)
+        | pull_related (Baca Juga blocks)
         | take_title | paragraphs
         | split_dateline (first paragraph) | strip_trailer (editor initials, credits) -> TextReport
 
@@ -25,7 +26,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from email.utils import parsedate_to_datetime
 
+from siarkan.articles.furniture import (
+    is_caption_line,
+    is_copyright,
+    is_noise_line,
+    is_promo_line,
+    match_credit,
+)
 from siarkan.articles.model import RelatedLink
+
+__all__ = [
+    "ArticleRejected", "Body", "TextReport", "derive_title", "drop_furniture", "inline",
+    "is_caption_line", "is_copyright", "is_furniture", "is_noise_line", "is_promo_line",
+    "looks_like_headline", "match_credit", "match_dateline", "match_initials", "normalize",
+    "parse_datetime", "parse_report", "pull_related", "related_link", "related_marker",
+    "split_dateline", "strip_trailer",
+]  # fmt: skip
 
 
 class ArticleRejected(ValueError):
@@ -77,17 +93,23 @@ def inline(text: str) -> str:
 # --- datelines --------------------------------------------------------------------------------
 
 # "SERANG, PROLOGMEDIA –", "PROLOGMEDIA –", "Serang, PROLOGMEDIA -", "KOMPAS.com –",
-# "SERANG (ANTARA) -", "Jakarta -" (PROTOCOLS.md, Indonesian text). En/em dash with or without
+# "SERANG (ANTARA) -", "Jakarta -" (PROTOCOLS.md, Indonesian text); the portals' own forms:
+# "Liputan6.com, Jakarta -", "TRIBUNBANTEN.COM, SERANG -", "suara.com -", "Jakarta, CNN
+# Indonesia --", and a press release's "SERANG, (14/11/2025) -". En/em dash with or without
 # spaces; a hyphen (or "--") only between spaces, so hyphenated words are never cut.
 _CAPS_WORDS = r"[A-Z0-9][A-Z0-9&.'’]*(?:[ -][A-Z0-9][A-Z0-9&.'’]*){0,4}"
 _TITLE_WORDS = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}"
-_SOURCE = rf"(?:{_CAPS_WORDS}|[A-Z][A-Za-z0-9]*\.(?:com|co\.id|id|net|org|tv))(?:\.[a-z]{{2,3}})*"
+_DOMAIN = r"[A-Za-z][A-Za-z0-9]*\.(?:com|co\.id|co|id|net|org|tv)"
+_SOURCE = rf"(?:{_CAPS_WORDS}(?:\s[A-Z][a-z]+)?|{_DOMAIN})(?:\.[a-z]{{2,3}})*"
 _PLACE = rf"(?:{_CAPS_WORDS}|{_TITLE_WORDS})"
+_DATE = r"\(?\d{1,2}/\d{1,2}(?:/\d{2,4})?\)?|\d{1,2}\s[A-Z][a-z]+\s\d{4}"
 _DASH = r"(?:\s*[\u2013\u2014\u2015\u2212]\s*|\s+--?\s+)"
 DATELINE_RE = re.compile(
     rf"""^\s*(?P<dateline>
         {_PLACE}\s*,\s*{_SOURCE}          # SERANG, PROLOGMEDIA
+      | {_SOURCE}\s*,\s*{_PLACE}          # Liputan6.com, Jakarta
       | {_PLACE}\s*\(\s*{_SOURCE}\s*\)    # SERANG (ANTARA)
+      | {_PLACE}\s*,\s*(?:{_DATE})         # SERANG, (14/11/2025)
       | {_SOURCE}                         # PROLOGMEDIA / KOMPAS.com / SERANG
       | {_TITLE_WORDS}                    # Jakarta
     ){_DASH}(?=\S)""",
@@ -123,10 +145,16 @@ def split_dateline(paragraph: str) -> tuple[str | None, str]:
 
 # --- "Baca Juga:" related-link blocks ---------------------------------------------------------
 
-# With a colon the marker is unambiguous; without one ("Simak juga Festival ...") only a short
-# line without a final period counts, so a story sentence starting "Lihat juga ..." survives.
+# The marker: "Baca Juga", "Simak juga", "Lihat Juga", "Baca Selengkapnya", "Berita Terkait",
+# "Artikel Terkait", "Baca berita lainnya", then ":" / ">>" / "»" / " - " or nothing. With a
+# separator, or alone on its line, it is unambiguous; followed by text without one ("Simak
+# juga Festival ...") only a "juga" marker with a short line without a final period counts,
+# so a story sentence starting "Lihat juga ..." survives.
 _MARKER_RE = re.compile(
-    r"^(?:baca|simak|lihat)\s+juga\b\s*(?P<colon>[:：]|[-\u2013\u2014](?=\s))?\s*(?P<rest>.*)$",
+    r"^[^\w“”\"‘’'(\[]*(?:(?P<juga>(?:baca|simak|lihat|cek)\s+(?:juga|pula))"
+    r"|baca\s+(?:se)?lengkapnya|baca\s+(?:berita|artikel)\s+(?:lainnya|selengkapnya)"
+    r"|(?:berita|artikel)\s+(?:terkait|lainnya|menarik(?:\s+lainnya)?))\b"
+    r"\s*(?P<colon>[:：]|>{2,}|&gt;&gt;|[»›→➡]|[-\u2013\u2014](?=\s|$))?\s*(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 _TRAILING_URL = re.compile(r"\s*[(<]?(?P<url>https?://[^\s<>()]+)[)>]?\s*$")
@@ -136,11 +164,13 @@ _HEADLINE_MAX = 200
 def related_marker(line: str) -> str | None:
     """The text after a "Baca Juga:" marker ("" when the headline is on the next line), or
     None when the line is not a related-link line."""
+    if line[:1] in "([" and line[-1:] in ")]":
+        line = line[1:-1]  # "(Baca juga: Judul)"
     m = _MARKER_RE.match(line)
     if m is None:
         return None
     rest = m.group("rest").strip()
-    if m.group("colon") is None and not looks_like_headline(rest):
+    if m.group("colon") is None and rest and not (m.group("juga") and looks_like_headline(rest)):
         return None
     return rest
 
@@ -163,36 +193,17 @@ def related_link(text: str, url: str | None = None) -> RelatedLink:
 _BULLET = re.compile(r"^(?:[-•*·]|\d{1,2}[.)])\s+")
 
 
-# Page furniture that survives copy-paste from news sites: ad slots ("ADVERTISEMENT", "SCROLL
-# TO CONTINUE WITH CONTENT"), embed placeholders ("[Gambas:Video 20detik]"), ad-script lines.
-_NOISE_LINE = re.compile(
-    r"^(?:advertisement|iklan|scroll to (?:continue|resume) with content|gulir untuk melanjutkan"
-    r"|ads|sponsored|\[gambas:[^\]]{0,80}\]|\(adsbygoogle\b.*)$",
-    re.I,
-)
-
-
-def is_noise_line(line: str) -> bool:
-    """A whole line that is page furniture, never story."""
-    return len(line) < 200 and _NOISE_LINE.match(line) is not None
-
-
-# A photo caption or credit pasted with the text ("Foto: Warga mengungsi ... (MEDIA/Budi)",
-# "(Foto: Istimewa)", "Foto/Ilustrasi: ..."): it describes a picture a text report does not have.
-_CAPTION_LINE = re.compile(r"^\(?\s*(?:foto|ilustrasi)(?:\s*/\s*\w+)?\s*:\s*\S", re.I)
-
-
-def is_caption_line(line: str) -> bool:
-    return len(line) < 300 and _CAPTION_LINE.match(line) is not None
+def is_furniture(line: str) -> bool:
+    """Ad slot, pagination, promo or photo caption: a whole line that is not story."""
+    return is_noise_line(line) or is_promo_line(line) or is_caption_line(line)
 
 
 def drop_furniture(lines: list[str]) -> list[str]:
-    """Normalized lines without page furniture (is_noise_line) or photo captions; each becomes
-    a paragraph break, since an ad slot sits between paragraphs. Still at most one blank line
-    in a row."""
+    """Normalized lines without page furniture (is_furniture); each becomes a paragraph break,
+    since an ad slot sits between paragraphs. Still at most one blank line in a row."""
     kept: list[str] = []
     for line in lines:
-        if line and (is_noise_line(line) or is_caption_line(line)):
+        if line and is_furniture(line):
             line = ""
         if line or (kept and kept[-1]):
             kept.append(line)
@@ -245,31 +256,11 @@ def pull_related(lines: list[str]) -> tuple[list[str], list[RelatedLink]]:
 _INITIALS_RE = re.compile(
     r"\s*\((?P<initials>[a-z][a-z0-9]{1,5}(?:\s*/\s*[a-z][a-z0-9]{1,5}){0,4}|\*)\)\s*$"
 )
-_CREDIT_RE = re.compile(
-    r"^(?P<role>penulis|reporter|pewarta|editor|redaktur|penyunting|sumber)\s*:\s*(?P<name>.{2,80})$",
-    re.IGNORECASE,
-)
-_AUTHOR_ROLES = {"penulis", "reporter", "pewarta"}
-# "COPYRIGHT © ANTARA 2026", "Hak cipta © 2026 MEDIA": the wire service's notice under a report.
-_COPYRIGHT_RE = re.compile(r"^(?:copyright\b|hak cipta\b|©).{0,100}$", re.IGNORECASE)
 
 
 def match_initials(text: str) -> re.Match[str] | None:
     """Editor initials at the end of `text` ("... warga. (fai/idh)")."""
     return _INITIALS_RE.search(text)
-
-
-def match_credit(line: str) -> tuple[bool, str] | None:
-    """A "Penulis: Nama" / "Editor: Nama" line -> (names an author?, name)."""
-    m = _CREDIT_RE.match(line)
-    if m is None:
-        return None
-    return m.group("role").lower() in _AUTHOR_ROLES, m.group("name").strip()
-
-
-def is_copyright(line: str) -> bool:
-    """A copyright notice line ("COPYRIGHT © ANTARA 2026")."""
-    return _COPYRIGHT_RE.match(line) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,174 @@
+"""Page furniture: the lines a news page carries in or around the story that are not story.
+Pure functions over one line (a paragraph's text, whitespace-normalised).
+
+    is_noise_line     ad labels ("- Advertisement -", "SCROLL TO CONTINUE WITH CONTENT"),
+                      embed placeholders ("[Gambas:Video 20detik]"), pagination ("Halaman: 1 2",
+                      "Selanjutnya >>"), share bars, byline timestamps, photo labels
+                      ("ILUSTRASI"), video teasers ("Simak Video ...", whose player is gone)
+    is_promo_line     calls to follow the site ("Ikuti berita terkini di Google News", Telegram
+                      groups, WhatsApp Channels, app downloads) and syndication notes
+    is_caption_line   a photo caption pasted as text ("Foto: ...", "(Foto: Istimewa)")
+    is_copyright      "COPYRIGHT © ANTARA 2026", "Dilarang keras mengambil konten ..."
+    match_credit      "Penulis: X", "Editor : Y", "Laporan Wartawan Site.com, X", "(Site.com/X)"
+
+A line is furniture by its shape: a fixed formula, short, alone in its paragraph. Never by one
+word: a story sentence that mentions Google News, or a quote that says "baca juga
+peraturannya", keeps its place. The HTML, markdown and text importers and the excerpt engine
+share these rules.
+"""
+
+from __future__ import annotations
+
+import re
+
+_LINE_MAX = 200  # furniture is short; a longer line is a paragraph of story
+_PROMO_MAX = 400  # a promo box may run to three sentences (Kompas' Telegram invitation)
+
+# Decoration around a label: "- Advertisement -", "— ADVERTISEMENT —", "*** Iklan ***".
+_DECOR = r"[\s\-\u2013\u2014•·|*_=~.:]*"
+_NEXT = r"(?:>>|»|›|→|&gt;&gt;)"
+_PREV = r"(?:<<|«|‹|←)"
+_NOISE_LINE = re.compile(
+    rf"^{_DECOR}(?:"
+    # ad slots (detik's parallax ad, tagDiv/Jannah ad labels)
+    r"advertisements?|advertisment|iklan|ads|sponsored|konten bersponsor|artikel bersponsor"
+    r"|scroll to (?:continue|resume) with content|scroll (?:untuk|to) (?:melanjutkan|lanjut|"
+    r"continue)(?: membaca| reading)?|gulir (?:ke bawah )?untuk (?:melanjutkan|lanjut)(?: membaca)?"
+    r"|lanjutkan membaca(?: (?:artikel|berita))?(?: di bawah(?: ini)?)?|continue reading(?: below)?"
+    # embed placeholders and ad scripts that lost their <script>
+    r"|\[gambas:[^\]]{0,80}\]|\(adsbygoogle\b.*"
+    # pagination of a story split over pages
+    rf"|halaman\s*:?\s*(?:\d+\s*[,|]?\s*)+(?:selanjutnya|berikutnya|next)?\s*{_NEXT}?"
+    r"|halaman\s*\d+\s*(?:dari|/)\s*\d+"
+    r"|lanjut(?:kan)?(?: baca| membaca)?(?: ke)? halaman (?:berikutnya|selanjutnya)"
+    rf"|(?:halaman|laman)\s+(?:selanjutnya|berikutnya|sebelumnya)\s*{_NEXT}?"
+    rf"|{_PREV}?\s*(?:selanjutnya|berikutnya|sebelumnya|next|prev(?:ious)?)\s*{_NEXT}?"
+    rf"|(?:\d+\s+)+\d+\s*(?:selanjutnya|berikutnya|next)?\s*{_NEXT}?"
+    r"|(?:tampilkan|lihat|baca) semua(?: halaman)?|show all|baca (?:se)?lengkapnya(?: di ?sini)?"
+    # share bars whose buttons lost their icons
+    r"|(?:bagikan|share|sebarkan)(?: (?:artikel|berita|ke|this))?(?: ini)?"
+    r"|(?:(?:facebook|twitter|x|whatsapp|telegram|line|linkedin|pinterest|e-?mail|tiktok"
+    r"|instagram|copy link|salin (?:tautan|link))(?:\s*[|,·•/]\s*|\s+|$)){2,}"
+    # a timestamp left from the byline ("Rabu, 05 Februari 2025 | 17:05 WIB")
+    r"|(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu)\s*,\s*\d{1,2}\s+\w+\s+\d{4}"
+    r"(?:\s*[|,\-\u2013]?\s*(?:pukul\s+)?\d{1,2}[.:]\d{2}(?:\s*(?:wib|wita|wit))?)?"
+    # a label for a picture that is not there ("ILUSTRASI", "(Ist)")
+    r"|\(?(?:foto\s+)?(?:ilustrasi|istimewa|ist|dok(?:umentasi)?\.?\s*istimewa)\)?"
+    rf"){_DECOR}$",
+    re.IGNORECASE,
+)
+# "Simak Video 'Banjir Rob ...'", "Saksikan video pilihan di bawah ini:": the player was an
+# embed (dropped with the other iframes), so the line introduces nothing.
+_VIDEO_TEASER = re.compile(
+    r"^(?:simak|tonton|saksikan|lihat|cek|putar)(?:\s+(?:juga|pula))?\s+(?:\w+\s+)?video\b",
+    re.IGNORECASE,
+)
+
+
+def is_noise_line(line: str) -> bool:
+    """A whole line that is page furniture, never story."""
+    if len(line) >= _LINE_MAX:
+        return False
+    if _NOISE_LINE.match(line) is not None:
+        return True
+    return _VIDEO_TEASER.match(line) is not None and not line.rstrip(" ”\"’'").endswith(".")
+
+
+# --- promos -----------------------------------------------------------------------------------
+
+# A call to follow the site: an imperative first, a channel in the line, news as the object.
+_PROMO_START = re.compile(
+    r"^(?:ikuti|follow|dapatkan|simak|(?:mari |ayo |yuk,? )?(?:gabung|bergabung)|yuk|ayo"
+    r"|jangan lupa|download|unduh|install|instal|baca|klik|cek|pantau|kunjungi|subscribe"
+    r"|berlangganan|langganan|nikmati|update)\b",
+    re.IGNORECASE,
+)
+_PROMO_CHANNEL = re.compile(
+    r"google news|whatsapp|\bwa channel\b|telegram|play ?store|app ?store|google play|appgallery"
+    r"|klik (?:di ?sini|link|tautan)|instagram|tiktok|youtube|facebook|twitter|\bx\.com\b",
+    re.IGNORECASE,
+)
+_PROMO_APP = re.compile(r"^(?:download|unduh|install|instal)\s+(?:aplikasi|app)\b", re.I)
+_PROMO_OBJECT = re.compile(r"berita|news|update|artikel|informasi|kabar|\bkami\b", re.I)
+# Someone speaking (an attribution verb) makes the line story, whatever it says. Quotation
+# marks alone do not: promos quote the group's name ("Kompas.com News Update").
+_SPEECH = re.compile(
+    r"\b(?:kata|ujar|ungkap|jelas|tutur|imbuh|tegas|sebut|imbau|pesan|harap|minta)(?:nya)?\b",
+    re.IGNORECASE,
+)
+# "Artikel ini telah tayang di Tribunnews.com dengan judul ...": a syndication note.
+_SYNDICATED = re.compile(
+    r"^(?:artikel|berita|tulisan) ini (?:telah |sudah |pertama kali )?"
+    r"(?:tayang|terbit|dimuat|diterbitkan|dipublikasikan)\b",
+    re.IGNORECASE,
+)
+
+
+def is_promo_line(line: str) -> bool:
+    """A paragraph asking the reader to follow the site elsewhere (Google News, Telegram,
+    WhatsApp Channel, the app), or noting where the article first appeared."""
+    if len(line) > _PROMO_MAX:
+        return False
+    if _SYNDICATED.match(line):
+        return True
+    if _PROMO_START.match(line) is None or _SPEECH.search(line):
+        return False
+    channel = _PROMO_CHANNEL.search(line) or _PROMO_APP.match(line)
+    return channel is not None and _PROMO_OBJECT.search(line) is not None
+
+
+# --- captions, rights, credits ----------------------------------------------------------------
+
+# A photo caption or credit pasted with the text ("Foto: Warga mengungsi ... (MEDIA/Budi)",
+# "(Foto: Istimewa)", "Foto/Ilustrasi: ..."): it describes a picture a text report does not have.
+_CAPTION_LINE = re.compile(r"^\(?\s*(?:foto|ilustrasi)(?:\s*/\s*\w+)?\s*:\s*\S", re.I)
+
+
+def is_caption_line(line: str) -> bool:
+    return len(line) < 300 and _CAPTION_LINE.match(line) is not None
+
+
+# "COPYRIGHT © ANTARA 2026", "Hak cipta © 2026 MEDIA": the wire service's notice under a
+# report; "Dilarang keras mengambil konten, melakukan crawling ... tanpa izin tertulis dari
+# Kantor Berita ANTARA.": the notice antaranews.com now prints after it.
+_COPYRIGHT_RE = re.compile(
+    r"^(?:(?:copyright\b|hak cipta\b|©).{0,100}"
+    r"|dilarang(?: keras)? (?:mengambil|mengutip|menyalin|memperbanyak|menyebarluaskan"
+    r"|mereproduksi|menggunakan)\b.{0,300})$",
+    re.IGNORECASE,
+)
+
+
+def is_copyright(line: str) -> bool:
+    """A copyright or reuse notice line."""
+    return _COPYRIGHT_RE.match(line) is not None
+
+
+_CREDIT_RE = re.compile(
+    r"^(?P<role>penulis|reporter|pewarta|kontributor|wartawan|jurnalis|laporan|editor|redaktur"
+    r"|penyunting|sumber|fotografer)\s*:\s*(?P<name>.{2,80})$",
+    re.IGNORECASE,
+)
+_AUTHOR_ROLES = {"penulis", "reporter", "pewarta", "kontributor", "wartawan", "jurnalis", "laporan"}
+# Tribun's first line: "Laporan Wartawan TribunBanten.com, Marteen Ronaldo Pakpahan".
+_REPORTED_BY = re.compile(
+    r"^laporan\s+(?:wartawan|reporter|kontributor|jurnalis)\s+[^,]{2,60},\s*(?P<name>[^,]{2,80})$",
+    re.IGNORECASE,
+)
+# Tribun's last line: "(TribunBanten.com/Marteen Ronaldo Pakpahan)". The source must look like
+# a site name, so "(Foto/Ilustrasi)" or "(rls/red)" are not taken for a reporter.
+_SITE_SLASH_NAME = re.compile(
+    r"^\(\s*[A-Za-z][\w-]*(?:\.[a-z]{2,6}){1,2}\s*/\s*(?P<name>[^()/]{2,80})\)$"
+)
+
+
+def match_credit(line: str) -> tuple[bool, str] | None:
+    """A credit line -> (names an author?, name): "Penulis: Nama", "Editor: Nama",
+    "Laporan Wartawan Site.com, Nama", "(Site.com/Nama)"."""
+    m = _CREDIT_RE.match(line)
+    if m is not None:
+        return m.group("role").lower() in _AUTHOR_ROLES, m.group("name").strip()
+    m = _REPORTED_BY.match(line) or _SITE_SLASH_NAME.match(line)
+    if m is not None:
+        return True, m.group("name").strip()
+    return None

@@ -1,0 +1,152 @@
+"""Page furniture by shape: ad labels, pagination, promos, credits, rights notices. Each rule
+has its look-alike story sentence next to it, which must stay story."""
+
+from __future__ import annotations
+
+import pytest
+
+from siarkan.articles.furniture import (
+    is_copyright,
+    is_noise_line,
+    is_promo_line,
+    match_credit,
+)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ADVERTISEMENT",
+        "- Advertisement -",
+        "— ADVERTISEMENT —",
+        "Advertisement",
+        "Iklan",
+        "SCROLL TO CONTINUE WITH CONTENT",
+        "Scroll untuk melanjutkan membaca",
+        "[Gambas:Video 20detik]",
+        "[Gambas:Video CNN]",
+        "Halaman: 1 2 3",
+        "Halaman 1 2",
+        "Halaman 2 dari 3",
+        "Lanjut ke halaman berikutnya",
+        "Baca selengkapnya di sini",
+        "1 2 3 Selanjutnya",
+        "Selanjutnya >>",
+        "Halaman selanjutnya »",
+        "« Sebelumnya",
+        "Bagikan ini:",
+        "Share:",
+        "Facebook Twitter WhatsApp Telegram",
+        "Facebook | Twitter | Salin tautan",
+        "ILUSTRASI",
+        "Foto ilustrasi",
+        "(Ist)",
+        "Rabu, 05 Februari 2025 | 17:05 WIB",
+        "Jum'at, 20 September 2024 - 20:11 WIB",
+        'Simak Video "Detik-detik Banjir Rob Terjang Permukiman"',
+        "Simak juga Video: Banjir Rendam Serang",
+        "Simak juga video pilihan berikut ini:",
+        "Saksikan Video Pilihan di Bawah Ini:",
+    ],
+)
+def test_noise_lines(line: str) -> None:
+    assert is_noise_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Iklan layanan masyarakat itu dipasang di setiap posko.",
+        "Halaman sekolah terendam banjir setinggi 40 sentimeter.",
+        "Selanjutnya, warga diminta mengungsi ke balai desa.",
+        "Berikutnya giliran Desa Lontar yang menerima bantuan.",
+        "Facebook dan Twitter ramai membahas banjir itu.",
+        "Simak video itu, kata Kapolres, lalu laporkan ke polisi.",
+        "Tonton video dokumenter itu di bioskop mulai Kamis.",
+        "Rabu, 5 Februari 2025, warga berkumpul di balai desa.",
+        "Istimewa rasanya bisa bertemu langsung dengan Bupati.",
+        "Bagikan sembako dulu kepada lansia, baru yang lain.",
+    ],
+)
+def test_story_sentences_that_look_like_noise(line: str) -> None:
+    assert not is_noise_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Ikuti berita terkini PROLOGMEDIA di Google News",
+        "Follow Berita Okezone di Google News",
+        "Baca berita TribunBanten.com lainnya di Google News",
+        "Dapatkan update berita pilihan dan breaking news setiap hari dari Kompas.com. Mari "
+        "bergabung di Grup Telegram “Kompas.com News Update”, caranya klik link "
+        "https://t.me/contoh, kemudian join. Anda harus install aplikasi Telegram terlebih dulu "
+        "di ponsel.",
+        "Simak breaking news dan berita pilihan kami langsung di ponselmu. Pilih saluran "
+        "andalanmu akses berita Kompas.com WhatsApp Channel : https://www.whatsapp.com/channel/x."
+        " Pastikan kamu sudah install aplikasi WhatsApp ya.",
+        "Ikuti saluran WhatsApp TribunBanten.com untuk mendapatkan berita terkini",
+        "Download aplikasi Kabar Pandeglang di Google Play Store untuk mendapatkan berita "
+        "terbaru setiap hari.",
+        "Dapatkan berita up to date dengan semua berita terkini dari Okezone hanya dengan satu "
+        "akun di ORION, daftar sekarang dengan klik disini dan nantikan kejutan menarik lainnya",
+        "Ikuti kami di Instagram @prologmedia",
+        "Artikel ini telah tayang di Tribunnews.com dengan judul Polisi Bongkar Elpiji Oplosan.",
+    ],
+)
+def test_promos(line: str) -> None:
+    assert is_promo_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Warga yang melihat kerusakan jembatan diminta melapor melalui layanan WhatsApp "
+        "pengaduan di nomor 0811-1234-5678.",
+        "“Ikuti aturan yang ada, jangan sampai ada pungutan liar,” ujar Camat.",
+        "Ikuti perkembangan harga beras lewat aplikasi SiHarga, kata Kepala Dinas.",
+        "Baca berita di koran sudah jadi kebiasaan warga Kampung Baduy sejak dulu.",
+        "Dapatkan bantuan sosial dengan mendaftar di kantor desa.",
+        "Simak penjelasan BPBD soal banjir di kanal Telegram resmi mereka, imbau Camat.",
+    ],
+)
+def test_story_sentences_that_look_like_promos(line: str) -> None:
+    assert not is_promo_line(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "credit"),
+    [
+        ("Penulis: Rina Marlina", (True, "Rina Marlina")),
+        ("Editor : Dita Amalia", (False, "Dita Amalia")),
+        ("Kontributor : Hilman Sadewa", (True, "Hilman Sadewa")),
+        ("Sumber: Diskominfo Kabupaten Lebak", (False, "Diskominfo Kabupaten Lebak")),
+        ("Laporan Wartawan TribunBanten.com, Rangga Saputra", (True, "Rangga Saputra")),
+        ("(TribunBanten.com/Rangga Saputra)", (True, "Rangga Saputra")),
+        ("Pewarta: Mulyana", (True, "Mulyana")),
+    ],
+)
+def test_credit_lines(line: str, credit: tuple[bool, str]) -> None:
+    assert match_credit(line) == credit
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "(Foto/Ilustrasi)",
+        "(rls/red)",
+        "Laporan keuangan daerah, kata dia, sudah diaudit.",
+        "Sumber air warga tercemar limbah pabrik.",
+    ],
+)
+def test_not_credit_lines(line: str) -> None:
+    assert match_credit(line) is None
+
+
+def test_rights_notices() -> None:
+    assert is_copyright("COPYRIGHT © ANTARA 2025")
+    assert is_copyright(
+        "Dilarang keras mengambil konten, melakukan crawling atau pengindeksan otomatis untuk AI "
+        "di situs web ini tanpa izin tertulis dari Kantor Berita ANTARA."
+    )
+    assert not is_copyright("Dilarang parkir di bahu jalan selama perbaikan berlangsung.")
