@@ -157,6 +157,25 @@ def test_initials_as_a_paragraph_of_their_own() -> None:
     assert story_paragraphs(article("Berita selesai.", "(fai/idh)")) == ("Berita selesai.",)
 
 
+@pytest.mark.parametrize(
+    "paragraphs",
+    [
+        ("Warga Serang menyambut baik rencana itu. (fai/idh)",),  # the lead is the last
+        ("- Advertisement -", "Baca Juga: Harga Beras Naik", "Warga menyambut baik. (ant)"),
+        ("Warga menyambut baik.", "(fai/idh)"),
+        ("Warga menyambut baik.", "Paragraf kedua. (fai)"),
+    ],
+)
+def test_a_summary_reads_only_the_lead_but_cleans_it_the_same(
+    paragraphs: tuple[str, ...],
+) -> None:
+    # The summary looks for the lead alone (and one paragraph more, to know whether the lead
+    # is the last, whose initials go): the same lead as the whole story's first paragraph.
+    a = article(*paragraphs)
+    [post] = cut(a, mode="summary", include_title=False, hashtags=0)
+    assert post.body_text == story_paragraphs(a)[0]
+
+
 def test_page_furniture_left_in_stored_paragraphs_is_not_story() -> None:
     """An article stored from a JSON body (or before a rule existed) may still carry a page's
     promos, ad labels and markers; its posts must not. Story with the same words stays."""

@@ -221,7 +221,9 @@ _INITIALS_RE = re.compile(
 Numbered = tuple[int, str]
 
 
-def _drop_related(paragraphs: Sequence[str]) -> list[Numbered]:
+def _drop_related(paragraphs: Sequence[str], enough: int | None = None) -> list[Numbered]:
+    """The story's paragraphs; with `enough`, only the first `enough` of them are looked for
+    (the furniture rules cost as much as cutting a summary)."""
     kept: list[Numbered] = []
     skip_headline = False
     for index, paragraph in enumerate(paragraphs):
@@ -244,11 +246,22 @@ def _drop_related(paragraphs: Sequence[str]) -> list[Numbered]:
         text = lines[0] if len(lines) == 1 else normalize_space(" ".join(lines))
         if text:
             kept.append((index, text))
+            if enough is not None and len(kept) == enough:
+                break
     return kept
 
 
-def _story(article: Article) -> list[Numbered]:
-    paragraphs = _drop_related(article.paragraphs)
+def _story(article: Article, needed: int | None = None) -> list[Numbered]:
+    """The story's paragraphs, numbered; with `needed`, the first `needed` (a summary needs
+    the lead only)."""
+    if needed is not None:
+        # One more than needed: if it is there, the needed ones are not the last paragraph,
+        # whose trailing initials ("(fai/idh)") are cut below.
+        paragraphs = _drop_related(article.paragraphs, enough=needed + 1)
+        if len(paragraphs) > needed:
+            return paragraphs[:needed]
+    else:
+        paragraphs = _drop_related(article.paragraphs)
     if paragraphs:
         index, text = paragraphs[-1]
         last = _INITIALS_RE.sub("", text).rstrip()
@@ -880,7 +893,7 @@ def make_excerpts(
     """
     mode = mode or settings.mode
     link = article.canonical_url or permalink
-    paragraphs = _story(article)
+    paragraphs = _story(article, needed=1 if mode == "summary" else None)
     language = settings.language or article.language
     numbered = mode != "summary"
     if mode == "thread":
