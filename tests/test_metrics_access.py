@@ -13,7 +13,7 @@ import pytest
 
 from siarkan.config import Settings, parse_settings
 from siarkan.web.app import create_app
-from siarkan.web.ops import metrics_refusal
+from siarkan.web.ops import metrics_refusal, public_hostname
 from tests.conftest import TEST_CONFIG
 from tests.helpers import serve_app
 
@@ -62,6 +62,29 @@ async def test_by_default_loopback_reads_metrics_and_a_proxy_does_not(
             assert "siarkan_" not in text
             status, _, _ = await get(f"{base}/healthz", **forwarded)
             assert status == 200
+
+
+async def test_a_proxy_that_sends_no_client_address_is_still_a_proxy(
+    configure: Callable[..., Settings], port: int
+) -> None:
+    """nginx adds no forwarding header unless told to, and configs often set only
+    X-Forwarded-Proto; any X-Forwarded-* or Via says a proxy relayed the request. And a proxy in
+    front of a federating siarkan must pass the public Host on (the inbox refuses any other), so
+    a request for the site's public name came through it, whatever headers it added."""
+    settings = configure(env={"SIARKAN_SITE_BASE_URL": "https://berita.example"})
+    async with serving(settings, port) as base:
+        assert (await get(f"{base}/metrics"))[0] == 200  # Host: 127.0.0.1:<port>
+        assert (await get(f"{base}/metrics", Host=f"localhost:{port}"))[0] == 200
+        for relayed in (
+            {"X-Forwarded-Proto": "https"},
+            {"X-Forwarded-Host": "berita.example"},
+            {"Via": "1.1 cache.example"},
+            {"Host": "berita.example"},
+            {"Host": "Berita.Example:443"},
+        ):
+            status, _, text = await get(f"{base}/metrics", **relayed)
+            assert status == 403 and "siarkan_" not in text, relayed
+            assert (await get(f"{base}/healthz", **relayed))[0] == 200
 
 
 async def test_an_address_outside_the_allow_list_is_refused(
@@ -122,8 +145,29 @@ async def test_with_a_token_loopback_still_reads_without_one(
         (None, {}, 403),  # a Unix socket: no address to match
         ("not an address", {}, 403),
         ("127.0.0.1", {"X-Forwarded-For": "127.0.0.1"}, 403),
+        ("127.0.0.1", {"x-forwarded-proto": "https"}, 403),
+        ("127.0.0.1", {"Via": "1.1 nginx"}, 403),
+        ("127.0.0.1", {"Host": "x.example"}, 403),  # the site's public name: via its proxy
+        ("127.0.0.1", {"Host": "x.example.:8080"}, 403),
+        ("127.0.0.1", {"Host": "127.0.0.1:8080"}, None),
+        ("127.0.0.1", {"Host": "metrics.x.example"}, None),
     ],
 )
 def test_default_allow_list(peer: str | None, headers: dict[str, str], expected: Any) -> None:
     settings = parse_settings("site: {name: X, base_url: https://x.example}\n", "t.yaml", {})
-    assert metrics_refusal(settings.metrics, peer, headers) == expected
+    public = public_hostname(settings.site.base_url)
+    assert metrics_refusal(settings.metrics, peer, headers, public) == expected
+
+
+@pytest.mark.parametrize(
+    ("base_url", "expected"),
+    [
+        ("https://Berita.Example/", "berita.example"),
+        ("http://127.0.0.1:8080", None),  # dialled as it is by a scraper on this machine
+        ("http://[::1]:8080", None),
+        ("http://localhost:8080", None),
+        ("http://siarkan.localhost", None),
+    ],
+)
+def test_public_hostname(base_url: str, expected: str | None) -> None:
+    assert public_hostname(base_url) == expected

@@ -13,13 +13,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import insert
 
 from siarkan.articles.model import Article, Status
 from siarkan.config import Settings
 from siarkan.federation import collections, publish
 from siarkan.store.articles import retract_article
 from siarkan.store.db import Database
-from siarkan.store.tables import activities, deliveries, posts
+from siarkan.store.tables import activities, deliveries, interactions, posts
 from tests.federation.test_publish import add_follower, all_rows, soon_after, store
 
 FOLLOWER_INBOX = "https://m.example/u/inbox"
@@ -203,3 +204,44 @@ async def test_reading_the_site_again_does_not_undo_a_retraction(
     assert (await store(db, settings, article, reread_at)).status is Status.RETRACTED
     assert await since(db, reread_at) == []
     assert await all_rows(db, posts, posts.c.state != "deleted") == []
+
+
+async def test_reactions_to_the_retracted_posts_do_not_follow_the_report_back(
+    db: Database, settings: Settings, make_article: Callable[..., Article]
+) -> None:
+    """The profile page counts likes and shows replies per article: those the retracted posts
+    got (about the text that was withdrawn) stay in the table for moderation, but are not the
+    new posts' reactions, which start from none as they do on Mastodon."""
+    article = make_article()
+    now = soon_after(article)
+    await store(db, settings, article, now)
+    (old,) = await all_rows(db, posts, posts.c.actor_name == "banten")
+
+    async def react(kind: str, object_uri: str, n: int, content: str | None = None) -> None:
+        async with db.begin() as conn:
+            await conn.execute(
+                insert(interactions).values(
+                    kind=kind,
+                    object_uri=object_uri,
+                    actor_uri=f"https://m.example/u{n}",
+                    activity_id=f"https://m.example/a/{n}",
+                    content=content,
+                    created_at=now + timedelta(minutes=n),
+                )
+            )
+
+    await react("like", old["uri"], 1)
+    await react("reply", old["uri"], 2, "<p>Ini keliru</p>")
+    async with db.connect() as conn:
+        before = await collections.reactions(conn, "banten", [article.id])
+    assert before[article.id].likes == 1 and len(before[article.id].replies) == 1
+
+    await retract(db, settings, article, now + timedelta(hours=1))
+    await store(db, settings, article, now + timedelta(hours=2), restore=True)
+    (new,) = await all_rows(db, posts, posts.c.actor_name == "banten", posts.c.state != "deleted")
+    async with db.connect() as conn:
+        assert await collections.reactions(conn, "banten", [article.id]) == {}
+    await react("like", new["uri"], 3)
+    async with db.connect() as conn:
+        after = await collections.reactions(conn, "banten", [article.id])
+    assert (after[article.id].likes, after[article.id].replies) == (1, [])

@@ -27,7 +27,7 @@ from siarkan.federation.activitystreams import POST_CONTEXT
 from siarkan.federation.actors import Usage
 from siarkan.federation.audience import ACCEPTED
 from siarkan.federation.keys import fediverse_channels
-from siarkan.federation.schedule import PUBLISHED
+from siarkan.federation.schedule import DELETED, PUBLISHED
 from siarkan.store.tables import activities, followers, interactions, posts
 
 PAGE_SIZE = 20
@@ -239,7 +239,7 @@ MAX_REPLIES_SHOWN = 20
 async def reactions(
     conn: AsyncConnection, channel_name: str, article_ids: list[str]
 ) -> dict[str, Reactions]:
-    """Likes, boosts and replies to any part of each article's posts on one channel.
+    """Likes, boosts and replies to any live part of each article's posts on one channel.
 
     Shown publicly only on channels with `show_replies`; otherwise they stay for moderation.
     """
@@ -255,7 +255,14 @@ async def reactions(
                 interactions.c.created_at,
             )
             .join(interactions, interactions.c.object_uri == posts.c.uri)
-            .where(posts.c.actor_name == channel_name, posts.c.article_id.in_(article_ids))
+            .where(
+                posts.c.actor_name == channel_name,
+                posts.c.article_id.in_(article_ids),
+                # Not those of its deleted posts: a report published again after a retraction
+                # has new posts beside the old ones (migration 0007), whose likes and replies
+                # were about the withdrawn text. They stay in the table for moderation.
+                posts.c.state != DELETED,
+            )
             .order_by(interactions.c.created_at, interactions.c.id)
         )
     ).all()
