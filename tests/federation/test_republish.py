@@ -18,7 +18,7 @@ from sqlalchemy import insert
 from siarkan.articles.model import Article, Status
 from siarkan.config import Settings
 from siarkan.federation import collections, publish
-from siarkan.store.articles import retract_article
+from siarkan.store.articles import Outcome, retract_article, upsert_article
 from siarkan.store.db import Database
 from siarkan.store.tables import activities, deliveries, interactions, posts
 from tests.federation.test_publish import add_follower, all_rows, soon_after, store
@@ -204,6 +204,16 @@ async def test_reading_the_site_again_does_not_undo_a_retraction(
     assert (await store(db, settings, article, reread_at)).status is Status.RETRACTED
     assert await since(db, reread_at) == []
     assert await all_rows(db, posts, posts.c.state != "deleted") == []
+    # Edited on the publisher's site meanwhile: the new text is kept, still retracted.
+    edited_at = reread_at + timedelta(hours=1)
+    kept = await store(db, settings, corrected(article), edited_at)
+    assert kept.status is Status.RETRACTED and "1.300 rumah" in kept.paragraphs[0]
+    assert await since(db, edited_at) == []
+    assert await all_rows(db, posts, posts.c.state != "deleted") == []
+    # Read once more, unchanged: nothing to do.
+    async with db.begin() as conn:
+        again = await upsert_article(conn, corrected(article), now=edited_at)
+    assert again.outcome is Outcome.UNCHANGED
 
 
 async def test_reactions_to_the_retracted_posts_do_not_follow_the_report_back(

@@ -211,9 +211,10 @@ async def upsert_article(
 ) -> UpsertResult:
     """Insert or update in the caller's transaction; idempotent on id or canonical URL.
 
-    `restore`: the push is an editor's explicit act (the admin API), so the same report pushed
-    again after a retraction publishes it again. An import or a source poll reading the
-    publisher's site again leaves a retracted report retracted unless its text changed."""
+    `restore`: the push is an editor's explicit act (the admin API), so a report pushed again
+    after a retraction is published again. An import or a source poll reading the publisher's
+    site again leaves a retracted report retracted: an unchanged page changes nothing, a
+    changed one has its text stored and stays retracted."""
     wanted_slug = slugify(article.slug or article.title)
     existing, slug_owner = await _lookup(conn, article, wanted_slug)
     if existing is not None:
@@ -240,6 +241,16 @@ async def upsert_article(
         # An edit that names no publication time keeps the first one, not "now".
         article = replace(article, published_at=existing["published_at"])
     stored = _settle_status(replace(article, slug=slug, content_hash=incoming_hash), now)
+    if (
+        not restore
+        and existing is not None
+        and existing["status"] == Status.RETRACTED.value
+        and stored.status is not Status.RETRACTED
+    ):
+        # The retraction was an editor's act in siarkan; a page still on (or edited on) the
+        # publisher's site does not undo it. content_hash stays the page's, so reading the
+        # same page again is "unchanged".
+        stored = replace(stored, status=Status.RETRACTED)
     if existing is None:
         stored = replace(stored, updated_at=stored.updated_at or stored.published_at or now)
         # Parameters apart from the statement: compiled once and cached, not per article.
