@@ -92,6 +92,9 @@ def test_story_sentences_that_look_like_noise(line: str) -> None:
         "akun di ORION, daftar sekarang dengan klik disini dan nantikan kejutan menarik lainnya",
         "Ikuti kami di Instagram @prologmedia",
         "Artikel ini telah tayang di Tribunnews.com dengan judul Polisi Bongkar Elpiji Oplosan.",
+        "Cek Berita dan Artikel yang lain di Google News",
+        "Dapatkan informasi terkini dan terbaru setiap hari di WhatsApp Channel Prolog Media",
+        "Yuk, gabung bersama kami di saluran WhatsApp Kabar Banten!",
     ],
 )
 def test_promos(line: str) -> None:
@@ -108,6 +111,21 @@ def test_promos(line: str) -> None:
         "Baca berita di koran sudah jadi kebiasaan warga Kampung Baduy sejak dulu.",
         "Dapatkan bantuan sosial dengan mendaftar di kantor desa.",
         "Simak penjelasan BPBD soal banjir di kanal Telegram resmi mereka, imbau Camat.",
+        # The portals' hoax checks, live reports and service stories: a channel and the
+        # news in the line, and story all the same.
+        "Cek fakta: Beredar kabar di WhatsApp bahwa pencairan bansos PKH tahap empat dimulai "
+        "hari ini.",
+        "Update 14.30 WIB: BPBD Banten menyampaikan informasi terbaru melalui akun Instagram "
+        "resmi, jumlah pengungsi bertambah menjadi 1.200 orang.",
+        "Update: Polisi menyebut video viral di TikTok itu berita lama dari 2019.",
+        "Follow up berita warga di Facebook soal jalan rusak, petugas Dinas PUPR langsung "
+        "menambal jalan berlubang itu.",
+        "Simak informasi lengkap soal modus penipuan lewat WhatsApp berikut ini.",
+        "Dapatkan informasi lengkap soal syarat pendaftaran CPNS 2025 di laman resmi BKN dan "
+        "akun Instagram @bkngoidofficial.",
+        "Ayo laporkan melalui WhatsApp Lapor Pak Kapolres, informasi akan kami tindak lanjuti.",
+        "Kunjungi posko di Balai Desa Cibeber atau hubungi WhatsApp 0812-3456-7890 untuk "
+        "informasi bantuan.",
     ],
 )
 def test_story_sentences_that_look_like_promos(line: str) -> None:
@@ -150,3 +168,21 @@ def test_rights_notices() -> None:
         "di situs web ini tanpa izin tertulis dari Kantor Berita ANTARA."
     )
     assert not is_copyright("Dilarang parkir di bahu jalan selama perbaikan berlangsung.")
+    assert is_copyright("Copyright 2025 Kompas.com. All rights reserved.")
+    assert is_copyright("Hak Cipta Dilindungi Undang-Undang")
+    assert is_copyright("Dilarang mengutip artikel ini tanpa izin tertulis redaksi.")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # A story's last paragraph, which the trailer rules look at for a rights notice.
+        "Dilarang mengambil foto di area bandara tanpa izin, tegas petugas.",
+        "Dilarang menggunakan kendaraan pribadi saat hari bebas kendaraan, kata Kapolres.",
+        "Dilarang menyebarluaskan data pribadi pasien, sesuai UU Pelindungan Data Pribadi.",
+        "Hak cipta lagu itu kini dipegang oleh ahli waris sang pencipta.",
+        "Copyright lagu tersebut dimiliki label rekaman asal Jakarta, ujar kuasa hukumnya.",
+    ],
+)
+def test_story_sentences_that_look_like_rights_notices(line: str) -> None:
+    assert not is_copyright(line)

@@ -19,7 +19,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from siarkan import USER_AGENT
-from siarkan.articles import crawl
+from siarkan.articles import crawl, importer
 from siarkan.articles.importer import ImportOptions, ImportReport, import_targets
 from siarkan.articles.text import ArticleRejected
 from siarkan.cli import import_cmd
@@ -27,6 +27,7 @@ from siarkan.cli.context import CliContext
 from siarkan.cli.main import build_parser
 from siarkan.clock import ManualClock
 from siarkan.config import ImportSettings, Settings
+from siarkan.federation import fetch as federation_fetch
 from siarkan.store.db import Database
 from siarkan.store.tables import fetch_validators
 from tests.articles.test_import_urls import article_page
@@ -393,3 +394,98 @@ async def test_a_page_timing_out_in_a_redirect_leaves_robots_txt_to_the_others(
     assert isinstance(second, crawl.Disallowed), second
     assert "robots.txt unreachable (timed out after 0.6 s)" in str(second)
     assert slow.requested("/artikel/") == []
+
+
+async def test_a_sitemap_listing_a_bad_address_fails_that_page_only(
+    site: Site, settings: Settings, db: Database
+) -> None:
+    """A <loc> with a port that is no port (a CMS typo) is one failed page: robots.txt's
+    origin of it cannot be named, which must not end the import of the rest."""
+    port = free_port()
+
+    async def sitemap(request: web.Request) -> web.Response:
+        locs = [
+            site.url("/artikel/1"),
+            "http://127.0.0.1:99999/artikel/2",
+            "http://127.0.0.1:abc/artikel/3",
+            "http://[::1/artikel/4",  # unreadable: skipped
+            site.url("/artikel/5"),
+        ]
+        xml = "<urlset>" + "".join(f"<url><loc>{loc}</loc></url>" for loc in locs) + "</urlset>"
+        return web.Response(text=xml, content_type="application/xml")
+
+    app = web.Application()
+    app.router.add_get("/sitemap.xml", sitemap)
+    async with serve_app(app, port):
+        report = await run_import(settings, db, f"http://127.0.0.1:{port}/sitemap.xml")
+    assert len(report.imported) == 2
+    assert [f.source for f in report.failed] == [
+        "http://127.0.0.1:99999/artikel/2",
+        "http://127.0.0.1:abc/artikel/3",
+    ]
+    assert all("fetch failed" in f.reason for f in report.failed), report.failed
+
+
+async def test_a_page_that_could_not_be_stored_keeps_the_feed_from_being_remembered(
+    site: Site, settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page was fetched and parsed, but its write failed (the batch reports it "not
+    stored"): remembering the feed would make the next import a 304 that never stores it."""
+    real_upsert = importer.upsert_article
+    down = {site.url("/arsip/2")}
+
+    async def flaky_upsert(conn: Any, article: Any, **kwargs: Any) -> Any:
+        if article.canonical_url in down:
+            raise RuntimeError("database connection lost")
+        return await real_upsert(conn, article, **kwargs)
+
+    monkeypatch.setattr(importer, "upsert_article", flaky_upsert)
+    first = await run_import(settings, db, site.url("/feed.xml"))
+    assert len(first.imported) == 2
+    assert [f.source for f in first.failed] == [site.url("/arsip/2")]
+    assert first.failed[0].reason.startswith("not stored: RuntimeError")
+    assert await stored_validators(db) == {}
+    down.clear()
+    second = await run_import(settings, db, site.url("/feed.xml"))
+    assert "If-None-Match" not in site.requested("/feed.xml")[-1].headers
+    assert len(second.imported) == 1 and len(second.unchanged) == 2
+    assert await stored_validators(db) == {site.url("/feed.xml"): ('"v1"', None)}
+
+
+async def test_a_feed_address_too_long_to_remember_is_imported_all_the_same(
+    site: Site, settings: Settings, db: Database
+) -> None:
+    """fetch_validators.url holds 2,000 characters (PostgreSQL refuses a longer value; a
+    sitemap index may list such an address): the feed is imported, just not remembered."""
+    feed = site.url("/feed.xml?" + "&".join(f"kategori{n}=berita-banten" for n in range(90)))
+    assert len(feed) > 2000
+    report = await run_import(settings, db, feed)
+    assert len(report.imported) == 3 and report.ok
+    assert await stored_validators(db) == {}
+
+
+async def test_robots_txt_redirected_to_a_refused_address_disallows_the_site(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site is public, its robots.txt redirects to an address the SSRF guard refuses:
+    the rules were not read, which is no leave to crawl (RFC 9309 §2.3.1.4)."""
+    # 127.0.0.1 plays the public site; 127.0.0.2 the inside address.
+    monkeypatch.setattr(federation_fetch, "address_allowed", lambda a: str(a) == "127.0.0.1")
+    site = Site()
+
+    async def moved_robots(request: web.Request) -> web.Response:
+        site.hits.append(Hit(request.path, dict(request.headers), time.monotonic()))
+        raise web.HTTPFound(f"http://127.0.0.2:{site.port}/robots.txt")
+
+    site.robots_txt = moved_robots  # type: ignore[method-assign]
+    async with serve_app(site.app(), site.port), aiohttp.ClientSession() as session:
+        crawler = crawl.Crawler(session, settings.imports, allow_private=False)
+        with pytest.raises(crawl.Disallowed) as refused:
+            await crawler.fetch(site.url("/artikel/1"), listed=True)
+        assert not refused.value.lasting
+        assert "robots.txt unreachable (refused: 127.0.0.2" in str(refused.value)
+        # The site itself refused: the page's own fetch says so.
+        inside = site.url("/artikel/1").replace("127.0.0.1", "127.0.0.2")
+        with pytest.raises(ArticleRejected, match=r"^refused: 127\.0\.0\.2"):
+            await crawler.fetch(inside, listed=True)
+    assert site.requested("/artikel/") == []

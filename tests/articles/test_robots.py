@@ -89,6 +89,32 @@ def test_non_ascii_paths_compare_as_percent_encoded_octets() -> None:
     assert not allowed(text, "/foo/%E3%83%84")
 
 
+def test_escaped_unreserved_characters_are_the_characters_themselves() -> None:
+    # §2.2.2: a percent-encoded ASCII octet is unencoded before comparison unless it is a
+    # reserved character; its table matches "/foo/bar/%62%61%7A" as "/foo/bar/baz".
+    assert not allowed("User-agent: *\nDisallow: /foo/bar/%62%61%7A\n", "/foo/bar/baz")
+    assert not allowed("User-agent: *\nDisallow: /~redaksi/\n", "/%7eredaksi/draf")
+    assert not allowed("User-agent: *\nDisallow: /%7Eredaksi/\n", "/~redaksi/draf")
+    assert not allowed("User-agent: *\nDisallow: /arsip-2025\n", "/arsip%2D2025/1")
+    # Reserved ones stay escapes: %2F is not a path separator, %2A not a wildcard.
+    assert allowed("User-agent: *\nDisallow: /a/b\n", "/a%2Fb")
+    assert allowed("User-agent: *\nDisallow: /a%2Fb\n", "/a/b")
+    assert allowed("User-agent: *\nDisallow: /a%2A\n", "/abc")
+    assert not allowed("User-agent: *\nDisallow: /a%2a\n", "/a%2A")
+    # The rule's length is counted as normalised: "%62%61%7A" is three octets, not nine,
+    # so the longer Allow still wins.
+    text = "User-agent: *\nDisallow: /foo/bar/%62%61%7A\nAllow: /foo/bar/ba\n"
+    assert not allowed(text, "/foo/bar/baz")
+    text = "User-agent: *\nDisallow: /foo/bar/%62\nAllow: /foo/bar/ba\n"
+    assert allowed(text, "/foo/bar/baz")
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_line() -> None:
+    body = b"\xef\xbb\xbfUser-agent: *\nDisallow: /arsip/\n"
+    robots = robots_from_answer(ROBOTS, 200, body)
+    assert robots.refusal(SITE + "/arsip/1") == f"disallowed by {ROBOTS} (Disallow: /arsip/)"
+
+
 def test_refusal_names_the_file_and_the_rule() -> None:
     robots = parse_robots(ROBOTS, "User-agent: *\nDisallow: /arsip/\n")
     assert robots.refusal(SITE + "/arsip/1") == f"disallowed by {ROBOTS} (Disallow: /arsip/)"

@@ -323,6 +323,18 @@ def test_credit_lines_on_consecutive_lines_are_separate_credits() -> None:
     assert report.body.authors == ("Rasyid Ridho",)
 
 
+def test_a_last_paragraph_that_forbids_something_is_story_not_a_rights_notice() -> None:
+    report = parse_report(
+        "Bandara Soekarno-Hatta Perketat Pengawasan\n\nTANGERANG, MEDIA - Pengawasan di "
+        "terminal 3 diperketat mulai Senin.\n\nDilarang mengambil foto di area pemeriksaan "
+        "tanpa izin, tegas petugas.\n\nCOPYRIGHT © MEDIA 2026"
+    )
+    assert report.body.paragraphs == (
+        "Pengawasan di terminal 3 diperketat mulai Senin.",
+        "Dilarang mengambil foto di area pemeriksaan tanpa izin, tegas petugas.",
+    )
+
+
 def test_numbered_list_lines_stay_separate_paragraphs() -> None:
     body = parse_report(
         "SERANG, MEDIA - Operasi pasar digelar dengan ketentuan, antara lain:\n"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import aiohttp
 import pytest
@@ -314,6 +316,7 @@ class Publisher:
         self.robots = ""
         self.robots_hits = 0
         self.broken: set[str] = set()  # pages answering 500
+        self.page_delay = 0.0  # seconds each page takes to answer
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -338,6 +341,7 @@ class Publisher:
     async def page(self, request: web.Request) -> web.Response:
         index = int(request.match_info["n"])
         self.page_hits.append(request.path)
+        await asyncio.sleep(self.page_delay)
         if request.path in self.broken:
             return web.Response(status=500, text="maaf")
         title, lead = self.items[index]
@@ -437,7 +441,12 @@ async def test_a_failed_source_page_is_retried_though_the_feed_did_not_change(
 
 
 @pytest.mark.parametrize(
-    "limit", [{"MAX_PAGES_PER_POLL": 2}, {"PAGE_BUDGET": 0.0, "PAGE_CONCURRENCY": 2}]
+    ("limit", "per_poll"),
+    [
+        ({"MAX_PAGES_PER_POLL": 2}, [2, 2, 1]),
+        # Out of time at once: the first page of each poll is fetched all the same.
+        ({"PAGE_BUDGET": 0.0, "PAGE_CONCURRENCY": 2}, [1, 1, 1, 1, 1]),
+    ],
 )
 async def test_a_poll_cut_short_leaves_the_rest_to_the_next_poll(
     db_settings: Settings,
@@ -446,20 +455,80 @@ async def test_a_poll_cut_short_leaves_the_rest_to_the_next_poll(
     http: aiohttp.ClientSession,
     monkeypatch: pytest.MonkeyPatch,
     limit: dict[str, float],
+    per_poll: list[int],
 ) -> None:
     for name, value in limit.items():
         monkeypatch.setattr(sources, name, value)
     site = Publisher()
-    more_news(site, 4)  # five stories, two a poll
+    more_news(site, 4)  # five stories
     settings, source = with_source(db_settings, site)
     async with serve_app(site.app(), site.port):
         stored = []
-        for _ in range(3):
+        for _ in per_poll:
             result = await poll(db, settings, source, http, clock)
             assert "If-None-Match" not in site.feed_hits[-1]
             stored.append(result.stored)
-        assert stored == [2, 2, 1] and result.complete
+        assert stored == per_poll and result.complete
         assert (await poll(db, settings, source, http, clock)).not_modified
+
+
+async def test_the_page_budget_holds_inside_a_batch(
+    db_settings: Settings,
+    db: Database,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Four pages of one host are one batch, fetched one after the other: with slow pages
+    (or a long Crawl-delay) the batch alone outlasts the budget. The tick waits for the
+    poll, so the budget must stop it there, not after the batch."""
+    monkeypatch.setattr(sources, "PAGE_BUDGET", 0.5)
+    site = Publisher()
+    site.page_delay = 0.6
+    more_news(site, 3)  # four stories, one batch
+    settings, source = with_source(db_settings, site)
+    async with serve_app(site.app(), site.port):
+        results = []
+        while not results or not results[-1].complete:
+            assert len(results) < 4
+            started = time.monotonic()
+            results.append(await poll(db, settings, source, http, clock))
+            took = time.monotonic() - started
+            assert took < 1.5, took  # the whole batch takes 2.4 s
+            assert "If-None-Match" not in site.feed_hits[-1]  # cut short: read in full
+        assert len(results) > 1 and results[0].stored >= 1
+        assert sum(r.stored for r in results) == 4 and sum(r.failed for r in results) == 0
+
+
+async def test_a_source_page_that_cannot_be_stored_fails_alone(
+    db_settings: Settings,
+    db: Database,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A write that fails (a database error, a row the store refuses) is one failed page:
+    raised out of the poll it would end the tick, other sources and housekeeping included,
+    at every poll of this source until the page changes."""
+    site = Publisher()
+    more_news(site, 1)
+    settings, source = with_source(db_settings, site)
+    real_store = sources.store_article
+    down = {site.url("/berita/0")}
+
+    async def flaky_store(conn: Any, settings: Settings, article: Article, **kwargs: Any) -> Any:
+        if article.canonical_url in down:
+            raise RuntimeError("database connection lost")
+        return await real_store(conn, settings, article, **kwargs)
+
+    monkeypatch.setattr(sources, "store_article", flaky_store)
+    async with serve_app(site.app(), site.port):
+        first = await poll(db, settings, source, http, clock)
+        assert (first.stored, first.failed, first.complete) == (1, 1, False)
+        down.clear()
+        second = await poll(db, settings, source, http, clock)
+        assert "If-None-Match" not in site.feed_hits[-1]  # not remembered: read in full
+        assert (second.stored, second.failed, second.complete) == (1, 0, True)
 
 
 async def test_source_pages_follow_robots_txt(

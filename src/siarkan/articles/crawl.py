@@ -49,10 +49,15 @@ class Disallowed(ArticleRejected):
 
 
 def origin_of(url: str) -> tuple[str, str]:
-    """(key, robots.txt URL) of the origin `url` belongs to."""
+    """(key, robots.txt URL) of the origin `url` belongs to; ArticleRejected for an address
+    with no valid port ("http://host:abc/", ":99999"), which a sitemap may well list: one bad
+    <loc> is one failed page, not a ValueError that ends the whole import."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    port = parts.port or (443 if scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError as exc:
+        raise ArticleRejected(f"fetch failed: {exc} in {url}") from None
     key = f"{scheme}://{(parts.hostname or '').lower()}:{port}"
     return key, f"{scheme}://{parts.netloc}/robots.txt"
 
@@ -118,10 +123,15 @@ class Crawler:
             )
         except HTTPStatusRejected as exc:
             return robots_from_answer(robots_url, exc.status, b"")
-        except AddressRefused:
-            # The page's own fetch is refused for the same reason, and says so ("refused:
-            # ... non-public"): more use to the reader than "robots.txt unreachable".
-            return Robots(robots_url)
+        except AddressRefused as exc:
+            if origin_of(exc.url)[0] == origin_of(robots_url)[0]:
+                # The site itself is refused: so is the page's own fetch, which says so
+                # ("refused: ... non-public"), more use to the reader than "robots.txt
+                # unreachable".
+                return Robots(robots_url)
+            # A robots.txt redirected to an address we never connect to was not read: that
+            # is no leave to crawl the site (§2.3.1.4).
+            return robots_from_answer(robots_url, None, b"", problem=str(exc))
         except (ArticleRejected, OSError) as exc:
             return robots_from_answer(robots_url, None, b"", problem=str(exc))
         return robots_from_answer(robots_url, fetched.status, fetched.body)

@@ -77,10 +77,13 @@ def is_noise_line(line: str) -> bool:
 # --- promos -----------------------------------------------------------------------------------
 
 # A call to follow the site: an imperative first, a channel in the line, news as the object.
+# Not the story's own openers that share a word with it: "Cek fakta: beredar kabar di
+# WhatsApp ..." (the hoax checks every portal runs), a live report's "Update 14.30 WIB: ...",
+# "Follow up laporan warga di Facebook, ...".
 _PROMO_START = re.compile(
-    r"^(?:ikuti|follow|dapatkan|simak|(?:mari |ayo |yuk,? )?(?:gabung|bergabung)|yuk|ayo"
-    r"|jangan lupa|download|unduh|install|instal|baca|klik|cek|pantau|kunjungi|subscribe"
-    r"|berlangganan|langganan|nikmati|update)\b",
+    r"^(?:ikuti|follow(?![\s-]+up\b)|dapatkan|simak|(?:mari |ayo |yuk,? )?(?:gabung|bergabung)"
+    r"|yuk|ayo|jangan lupa|download|unduh|install|instal|baca|klik|cek(?!\s+fakta\b)|pantau"
+    r"|kunjungi|subscribe|berlangganan|langganan|nikmati|update(?!\s*(?:[:\-\u2013\u2014]|\d)))\b",
     re.IGNORECASE,
 )
 _PROMO_CHANNEL = re.compile(
@@ -89,7 +92,14 @@ _PROMO_CHANNEL = re.compile(
     re.IGNORECASE,
 )
 _PROMO_APP = re.compile(r"^(?:download|unduh|install|instal)\s+(?:aplikasi|app)\b", re.I)
-_PROMO_OBJECT = re.compile(r"berita|news|update|artikel|informasi|kabar|\bkami\b", re.I)
+# The site's own news. "Informasi" and "kabar" count only as the promos word them ("informasi
+# terkini"): "simak informasi lengkap soal modus penipuan via WhatsApp berikut ini" is story.
+# "Kami" only as the site ("ikuti kami di Instagram"), not an official's "akan kami tindak".
+_PROMO_OBJECT = re.compile(
+    r"berita|news|update|artikel|(?:informasi|kabar) (?:terkini|terbaru|menarik|lainnya)"
+    r"|\b(?:ikuti|follow|bersama|gabung)\s+kami\b|\bkami\s+(?:juga\s+)?di\b",
+    re.I,
+)
 # Someone speaking (an attribution verb) makes the line story, whatever it says. Quotation
 # marks alone do not: promos quote the group's name ("Kompas.com News Update").
 _SPEECH = re.compile(
@@ -128,13 +138,18 @@ def is_caption_line(line: str) -> bool:
     return len(line) < 300 and _CAPTION_LINE.match(line) is not None
 
 
-# "COPYRIGHT © ANTARA 2026", "Hak cipta © 2026 MEDIA": the wire service's notice under a
-# report; "Dilarang keras mengambil konten, melakukan crawling ... tanpa izin tertulis dari
-# Kantor Berita ANTARA.": the notice antaranews.com now prints after it.
+# "COPYRIGHT © ANTARA 2026", "Hak cipta © 2026 MEDIA", "Hak Cipta Dilindungi Undang-Undang":
+# the wire service's notice under a report; "Dilarang keras mengambil konten, melakukan
+# crawling ... tanpa izin tertulis dari Kantor Berita ANTARA.": the notice antaranews.com now
+# prints after it. A notice carries its marks (©, a year, "dilindungi"; the site's content and
+# "izin"): a last paragraph "Hak cipta lagu itu kini dipegang ahli warisnya." or "Dilarang
+# mengambil foto di area bandara, tegas petugas." is story.
 _COPYRIGHT_RE = re.compile(
-    r"^(?:(?:copyright\b|hak cipta\b|©).{0,100}"
+    r"^(?:©.{0,100}"
+    r"|(?:copyright|hak cipta)\b(?=.*(?:©|\(c\)|\b(?:19|20)\d\d\b|reserved|dilindungi)).{0,100}"
     r"|dilarang(?: keras)? (?:mengambil|mengutip|menyalin|memperbanyak|menyebarluaskan"
-    r"|mereproduksi|menggunakan)\b.{0,300})$",
+    r"|mereproduksi|menggunakan)\b(?=.*\b(?:konten|artikel|berita|tulisan|materi)\b)"
+    r"(?=.*\b(?:izin|seizin)\b).{0,300})$",
     re.IGNORECASE,
 )
 

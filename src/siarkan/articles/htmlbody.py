@@ -142,22 +142,30 @@ def _headline_links(el: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     return links
 
 
+def _add_headlines(
+    el: lxml.html.HtmlElement, rest: str | None, base: str | None, related: list[RelatedLink]
+) -> bool:
+    """The headlines of a related block to `related`: its links, else the text after its
+    marker (`rest`, see related_marker). False when it holds none."""
+    links = _headline_links(el)
+    if links:
+        related.extend(
+            related_link(a.text_content(), absolute_url(a.get("href"), base)) for a in links
+        )
+    elif rest:
+        related.append(related_link(rest))
+    return bool(links or rest)
+
+
 def _take_related_boxes(
     container: lxml.html.HtmlElement, base: str | None, related: list[RelatedLink]
 ) -> None:
     for box in list(_MARKED(container)):
         if not _RELATED_BOX.search(_marks(box)) or not _in_tree(box, container):
             continue  # inside a box already taken
-        links = _headline_links(box)
         text = inline(box.text_content())
         rest = related_marker(text)
-        if links:
-            related.extend(
-                related_link(a.text_content(), absolute_url(a.get("href"), base)) for a in links
-            )
-        elif rest:
-            related.append(related_link(rest))
-        elif rest == "":
+        if not _add_headlines(box, rest, base, related) and rest == "":
             # Only the marker (okezone: <p id="bacajuga"><a>BACA JUGA:</a></p>): its headline
             # is the next paragraph, which the block loop takes.
             marker = box.makeelement("p", {})
@@ -462,13 +470,7 @@ def _take_marker(
     rest = related_marker(text)
     if rest is None:
         return False
-    links = _headline_links(el)
-    if links:
-        related.extend(
-            related_link(a.text_content(), absolute_url(a.get("href"), base)) for a in links
-        )
-    elif rest:
-        related.append(related_link(rest))
+    _add_headlines(el, rest, base, related)
     return True
 
 

@@ -201,6 +201,9 @@ class DocumentMemory:
     conn: AsyncConnection
     clock: Clock
     send: bool = True  # False: read every document in full (--refetch), remember afresh
+    # Pages parsed but not stored (the batch's write failed): their document is not
+    # remembered, or the next import would be told 304 and never store them.
+    unstored: set[str] = field(default_factory=set)
 
     async def recall(self, url: str) -> Validators | None:
         if not self.send:
@@ -320,8 +323,10 @@ async def url_outcomes(
             await asyncio.gather(*(_page_outcome(crawler, e, settings) for e in batch)),
             strict=True,
         ):
+            yield outcome  # stored by the caller before the generator goes on
             handled = handled and _handled(outcome)
-            yield outcome
+            if memory is not None and outcome.source in memory.unstored:
+                handled = False
             if progress is not None:
                 progress.done(entry.url)
     if memory is not None and not is_index:
@@ -480,9 +485,11 @@ class _Batch:
         clock: Clock,
         options: ImportOptions,
         report: ImportReport,
+        memory: DocumentMemory | None = None,
     ) -> None:
         self.conn, self.settings, self.clock = conn, settings, clock
         self.options, self.report = options, report
+        self.memory = memory
         self.unreleased = 0
 
     async def handle(self, outcome: UrlOutcome) -> None:
@@ -511,6 +518,8 @@ class _Batch:
             report.failed.append(
                 Failed(outcome.source, f"not stored: {exc.__class__.__name__}: {first_line}")
             )
+            if self.memory is not None:
+                self.memory.unstored.add(outcome.source)
             return
         if result.outcome is not Outcome.UNCHANGED:
             self.unreleased += 1
@@ -564,7 +573,6 @@ async def _run(
     session: aiohttp.ClientSession | None,
     progress: Progress | None,
 ) -> None:
-    batch = _Batch(conn, settings, clock, options, report)
     seen: set[str] = set()  # pages fetched in this run, whichever feed or sitemap listed them
     # One crawler for the run: robots.txt read once per site, one request at a time per host.
     crawler = (
@@ -577,6 +585,7 @@ async def _run(
         else None
     )
     memory = DocumentMemory(conn, clock, send=not options.refetch) if conn is not None else None
+    batch = _Batch(conn, settings, clock, options, report, memory)
     index = 0
     while index < len(targets):
         target = targets[index]

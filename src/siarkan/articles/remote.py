@@ -83,7 +83,12 @@ class HTTPStatusRejected(ArticleRejected):
 
 
 class AddressRefused(ArticleRejected):
-    """The host resolves to an address the SSRF guard never connects to."""
+    """The host resolves to an address the SSRF guard never connects to; `url` is the one
+    refused (the address asked for, or a redirect's target)."""
+
+    def __init__(self, reason: str, url: str) -> None:
+        super().__init__(reason)
+        self.url = url
 
 
 # Checks the URL of each redirect hop before it is requested (robots.txt for listed pages).
@@ -142,7 +147,8 @@ async def _get_once(
             )
     except AddressNotAllowed as exc:
         raise AddressRefused(
-            f"refused: {exc} (a CMS on your own network: federation.allow_private_addresses)"
+            f"refused: {exc} (a CMS on your own network: federation.allow_private_addresses)",
+            url,
         ) from None
     except FetchError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else "no address answered"
@@ -256,8 +262,11 @@ def _child_text(el: etree._Element, *names: str) -> str | None:
 def _http_url(value: str | None, base: str) -> str | None:
     if not value:
         return None
-    url = urljoin(base, value.strip())
-    parts = urlsplit(url)
+    try:
+        url = urljoin(base, value.strip())
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1/x": one unreadable <loc> skipped, not the document
+        return None
     return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 

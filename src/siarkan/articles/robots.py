@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+import string
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
@@ -29,6 +30,9 @@ from siarkan import USER_AGENT
 PRODUCT_TOKEN = USER_AGENT.split("/", 1)[0].lower()
 PARSE_LIMIT = 500 * 1024  # §2.5: a crawler MUST read at least 500 KiB
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+# RFC 3986 §2.3: "%7E" and "~" are the same URI; a reserved character's escape ("%2F", "%2A",
+# "%24") is not the character itself, so it stays an escape (and never a wildcard).
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 # Everything printable in ASCII stays as written (RFC 3986 reserved characters and existing
 # %XX escapes included); only octets outside US-ASCII are percent-encoded (§2.2.2).
 _SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
@@ -80,11 +84,17 @@ class _Group:
     closed: bool = False  # a rule line was read: the next user-agent line starts a new group
 
 
+def _unescape_unreserved(m: re.Match[str]) -> str:
+    char = chr(int(m.group(0)[1:], 16))
+    return char if char in _UNRESERVED else m.group(0).upper()
+
+
 def _normalise(path: str) -> str:
-    """Non-ASCII octets percent-encoded (UTF-8), %xx escapes in upper case, so a rule and a URL
-    written differently for the same octets compare equal (§2.2.2)."""
+    """Non-ASCII octets percent-encoded (UTF-8), escapes of unreserved characters decoded and
+    the others in upper case, so a rule and a URL written differently for the same octets
+    compare equal (§2.2.2: "/foo/bar/%62%61%7A" is matched as "/foo/bar/baz")."""
     encoded = quote(path, safe=_SAFE)
-    return _PERCENT.sub(lambda m: m.group(0).upper(), encoded)
+    return _PERCENT.sub(_unescape_unreserved, encoded)
 
 
 def _target(url: str) -> str:
@@ -162,8 +172,11 @@ def robots_from_answer(
     """What a GET of `url` (a /robots.txt) answered -> the rules to follow. `status` None: no
     answer at all (`problem` says why: refused address, timeout, connection error)."""
     if status is not None and 200 <= status < 300:
-        # §2.3: UTF-8; bytes that are not are skipped rather than failing the whole file.
-        return parse_robots(url, body[:PARSE_LIMIT].decode("utf-8", errors="replace"))
+        # §2.3: UTF-8; bytes that are not are skipped rather than failing the whole file. A
+        # byte order mark (Windows editors write one) would glue itself to the first key and
+        # lose the "User-agent: *" line, and with it every rule of its group.
+        text = body[:PARSE_LIMIT].decode("utf-8", errors="replace").removeprefix("\ufeff")
+        return parse_robots(url, text)
     if status is not None and 400 <= status < 500 and status != 429:
         return Robots(url)  # §2.3.1.3: "the crawler MAY access any resources on the server"
     # §2.3.1.4: "MUST assume complete disallow". 429 too, though RFC 9309 counts it among the

@@ -7,9 +7,11 @@
         | pick: URLs we do not have, or whose entry date is newer than what we stored
         | fetch each page, as articles.crawl does for an import: robots.txt must allow it, one
           request at a time per host with the crawl delay between, for PAGE_BUDGET seconds at
-          most (the scheduler's tick waits for the poll; the rest waits for the next poll)
+          most, the first page excepted (the scheduler's tick waits for the poll; the rest waits
+          for the next poll)
         | parse_page_bytes (the HTML importer: the feed has only summaries)
-        | store_article: upsert + publishing.article_changed, one transaction per article
+        | store_article: upsert + publishing.article_changed, one transaction per article (a
+          failed write counts as a failed page)
         | the document's validators kept only if every picked page was handled: after a failure
           or a cut-short poll the next poll must not be told "304, nothing to do"
 
@@ -127,16 +129,21 @@ async def _known(db: Database, urls: list[str]) -> dict[str, datetime | None]:
 
 
 async def _fetch_page(
-    crawler: Crawler, settings: Settings, entry: FeedEntry
-) -> Parsed | Disallowed | str:
+    crawler: Crawler, settings: Settings, entry: FeedEntry, deadline: float | None
+) -> Parsed | Disallowed | str | None:
+    """The page's article, why robots.txt said no, why it failed, or None: the poll's
+    `deadline` (loop time) came first, waiting for the host's turn or reading the page."""
     try:
         # Page links come from a remote document: only public addresses (SSRF), and only
         # where robots.txt lets us.
-        fetched = await crawler.fetch(entry.url, listed=True)
+        async with asyncio.timeout_at(deadline):
+            fetched = await crawler.fetch(entry.url, listed=True)
     except Disallowed as exc:
         return exc
     except ArticleRejected as exc:
         return str(exc)
+    except TimeoutError:
+        return None
     outcome = parse_page_bytes(
         fetched.body, url=fetched.url, settings=settings.site, charset=fetched.charset
     )
@@ -192,7 +199,7 @@ async def poll_source(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PAGE_BUDGET
     for start in range(0, len(wanted), PAGE_CONCURRENCY):
-        if start and loop.time() >= deadline:  # one batch always: every poll gets somewhere
+        if start and loop.time() >= deadline:
             complete = False
             log.info(
                 "source poll out of time: the rest waits for the next poll",
@@ -200,8 +207,18 @@ async def poll_source(
             )
             break
         batch = wanted[start : start + PAGE_CONCURRENCY]
-        pages = await asyncio.gather(*(_fetch_page(crawler, settings, e) for e in batch))
+        # The deadline holds inside a batch too (four pages of one host, each waiting for its
+        # turn, could take minutes), except for the poll's first page: every poll gets somewhere.
+        pages = await asyncio.gather(
+            *(
+                _fetch_page(crawler, settings, e, None if start == i == 0 else deadline)
+                for i, e in enumerate(batch)
+            )
+        )
         for entry, page in zip(batch, pages, strict=True):
+            if page is None:
+                complete = False
+                continue
             if isinstance(page, Disallowed):
                 skipped += 1
                 complete = complete and page.lasting
@@ -215,8 +232,20 @@ async def poll_source(
             article = page.article
             if source.section and not article.section:
                 article = replace(article, section=source.section)
-            async with db.connect() as conn:
-                upserted = await store_article(conn, settings, article, now=now)
+            try:
+                async with db.connect() as conn:
+                    upserted = await store_article(conn, settings, article, now=now)
+            except Exception as exc:
+                # One page's failed write must not end the tick (the other sources,
+                # housekeeping), poll after poll until someone fixes that page.
+                failed += 1
+                complete = False
+                log.warning(
+                    "source page not stored",
+                    extra={"url": entry.url, "reason": f"{exc.__class__.__name__}: {exc}"},
+                    exc_info=True,
+                )
+                continue
             if upserted.outcome is not Outcome.UNCHANGED:
                 stored += 1
     result = PollResult(

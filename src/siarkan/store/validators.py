@@ -18,6 +18,7 @@ from siarkan.articles.remote import Validators
 from siarkan.federation.sqlutil import upsert
 from siarkan.store.tables import fetch_validators
 
+URL_MAX = 2000  # fetch_validators.url
 ETAG_MAX = 500  # fetch_validators.etag and sources_state.etag
 MODIFIED_MAX = 100
 
@@ -49,7 +50,10 @@ async def load_validators(conn: AsyncConnection, url: str) -> Validators | None:
 async def save_validators(
     conn: AsyncConnection, url: str, validators: Validators | None, *, now: datetime
 ) -> None:
-    """In a transaction of its own; None (or empty validators) forgets the URL."""
+    """In a transaction of its own; None (or empty validators) forgets the URL. A URL longer
+    than its column is not remembered (PostgreSQL would refuse it and end the import)."""
+    if len(url) > URL_MAX:
+        return
     validators = storable(validators)
     async with conn.begin():
         if validators is None:
