@@ -88,7 +88,7 @@ def test_imports_section_defaults_overrides_and_errors() -> None:
     assert own.imports.respect_robots_txt is False
     text = GOOD + "imports:\n  respect_robots_txt: perhaps\n  crawl_delay: -1\n"
     found = problems(text)
-    assert any(p.startswith("cfg.yaml:8:23: imports.respect_robots_txt:") for p in found), found
+    assert "cfg.yaml:8:23: imports.respect_robots_txt: true or false" in found, found
     assert any(p.startswith("cfg.yaml:9:16: imports.crawl_delay:") for p in found), found
 
 
@@ -211,6 +211,24 @@ def test_shipped_configs_are_valid() -> None:
     root = Path(__file__).parent.parent
     for name in ("siarkan.yaml", "siarkan.example.yaml"):
         load_settings(root / "config" / name, {"PGPASSWORD": "x", "SIARKAN_ADMIN_TOKEN": "t"})
+    # compose.yaml's environment: the whole database URL, no PGPASSWORD of its own.
+    compose = {
+        "SIARKAN_ADMIN_TOKEN": "t",
+        "SIARKAN_DATABASE_URL": "postgresql+asyncpg://siarkan:pw@postgres:5432/siarkan",
+    }
+    for name in ("siarkan.yaml", "siarkan.example.yaml"):
+        settings = load_settings(root / "config" / name, compose)
+        assert settings.database.url == compose["SIARKAN_DATABASE_URL"]
+
+
+def test_a_missing_variable_in_a_setting_the_environment_replaces_is_no_error() -> None:
+    text = GOOD + "database:\n  url: postgresql+asyncpg://s:${PGPASSWORD}@db/s\n"
+    url = "postgresql+asyncpg://s:pw@postgres/s"
+    assert parse_settings(text, "cfg.yaml", {"SIARKAN_DATABASE_URL": url}).database.url == url
+    # Still an error where the file's value is used, or another setting is replaced.
+    expected = "cfg.yaml:8:31: ${PGPASSWORD}: environment variable PGPASSWORD is not set"
+    for env in ({}, {"SIARKAN_DATABASE_POOL_SIZE": "3"}):
+        assert [p for p in problems(text, env) if p.startswith(expected)], env
 
 
 def check_config(path: Path) -> subprocess.CompletedProcess[str]:
@@ -422,3 +440,28 @@ def test_metrics_open_to_nobody_is_an_advisory() -> None:
     assert "metrics: no token and an empty allow list" in " ".join(advisories(closed))
     with_token = parse_settings(GOOD + "metrics:\n  allow: []\n  token: t\n", "cfg.yaml", {})
     assert not any(note.startswith("metrics") for note in advisories(with_token))
+
+
+def test_a_single_value_where_a_list_belongs_says_to_write_a_list() -> None:
+    # pydantic said "Input should be a valid tuple": Python's word, and no hint of the fix.
+    expected = 'metrics.allow: a list, like [first, second] (or one "- item" per line)'
+    assert problems(GOOD + "metrics:\n  allow: 10.0.0.0/8\n") == [f"cfg.yaml:8:10: {expected}"]
+    assert problems(GOOD, {"SIARKAN_METRICS_ALLOW": "10.0.0.0/8"}) == [
+        f"SIARKAN_METRICS_ALLOW (environment variable; cfg.yaml does not set it): {expected}"
+    ]
+
+
+def test_an_unquoted_ipv6_loopback_says_to_quote_it() -> None:
+    (problem,) = problems(GOOD + "metrics:\n  allow: [127.0.0.0/8, ::1/128]\n")
+    assert problem.startswith("cfg.yaml:8:24: (yaml): "), problem
+    assert problem.endswith('(quote a value that begins with a colon, like "::1/128")'), problem
+
+
+def test_metrics_port_from_the_environment() -> None:
+    assert parse_settings(GOOD, "cfg.yaml", {"SIARKAN_METRICS_PORT": "9101"}).metrics.port == 9101
+    # An env file's `SIARKAN_METRICS_PORT=` is no port, as an empty token is no token.
+    assert parse_settings(GOOD, "cfg.yaml", {"SIARKAN_METRICS_PORT": ""}).metrics.port is None
+    (problem,) = problems(GOOD, {"SIARKAN_METRICS_PORT": "abc"})
+    assert problem.startswith(
+        "SIARKAN_METRICS_PORT (environment variable; cfg.yaml does not set it): metrics.port: "
+    ), problem

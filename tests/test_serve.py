@@ -14,6 +14,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from siarkan.cli.core_cmd import base_url_port_mismatch
 from siarkan.config import Settings
 from tests.helpers import free_port
 
@@ -84,6 +87,67 @@ def test_serve_health_metrics_and_sigterm(tmp_path: Path, settings: Settings) ->
     lines = [json.loads(line) for line in stderr.splitlines()]
     assert any(line.get("msg") == "serving" and line.get("level") == "info" for line in lines)
     assert any(line.get("msg") == "shutting down" for line in lines)
+    # What was migrated is worth a line; Alembic's "Context impl SQLiteImpl." and "Will assume
+    # non-transactional DDL.", logged at every start, are not.
+    messages = [str(line.get("msg")) for line in lines]
+    assert any(msg.startswith("Running upgrade") for msg in messages), messages
+    assert not any(msg.startswith(("Context impl", "Will assume")) for msg in messages), messages
+    assert not any("site.base_url" in msg for msg in messages), messages  # base_url's own port
+
+
+def test_serve_warns_when_its_loopback_base_url_names_another_port(tmp_path: Path) -> None:
+    """`scripts/serve --port N` served on N while every link on the pages led to base_url's
+    8080: the operator clicked into another program or nothing."""
+    port, other = free_port(), free_port()
+    config = tmp_path / "siarkan.yaml"
+    config.write_text(CONFIG.format(port=port, db=tmp_path / "siarkan.db"))
+    proc = subprocess.Popen(
+        [*CLI, "--config", str(config), "serve", "--role", "web", "--port", str(other)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        text=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{other}/healthz")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    warnings = [
+        line["msg"]
+        for line in map(json.loads, stderr.splitlines())
+        if line["level"] == "warning" and "site.base_url" in line["msg"]
+    ]
+    assert warnings == [
+        f"config: site.base_url is http://127.0.0.1:{port} but this server listens on port "
+        f"{other}: links on its pages and feeds lead to port {port}. Set site.base_url (or "
+        "SIARKAN_SITE_BASE_URL; config/siarkan.yaml reads SIARKAN_BASE_URL) to "
+        f"http://127.0.0.1:{other}"
+    ], stderr
+
+
+@pytest.mark.parametrize(
+    ("base_url", "port", "suggested"),
+    [
+        ("http://127.0.0.1:8080", 8080, None),
+        ("http://localhost", 80, None),
+        ("http://localhost", 8080, "http://localhost:8080"),
+        ("http://127.0.0.2:8080", 9000, "http://127.0.0.2:9000"),
+        ("http://[::1]:8080", 9000, "http://[::1]:9000"),
+        # A public address is the proxy's: its port is not ours.
+        ("https://berita.example", 8080, None),
+        ("http://192.0.2.7:8080", 9000, None),
+    ],
+)
+def test_base_url_port_mismatch_only_for_loopback(
+    base_url: str, port: int, suggested: str | None
+) -> None:
+    found = base_url_port_mismatch(base_url, port)
+    if suggested is None:
+        assert found is None
+    else:
+        assert found is not None and found.endswith(f" to {suggested}"), found
 
 
 def test_serve_refuses_out_of_date_postgresql(tmp_path: Path) -> None:

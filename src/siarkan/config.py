@@ -210,7 +210,8 @@ class MetricsSettings(Strict):
     allow: tuple[Network, ...] = LOOPBACK
     # A process without the web role (a worker or scheduler on its own) has no HTTP listener;
     # with a port here it serves /healthz and /metrics (only those) on server.host:port.
-    port: int | None = Field(None, ge=0, le=65535)
+    # Blank (SIARKAN_METRICS_PORT= in an env file) is unset, as for the token.
+    port: Annotated[int | None, BeforeValidator(_blank_is_unset)] = Field(None, ge=0, le=65535)
 
 
 class LoggingSettings(Strict):
@@ -453,8 +454,8 @@ class ImportSettings(Strict):
     # One request at a time per host, this many seconds from the end of one to the start of
     # the next, unless robots.txt names a Crawl-delay (0: no pause; tests, your own CMS).
     crawl_delay: float = Field(0.5, ge=0, le=60)
-    # A robots.txt Crawl-delay is honoured up to this: "Crawl-delay: 3600" would stall an
-    # import of a few hundred pages for days.
+    # A robots.txt Crawl-delay is honoured up to this (or up to crawl_delay, if longer):
+    # "Crawl-delay: 3600" would stall an import of a few hundred pages for days.
     max_crawl_delay: float = Field(10.0, ge=0, le=600)
 
 
@@ -563,8 +564,11 @@ def advisories(settings: Settings) -> list[str]:
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def _expand_vars(text: str, path: str, env: Mapping[str, str], problems: list[str]) -> str:
-    """Replace ${VAR} and ${VAR:-default}; a missing VAR without default is an error."""
+def _expand_vars(
+    text: str, path: str, env: Mapping[str, str], problems: list[tuple[int, str]]
+) -> str:
+    """Replace ${VAR} and ${VAR:-default}; a missing VAR without default is an error,
+    appended as (line, message)."""
     lines = text.split("\n")
     for lineno, line in enumerate(lines):
         if line.lstrip().startswith("#"):
@@ -577,8 +581,11 @@ def _expand_vars(text: str, path: str, env: Mapping[str, str], problems: list[st
             if default is not None:
                 return default
             problems.append(
-                f"{path}:{lineno + 1}:{match.start() + 1}: ${{{name}}}: "
-                f"environment variable {name} is not set (a secret referenced by the config)"
+                (
+                    lineno + 1,
+                    f"{path}:{lineno + 1}:{match.start() + 1}: ${{{name}}}: "
+                    f"environment variable {name} is not set (a secret referenced by the config)",
+                )
             )
             return ""
 
@@ -672,6 +679,11 @@ def _describe(error: Mapping[str, Any]) -> str:
         return "unknown setting (check the spelling; see config/siarkan.example.yaml)"
     if kind == "missing":
         return "required setting is missing"
+    # pydantic's words are Python's ("a valid tuple"); say what to write in YAML instead.
+    if kind in ("tuple_type", "list_type"):
+        return 'a list, like [first, second] (or one "- item" per line)'
+    if kind in ("bool_type", "bool_parsing"):
+        return "true or false"
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     return message
@@ -703,9 +715,10 @@ def parse_settings(
 ) -> Settings:
     """Pure: YAML text (+ environment) -> Settings, or ConfigError with file:line:col lines."""
     env = os.environ if env is None else env
-    problems: list[str] = []
+    missing: list[tuple[int, str]] = []
     text = text.removeprefix("\ufeff")
-    expanded = _expand_vars(text, path, env, problems)
+    expanded = _expand_vars(text, path, env, missing)
+    problems = [message for _, message in missing]
     try:
         node = yaml.compose(expanded, Loader=_MarkedLoader)
         data = yaml.load(expanded, Loader=_MarkedLoader)  # noqa: S506 - SafeLoader subclass
@@ -719,6 +732,9 @@ def parse_settings(
             what += f" ({exc.context} that began on line {context.line + 1})"
         if "\\t" in what or "\t" in what or "tab" in what.lower():
             what += " (YAML indentation must use spaces, not tabs)"
+        elif "found ':'" in what:
+            # A plain YAML value cannot begin with ':', and IPv6 loopback does (metrics.allow).
+            what += ' (quote a value that begins with a colon, like "::1/128")'
         raise ConfigError([*problems, f"{where}: (yaml): {what}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([*problems, f"{path}:1:1: (yaml): {exc}"]) from None
@@ -731,7 +747,12 @@ def parse_settings(
     if not isinstance(data, dict):
         raise ConfigError([f"{path}:1:1: (root): a mapping of sections (site:, database:, ...)"])
 
+    # A ${VAR} in a setting that SIARKAN_<SECTION>_<KEY> replaces is never used: compose.yaml
+    # passes SIARKAN_DATABASE_URL, and the example's url: ...${PGPASSWORD}... must not stop it.
+    problems = []
     overrides = _apply_env_overrides(data, env, problems)
+    replaced = {marks[key][0] for key in overrides if key in marks}
+    problems[:0] = [message for line, message in missing if line not in replaced]
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:

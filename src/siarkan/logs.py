@@ -41,6 +41,12 @@ class TextFormatter(logging.Formatter):
         return text
 
 
+def _not_alembic_preamble(record: logging.LogRecord) -> bool:
+    """Alembic logs its dialect and "Will assume non-transactional DDL." each time it looks at
+    the schema, so at every start even with nothing to migrate; "Running upgrade" stays."""
+    return not str(record.msg).startswith(("Context impl ", "Will assume "))
+
+
 def setup_logging(level: str = "info", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
@@ -52,3 +58,4 @@ def setup_logging(level: str = "info", fmt: str = "json") -> None:
     # APScheduler reports every tick ("Running job", "executed successfully") at info: a line
     # every few seconds that says nothing. Our scheduler logs what a tick actually did.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("alembic.runtime.migration").addFilter(_not_alembic_preamble)

@@ -242,6 +242,13 @@ def _gaps(hits: list[Hit]) -> list[float]:
     [
         ("User-agent: *\nCrawl-delay: 0.3\n", {}, 0.3, 2.0),  # the site's word
         ("User-agent: *\nCrawl-delay: 30\n", {"max_crawl_delay": 0.2}, 0.2, 2.0),  # capped
+        # ... but a site asking for more than the cap is never read faster than our own pace
+        (
+            "User-agent: *\nCrawl-delay: 30\n",
+            {"crawl_delay": 0.3, "max_crawl_delay": 0.1},
+            0.3,
+            2.0,
+        ),
         ("", {"crawl_delay": 0.25}, 0.25, 2.0),  # no Crawl-delay: ours
     ],
 )

@@ -35,9 +35,12 @@ async def get(
         return r.status, dict(r.headers), body
 
 
-async def publish_report(running: Running, article: Article, now: datetime) -> None:
+async def publish_report(
+    running: Running, article: Article, now: datetime, *, restore: bool = False
+) -> None:
+    """What an import does (restore=True: an editor's push through the admin API)."""
     async with running.db.begin() as conn:
-        result = await upsert_article(conn, article, now=now)
+        result = await upsert_article(conn, article, now=now, restore=restore)
         await publish.on_article_change(
             conn, running.settings, result.article, previous=None, now=now
         )
@@ -238,7 +241,8 @@ async def test_a_report_published_again_lives_at_new_ids_and_the_old_ones_stay_g
             conn, running.settings, retracted, previous=article, now=now
         )
     lead = article.paragraphs[0].replace("1.250 rumah", "1.300 rumah")
-    await publish_report(running, replace(article, paragraphs=(lead, *article.paragraphs[1:])), now)
+    corrected = replace(article, paragraphs=(lead, *article.paragraphs[1:]))
+    await publish_report(running, corrected, now, restore=True)
 
     for gone_id in (old_create["object"]["id"], old_create["id"]):
         status, _, tombstone = await get(http, gone_id)

@@ -6,7 +6,7 @@
                                        must allow it, and every redirect hop's target too
         | wait for the host's turn: one request at a time per host, `crawl_delay` seconds from
           the end of one to the start of the next (robots.txt's Crawl-delay when it names one,
-          capped at `max_crawl_delay`)
+          capped at `max_crawl_delay`, or at `crawl_delay` if that is longer)
         | remote.fetch (SSRF guard, size and time bounds, our User-Agent, conditional headers)
 
 A Crawler lives for one run (one `siarkan import`, one poll of a source): robots.txt is fetched
@@ -151,7 +151,10 @@ class Crawler:
             if task is not None and task.done() and not task.cancelled() and not task.exception():
                 named = task.result().crawl_delay
                 if named is not None:
-                    return min(named, self.settings.max_crawl_delay)
+                    # The cap bounds what a site may ask, but never below our own pace: a
+                    # site asking for 30 s is not read faster than crawl_delay for it.
+                    cap = max(self.settings.max_crawl_delay, self.settings.crawl_delay)
+                    return min(named, cap)
         return self.settings.crawl_delay
 
     async def fetch(

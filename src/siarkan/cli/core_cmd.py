@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import logging
 import signal
 import socket
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -34,13 +36,24 @@ def _port(text: str) -> int:
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    serve = sub.add_parser("serve", help="run the web service, workers and scheduler")
+    serve = sub.add_parser(
+        "serve",
+        help="run the web service, workers and scheduler",
+        description=(
+            "Run siarkan until SIGTERM or Ctrl-C. Links on pages, feeds and fediverse ids come"
+            " from site.base_url, not from --host or --port: give it the address people and"
+            " other servers use (config/siarkan.yaml reads $SIARKAN_BASE_URL)."
+        ),
+    )
     serve.add_argument("--host", help="override server.host")
     serve.add_argument("--port", type=_port, help="override server.port")
     serve.add_argument(
         "--role",
         default="all",
-        help="web, worker, scheduler, a comma-separated mix, or all (default)",
+        help=(
+            "web, worker, scheduler, a comma-separated mix, or all (default); without web,"
+            " metrics.port (if set) serves /healthz and /metrics"
+        ),
     )
     serve.set_defaults(handler=run_serve)
 
@@ -167,6 +180,27 @@ async def run_articles_show(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+def base_url_port_mismatch(base_url: str, port: int) -> str | None:
+    """Why a loopback site.base_url on another port than the one served is worth a warning:
+    every link would lead to that other port (another program, or nothing). A public base_url
+    is a proxy's address, whose port has nothing to do with ours."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    wanted = parts.port or (443 if parts.scheme == "https" else 80)
+    if not local or wanted == port:
+        return None
+    netloc = f"[{host}]" if ":" in host else host
+    return (
+        f"site.base_url is {base_url} but this server listens on port {port}: links on its "
+        f"pages and feeds lead to port {wanted}. Set site.base_url (or SIARKAN_SITE_BASE_URL; "
+        f"config/siarkan.yaml reads SIARKAN_BASE_URL) to {parts.scheme}://{netloc}:{port}"
+    )
+
+
 def _listen(host: str, port: int) -> list[socket.socket]:
     """Bound sockets for host:port, one per address it resolves to (as TCPSite would)."""
     infos = socket.getaddrinfo(
@@ -239,6 +273,9 @@ async def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
                 await web.SockSite(runner, sock).start()
             port = sockets[0].getsockname()[1]  # the real one when port 0 was asked for
             log.info("serving", extra={"url": f"http://{host}:{port}", "roles": sorted(roles)})
+            mismatch = base_url_port_mismatch(settings.site.base_url, port)
+            if mismatch is not None:
+                log.warning("config: %s", mismatch)
             # For a person at a terminal; in a JSON log stream (a container, journald) a plain
             # line breaks every parser, and the "serving" record above says the same.
             if settings.logging.format == "text" or sys.stderr.isatty():

@@ -33,12 +33,19 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
             + ", ".join(KINDS)
             + "), directories recursively, article pages, RSS/Atom feeds and sitemaps by URL."
             " Re-importing the same input is a no-op; an edited one updates the same article."
+            " Pages a feed or sitemap lists are fetched as its site's robots.txt allows, one at"
+            " a time per host (see imports: in the config)."
         ),
     )
     parser.add_argument("targets", nargs="+", metavar="PATH|URL")
     parser.add_argument("--section", help="put every imported article in this section")
     parser.add_argument(
-        "--status", choices=[s.value for s in Status], help="set this status on every article"
+        "--status",
+        choices=[s.value for s in Status],
+        help=(
+            "set this status on every article (a retracted one stays retracted: only a push"
+            " through the admin API publishes it again)"
+        ),
     )
     parser.add_argument("--dry-run", action="store_true", help="parse and report; store nothing")
     parser.add_argument(
