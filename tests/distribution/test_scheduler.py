@@ -602,3 +602,41 @@ async def test_apscheduler_ticks_and_stops(
     async with db.connect() as conn:
         article = await get_article(conn, "a1b2c3d4e5f6")
     assert article is not None and article.status is Status.PUBLISHED
+
+
+async def test_a_slow_source_never_holds_a_publication_back(
+    db_settings: Settings,
+    db: Database,
+    make_article: Callable[..., Article],
+) -> None:
+    """Source polls pace their page fetches and may take a minute: they run as a job of their
+    own, so an article scheduled meanwhile is published on time, not after the poll."""
+    from siarkan.clock import SystemClock
+
+    site = Publisher()
+    site.page_delay = 1.5  # each of the four pages: the poll takes ~6 s
+    more_news(site, 3)
+    settings, _ = with_source(db_settings, site)
+    settings = settings.model_copy(
+        update={"scheduler": settings.scheduler.model_copy(update={"tick_seconds": 0.2})}
+    )
+    now = SystemClock().now()
+    due = now + timedelta(seconds=0.8)
+    await store(db, settings, make_article(publish_at=due, published_at=None), now)
+    async with serve_app(site.app(), site.port), aiohttp.ClientSession() as session:
+        scheduler = Scheduler(db, settings, SystemClock(), lambda: session, holder="t")
+        scheduler.start()
+        try:
+            published_at = None
+            for _ in range(60):
+                await asyncio.sleep(0.05)
+                async with db.connect() as conn:
+                    article = await get_article(conn, "a1b2c3d4e5f6")
+                if article is not None and article.status is Status.PUBLISHED:
+                    published_at = SystemClock().now()
+                    break
+            assert published_at is not None, "not published within 3 s"
+            assert published_at - due < timedelta(seconds=1)
+            assert site.page_hits and scheduler.polls == 0  # the poll is still fetching
+        finally:
+            await scheduler.stop(grace=0.1)

@@ -10,6 +10,10 @@
         | housekeeping      every HOUSEKEEPING_EVERY, once across nodes (job_leases)
         -> TickReport
 
+Scheduler runs the polls as a job of their own (tick(sources=False) + poll_sources): a poll
+paces its page fetches (crawl delay, robots.txt) and may take a minute per source, and a
+publication due meanwhile must not wait for it.
+
 The truth is in the tables (articles.publish_at, posts.due_at, sources_state, job_leases), so a
 restart or a second scheduler node neither loses nor doubles a job, and a post whose time
 passed while the service was down goes out on the first tick after it comes back. How stale
@@ -124,14 +128,34 @@ async def tick(
     *,
     holder: str = "scheduler",
     metrics: Metrics | None = None,
+    sources: bool = True,
 ) -> TickReport:
-    """One round of everything due now (tests call this directly with a ManualClock)."""
+    """One round of everything due now (tests call this directly with a ManualClock);
+    sources=False leaves the source polls to poll_sources."""
     now = clock.now()
     report = TickReport()
     report.published = await publish_due(db, settings, now, metrics)
     async with db.begin() as conn:
         report.posts_released = await release_due_posts(conn, settings, now)
         report.subscriptions_expired = await expire_subscriptions(conn, now)
+    if sources:
+        await poll_sources(db, settings, clock, http, report, metrics)
+    async with db.begin() as conn:
+        if await take_job(conn, "housekeeping", holder=holder, now=now, every=HOUSEKEEPING_EVERY):
+            report.housekeeping = await housekeeping(conn, settings, now)
+    return report
+
+
+async def poll_sources(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    http: aiohttp.ClientSession,
+    report: TickReport,
+    metrics: Metrics | None = None,
+) -> None:
+    """Each source that is due, one after the other (two sources may share a host, whose
+    pace is kept within a poll); counted into `report`."""
     for source in settings.sources:
         result = await poll_source(db, settings, source, http, clock.now())
         if result is not None:
@@ -140,10 +164,6 @@ async def tick(
             report.articles_stored += result.stored
             if metrics is not None:
                 metrics.source_polls.labels(poll_outcome(result)).inc()
-    async with db.begin() as conn:
-        if await take_job(conn, "housekeeping", holder=holder, now=now, every=HOUSEKEEPING_EVERY):
-            report.housekeeping = await housekeeping(conn, settings, now)
-    return report
 
 
 async def next_due(db: Database, now: datetime) -> datetime | None:
@@ -187,7 +207,10 @@ class Scheduler:
         self.on_queued = on_queued
         self.scheduler = AsyncIOScheduler(timezone=settings.site.tz)
         self._lock = asyncio.Lock()
+        self._polling = asyncio.Lock()
+        self._poll_task: asyncio.Task[None] | None = None
         self.ticks = 0
+        self.polls = 0
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -198,7 +221,32 @@ class Scheduler:
             max_instances=1,
             next_run_time=self.clock.now(),  # catch up at once after a restart
         )
+        if self.settings.sources:
+            self.scheduler.add_job(
+                self.run_polls,
+                IntervalTrigger(seconds=self.settings.scheduler.tick_seconds),
+                id="sources",
+                coalesce=True,
+                max_instances=2,  # run_polls itself skips while one runs, without a warning
+                next_run_time=self.clock.now(),
+            )
         self.scheduler.start()
+
+    async def run_polls(self) -> None:
+        if self._polling.locked():
+            return  # the previous round is still pacing its page fetches
+        async with self._polling:
+            self._poll_task = asyncio.current_task()
+            report = TickReport()
+            try:
+                await poll_sources(
+                    self.db, self.settings, self.clock, self.http(), report, self.metrics
+                )
+                self.polls += 1
+            except Exception:
+                log.exception("source polls failed; the next round retries")
+            if report.queued_work and self.on_queued is not None:
+                self.on_queued()
 
     async def run_tick(self) -> None:
         if self._lock.locked():
@@ -212,6 +260,7 @@ class Scheduler:
                     self.http(),
                     holder=self.holder,
                     metrics=self.metrics,
+                    sources=False,  # run_polls: a slow source never holds a publication back
                 )
                 self.ticks += 1
                 if report.queued_work and self.on_queued is not None:
@@ -243,3 +292,14 @@ class Scheduler:
                 pass
         except TimeoutError:
             log.warning("scheduler tick still running at shutdown")
+        try:
+            async with asyncio.timeout(grace), self._polling:
+                pass
+        except TimeoutError:
+            # A poll pacing its page fetches may have a minute to go: stop it (what it stored
+            # is committed; the feed is read in full next time, see sources.py).
+            log.warning("source polls still running at shutdown: stopped")
+            task = self._poll_task
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=grace)  # let it unwind its transaction
