@@ -164,6 +164,39 @@ def test_opengraph_only_page_with_site_suffix() -> None:
 
 
 @pytest.mark.parametrize(
+    ("og_alt", "img_alt", "expected"),
+    [
+        ("gas-oplosan-lebak", "gas-oplosan-lebak", ""),  # Tribun: the file name, twice
+        ("", "IMG_2031", ""),
+        ("gas_oplosan_lebak.jpg", "Polisi menunjukkan elpiji", "Polisi menunjukkan elpiji"),
+        ("Gas oplosan di Lebak", "", "Gas oplosan di Lebak"),  # words of its own: kept
+    ],
+)
+def test_a_file_name_is_not_an_alt_text(og_alt: str, img_alt: str, expected: str) -> None:
+    """CMSs fill alt with the upload's name when the editor wrote none; Mastodon would show it
+    as the photo's description (the attachment's name) and readers as its alt."""
+    name = "IMG_2031" if img_alt == "IMG_2031" else "gas-oplosan-lebak"
+    head = (
+        f'<meta property="og:image" content="https://img.example/foto/{name}.jpg">'
+        f'<meta property="og:image:alt" content="{og_alt}">'
+        '<meta property="og:type" content="article">'
+    )
+    body = f'<img src="https://img.example/foto/{name}-700x393.jpg" alt="{img_alt}">{STORY}'
+    result = parse_page(
+        page(f'<div class="entry-content">{body}</div>', head), url=None, tz=JAKARTA
+    )
+    assert result.meta.image is not None
+    assert result.meta.image.alt == expected
+
+
+def test_tribun_page_photo_has_no_file_name_alt() -> None:
+    html = (Path(__file__).parent / "pages" / "tribun-banten.html").read_text(encoding="utf-8")
+    image = parse_page(html, url=None, tz=JAKARTA).meta.image
+    assert image is not None and image.url.endswith("/gas-oplosan-lebak.jpg")
+    assert image.alt == ""
+
+
+@pytest.mark.parametrize(
     "container",
     [
         '<div itemprop="articleBody">{}</div>',

@@ -7,6 +7,7 @@ loads), and a screenshot is saved under tests/artifacts/ for a person to look at
 from __future__ import annotations
 
 import html
+import json
 import re
 import struct
 import zlib
@@ -110,6 +111,23 @@ async def site(settings: Settings, sqlite_url: str) -> AsyncIterator[str]:
             updated_at=START,
         )
         await upsert_article(conn, long_words, now=clock.now())
+        # A story with a photo of its own between two paragraphs, and a copy of its featured
+        # photo at the top of the body, as WordPress themes print it (tests/articles/pages).
+        story = ("Air merendam tiga kecamatan sejak Senin.", "Tanggul di Desa Kebon jebol.")
+        with_photo = numbered(
+            15,
+            image=photo,
+            body_html=(
+                f'<figure><img src="{images}/test-images/banjir-696x464.png" alt=""></figure>'
+                f"<p>{story[0]}</p>"
+                f'<figure><img src="{images}/test-images/tanggul.png" alt="Tanggul jebol"'
+                ' width="1200" height="800"><figcaption>Tanggul jebol di Desa Kebon. '
+                "Foto: Ahmad Fauzi/Prolog Media</figcaption></figure>"
+                f"<p>{story[1]}</p>"
+            ),
+            paragraphs=story,
+        )
+        await upsert_article(conn, with_photo, now=clock.now())
     app = create_app(settings, db=db, clock=clock, roles={"web"}, migrate=False)
     png = gradient_png(240, 160)
 
@@ -153,6 +171,35 @@ window.addEventListener("load", () => {{
             content_type="text/html",
         )
 
+    async def story_photo(request: web.Request) -> web.Response:
+        """A page that frames `path` at phone width and records, for the story's own photo,
+        its width against a paragraph's, and whether its caption is set like the lead's."""
+        frame = html.escape(request.query["path"], quote=True)
+        return web.Response(
+            text=f"""<!doctype html><html><body>
+<iframe id="f" src="{frame}" style="width:390px;height:844px;border:0"></iframe>
+<script>
+window.addEventListener("load", () => {{
+  const doc = document.getElementById("f").contentDocument;
+  const figures = doc.querySelectorAll(".story-body figure");
+  const width = e => Math.round(e.getBoundingClientRect().width);
+  const font = e => getComputedStyle(e).fontFamily + " " + getComputedStyle(e).fontSize;
+  const out = document.createElement("output");
+  out.id = "photo";
+  out.textContent = JSON.stringify({{
+    figures: figures.length,
+    images: doc.querySelectorAll("img").length,
+    figure: figures.length ? width(figures[0].querySelector("img")) : 0,
+    paragraph: width(doc.querySelector(".story-body p")),
+    captionFont: figures.length ? font(figures[0].querySelector("figcaption")) : "",
+    leadCaptionFont: font(doc.querySelector(".lead-image figcaption")),
+  }});
+  document.body.append(out);
+}});
+</script></body></html>""",
+            content_type="text/html",
+        )
+
     async def breaking_the_policy(request: web.Request) -> web.Response:
         """Our pages' policy on a page that breaks it: a clean console proves nothing unless
         a violation would show there."""
@@ -161,6 +208,7 @@ window.addEventListener("load", () => {{
     app.router.add_get("/test-measure", measure)
     app.router.add_get("/test-images-loaded", images_loaded)
     app.router.add_get("/test-csp", breaking_the_policy)
+    app.router.add_get("/test-story-photo", story_photo)
     image_server = web.Application()
     image_server.router.add_get("/test-images/{name}", image)
     port = int(base.rsplit(":", 1)[1])
@@ -261,3 +309,23 @@ async def test_long_words_wrap_instead_of_widening_the_page_on_phones(site: str,
     scroll_width, client_width = int(found.group(1)), int(found.group(2))
     assert client_width == 390
     assert scroll_width <= client_width, f"{path} scrolls sideways: {scroll_width}px wide"
+
+
+async def test_a_story_photo_spans_the_text_column_with_a_caption_like_the_leads(
+    site: str,
+) -> None:
+    """A photo inside the story shows once (the featured one, repeated at the top of the
+    body by the theme, does not), as wide as the text on a phone, its caption set like the
+    lead photo's rather than in the story's serif."""
+    require_chromium()
+    console: list[str] = []
+    dom = await dump_dom_async(
+        f"{site}/test-story-photo?path=/artikel/berita-nomor-15", console=console
+    )
+    found = re.search(r'<output id="photo">(.*?)</output>', dom)
+    assert found, dom[-500:]
+    measured = json.loads(html.unescape(found.group(1)))
+    assert measured["figures"] == 1 and measured["images"] == 2, measured  # lead + story photo
+    assert measured["figure"] == measured["paragraph"] > 300, measured
+    assert measured["captionFont"] == measured["leadCaptionFont"], measured
+    assert console == [], console

@@ -6,11 +6,14 @@ import json
 import re
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import html5lib
 from lxml import etree
 
-from siarkan.articles.model import RelatedLink, Status
+from siarkan.articles.importer import file_outcomes
+from siarkan.articles.model import Image, RelatedLink, Status
+from siarkan.articles.parsers import Parsed
 from siarkan.clock import ManualClock
 from siarkan.config import parse_settings
 from siarkan.web.pages import article_blocks, is_public, local_time, news_article_ld
@@ -190,6 +193,44 @@ def test_blocks_fall_back_to_paragraphs_when_html_does_not_line_up() -> None:
         '<p id="p1"><strong class="dateline">SERANG, PROLOGMEDIA</strong> – a</p>',
         '<p id="p2">b</p>',
     ]
+
+
+def test_blocks_keep_the_story_photos_but_not_a_copy_of_the_featured_one() -> None:
+    """A photo inside the story is part of it; a copy of the featured image (shown above the
+    body already) is not. Paragraph ids count paragraphs only, and the dateline opens the
+    first paragraph even when a photo comes before it."""
+    lead = Image(url="https://x.example/wp-content/uploads/banjir.jpg", caption="Banjir.")
+    body = (
+        '<figure><img src="https://x.example/wp-content/uploads/banjir-696x464.jpg">'
+        "<figcaption>Banjir.</figcaption></figure><p>a</p>"
+        '<figure><img src="/foto/tanggul.jpg" alt="Tanggul"><figcaption>Tanggul jebol.'
+        '</figcaption></figure><p>b</p><p><img src="/foto/peta.png" alt="Peta"></p><p>c</p>'
+    )
+    article = numbered(1, body_html=body, paragraphs=("a", "b", "c"), image=lead)
+    blocks = [str(b) for b in article_blocks(article, "https://x.example/berita/1")]
+    assert blocks == [
+        '<p id="p1"><strong class="dateline">SERANG, PROLOGMEDIA</strong> – a</p>',
+        '<figure><img src="https://x.example/foto/tanggul.jpg" alt="Tanggul">'
+        "<figcaption>Tanggul jebol.</figcaption></figure>",
+        '<p id="p2">b</p>',
+        '<p><img src="https://x.example/foto/peta.png" alt="Peta"></p>',
+        '<p id="p3">c</p>',
+    ]
+
+
+def test_news_page_photos_on_the_article_page() -> None:
+    """tagDiv (tests/articles/pages) prints the featured image again, smaller, at the top of
+    the body, and a second photo mid-story: the page shows the second once, not the first."""
+    settings = parse_settings(TEST_CONFIG.format(port=1, sqlite="/tmp/x"), env={})
+    page = Path(__file__).parent.parent / "articles" / "pages" / "tagdiv-prologmedia.html"
+    (outcome,) = file_outcomes(page.resolve(), page.name, settings.site)
+    assert isinstance(outcome, Parsed)
+    article = outcome.article
+    html = "".join(article_blocks(article, article.canonical_url or ""))
+    assert "embung-tirtayasa" not in html  # the featured image, shown above the body
+    assert html.count("<figure>") == 1 and "bupati-tinjau-embung.jpg" in html
+    ids = re.findall(r'id="p(\d+)"', html)
+    assert ids == [str(k) for k in range(1, len(article.paragraphs) + 1)]
 
 
 def test_is_public_matches_visibility_rules() -> None:

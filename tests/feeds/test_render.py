@@ -14,11 +14,15 @@ from html import escape, unescape
 from pathlib import Path
 
 import feedparser
+import lxml.html
 import pytest
 from lxml import etree
 
-from siarkan.articles.model import Article, Image
+from siarkan.articles.importer import file_outcomes
+from siarkan.articles.model import Article, Image, picture_name, same_picture
+from siarkan.articles.parsers import Parsed
 from siarkan.config import Settings, parse_settings
+from siarkan.feeds.content import feed_content_html
 from siarkan.feeds.model import (
     FILE_NAMES,
     FORMATS,
@@ -37,6 +41,7 @@ from tests.feeds.conftest import numbered
 from tests.feeds.validator import CHECKS, check_html
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "feeds"
+NEWS_PAGES = Path(__file__).parent.parent / "articles" / "pages"
 BASE = "https://berita.prologmedia.example"
 
 
@@ -304,3 +309,24 @@ def test_titles_lose_html_tags_but_keep_angle_bracketed_text() -> None:
         "PT A&B <Tbk> raih laba Rp1,5 miliar"
     )
     assert plain("Banjir Serang <script>x</script>") == "Banjir Serang x"
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in NEWS_PAGES.glob("*.html")))
+def test_news_page_in_a_feed_shows_each_picture_once(fixed_settings: Settings, page: str) -> None:
+    """Themes print the featured image inside the article container too (tagDiv's
+    td-post-featured-image in a smaller size, Suara's figure.img-cover, a WordPress [caption]
+    above the lead): the feed item opens with the featured figure and must not repeat it."""
+    path = (NEWS_PAGES / page).resolve()
+    (outcome,) = file_outcomes(path, page, fixed_settings.site)
+    assert isinstance(outcome, Parsed), outcome
+    article = outcome.article
+    html = feed_content_html(article, article.canonical_url or BASE)
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    sources = [img.get("src") or "" for img in root.iter("img")]
+    names = [picture_name(src) for src in sources]
+    assert len(names) == len(set(names)), sources
+    assert check_html(html, page) == []
+    if article.image is not None:
+        assert root[0].tag == "figure" and same_picture(sources[0], article.image.url)
+    text = " ".join(root.text_content().split())
+    assert all(" ".join(p.split())[:60] in text for p in article.paragraphs)

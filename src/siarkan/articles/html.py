@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from itertools import islice
 from typing import Any
-from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
@@ -32,7 +31,7 @@ from siarkan.articles.htmlbody import (
     clean_fragment,
     image_src,
 )
-from siarkan.articles.model import Image
+from siarkan.articles.model import Image, picture_name, same_picture
 from siarkan.articles.text import (
     ArticleRejected,
     Body,
@@ -223,19 +222,6 @@ def split_caption_credit(caption: str) -> tuple[str, str]:
     return caption[: offset + m.start()].rstrip(), inline(credit)
 
 
-# WordPress serves one upload in several sizes: "embung-696x464.jpg" is "embung.jpg", and so
-# is the "-scaled" original of a large upload.
-_WP_SIZE = re.compile(r"(?:-\d{2,5}x\d{2,5}|-scaled)(?=\.\w+$)")
-
-
-def _image_name(url: str) -> str:
-    return _WP_SIZE.sub("", urlsplit(url).path.rsplit("/", 1)[-1])
-
-
-def _same_image(a: str, b: str) -> bool:
-    return _image_name(a) == _image_name(b)
-
-
 _NEAR_CAPTION = 600  # characters: a caption's neighbourhood, not the whole story
 
 
@@ -253,6 +239,21 @@ def _caption_of(img: lxml.html.HtmlElement) -> str:
             if "caption" in str(el.get("class") or "").lower() and inline(el.text_content()):
                 return str(el.text_content())
     return ""
+
+
+def _name_words(text: str) -> list[str]:
+    return re.sub(r"[\W_]+", " ", text).casefold().split()
+
+
+def _described(alt: str | None, url: str) -> str:
+    """The alt text, or "" when it only repeats the upload's file name ("gas-oplosan-lebak"),
+    as CMSs write when the editor gave none: it describes nothing, yet Mastodon would show it
+    as the picture's description (the attachment's `name`) and feed readers as its alt."""
+    name = picture_name(url)
+    words = _name_words(alt or "")
+    if words in (_name_words(name), _name_words(name.rsplit(".", 1)[0])):
+        return ""
+    return alt or ""
 
 
 def _first(metas: dict[str, list[str]], key: str) -> str | None:
@@ -288,14 +289,14 @@ def _find_image(
     url = absolute_url(url or (og[0] if og else None), base)
     if url is None:
         return None
-    if og and _same_image(url, og[0]):
-        alt = _first(metas, "og:image:alt") or ""
+    if og and same_picture(url, og[0]):
+        alt = _described(_first(metas, "og:image:alt"), url)
         width = width or _int(_first(metas, "og:image:width"))
         height = height or _int(_first(metas, "og:image:height"))
     for img in doc.iter("img"):
         src = image_src(img)
-        if src and _same_image(src, url):
-            alt = alt or img.get("alt") or ""
+        if src and same_picture(src, url):
+            alt = alt or _described(img.get("alt"), url)
             caption = caption or _caption_of(img)
             break
     caption, caption_credit = split_caption_credit(inline(caption))

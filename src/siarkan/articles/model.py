@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -23,6 +24,22 @@ class Status(StrEnum):
     SCHEDULED = "scheduled"
     PUBLISHED = "published"
     RETRACTED = "retracted"
+
+
+# WordPress serves one upload in several sizes: "embung-696x464.jpg" is "embung.jpg", and so
+# is the "-scaled" original of a large upload.
+_WP_SIZE = re.compile(r"(?:-\d{2,5}x\d{2,5}|-scaled)(?=\.\w+$)")
+
+
+def picture_name(url: str) -> str:
+    """The file name of a picture, whatever size of it the URL asks for."""
+    return _WP_SIZE.sub("", urlsplit(url).path.rsplit("/", 1)[-1])
+
+
+def same_picture(a: str, b: str) -> bool:
+    """Whether two image URLs show the same picture (maybe in another size)."""
+    name = picture_name(a)
+    return bool(name) and name == picture_name(b)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
     article.body_html | parse (lxml) | drop active content (script, style, iframe, on*=, style=)
         | every URL absolute (href, src, srcset, poster, cite...) against the article's page
+        | the body's own copy of the featured image dropped (any size of it)
         | dateline in bold at the start of the first paragraph
         | featured image as a <figure> on top | serialise | strip XML-illegal characters
 
@@ -20,7 +21,7 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
-from siarkan.articles.model import Article, Image
+from siarkan.articles.model import Article, Image, same_picture
 
 # XML 1.0 §2.2: Char excludes C0 controls other than TAB/LF/CR, surrogates, U+FFFE/U+FFFF.
 # C1 controls (U+0080-U+009F) are legal XML but the validator reports them as "BadCharacters".
@@ -212,6 +213,41 @@ def figure_html(image: Image, base: str) -> str:
     return f"<figure><img {attrs}>{figcaption}</figure>"
 
 
+def _picture_urls(block: lxml.html.HtmlElement) -> list[str]:
+    urls = []
+    for img in block.iter("img"):
+        urls.append(img.get("src") or "")
+        urls += [c.split()[0] for c in (img.get("srcset") or "").split(",") if c.split()]
+        link = next(img.iterancestors("a"), None)
+        if link is not None:
+            urls.append(link.get("href") or "")
+    return urls
+
+
+_TEXT_OUTSIDE_CAPTION = etree.XPath("descendant::text()[not(ancestor::figcaption)]")
+
+
+def is_picture(block: lxml.html.HtmlElement) -> bool:
+    """A body block that holds a picture and no story text (its caption aside): a <figure>,
+    or a paragraph or link around an <img>. Importers keep such blocks out of `paragraphs`."""
+    if block.find(".//img") is None and block.tag != "img":
+        return False
+    return not "".join(_TEXT_OUTSIDE_CAPTION(block)).strip()
+
+
+def drop_copies_of(root: lxml.html.HtmlElement, image: Image) -> None:
+    """Remove the body's own blocks showing the featured picture, in any size.
+
+    Themes print the featured image inside the article container (tagDiv's
+    td-post-featured-image, Suara's figure.img-cover, a WordPress [caption] above the lead);
+    every renderer shows `article.image` on top already, so a reader would see it twice."""
+    for block in list(root):
+        if not isinstance(block.tag, str) or not is_picture(block):
+            continue
+        if any(same_picture(url, image.url) for url in _picture_urls(block) if url):
+            block.drop_tree()
+
+
 def clean_fragment(html: str, base: str) -> lxml.html.HtmlElement:
     """Sanitised body HTML as a <div> whose children are the body's top-level elements."""
     root = lxml.html.fragment_fromstring(xml_safe(html) or "<p></p>", create_parent="div")
@@ -226,6 +262,8 @@ def feed_content_html(article: Article, base: str) -> str:
     canonical URL when the article came from there, else siarkan's permalink.
     """
     root = clean_fragment(article.body_html, base)
+    if article.image:
+        drop_copies_of(root, article.image)
     if article.dateline:
         _prepend_dateline(root, xml_safe(article.dateline))
     body = "".join(lxml.html.tostring(child, encoding="unicode") for child in root)

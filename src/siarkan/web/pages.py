@@ -38,7 +38,7 @@ from siarkan.channels import channels_for
 from siarkan.config import ChannelSettings, Settings
 from siarkan.federation.collections import article_post_uri
 from siarkan.federation.vocab import ACTIVITY_JSON
-from siarkan.feeds.content import clean_fragment, iri_to_uri
+from siarkan.feeds.content import clean_fragment, drop_copies_of, iri_to_uri, is_picture
 from siarkan.feeds.model import FORMAT_TITLES, MEDIA_TYPES, FeedSpec, Scope
 from siarkan.feeds.paging import decode_cursor, encode_cursor
 from siarkan.feeds.query import Selection, read_rows, scope_name, state_key
@@ -104,16 +104,21 @@ def shorten(text: str, limit: int) -> str:
 
 
 def article_blocks(article: Article, base: str) -> list[Markup]:
-    """The body as HTML blocks, block K carrying id="pK" (K: 1-based index in paragraphs).
+    """The body as HTML blocks, the K-th paragraph's block carrying id="pK" (K: 1-based).
 
-    Uses the sanitised body_html when its top-level blocks line up with `paragraphs` (so links
-    and emphasis survive), else the plain paragraphs. The dateline opens the first block in bold.
+    Uses the sanitised body_html when its top-level blocks, pictures aside, line up with
+    `paragraphs` (so links, emphasis and the story's own photos survive; a copy of the featured
+    image, shown above the body already, is left out), else the plain paragraphs. The dateline
+    opens the first paragraph in bold.
     """
     blocks: list[lxml.html.HtmlElement] = []
     if article.body_html.strip():
         root = clean_fragment(article.body_html, base)
+        if article.image:
+            drop_copies_of(root, article.image)
         children = [child for child in root if isinstance(child.tag, str)]
-        if len(children) == len(article.paragraphs) and not (root.text or "").strip():
+        story = [child for child in children if not is_picture(child)]
+        if len(story) == len(article.paragraphs) and not (root.text or "").strip():
             blocks = children
     if not blocks:
         blocks = []
@@ -121,16 +126,18 @@ def article_blocks(article: Article, base: str) -> list[Markup]:
             paragraph = lxml.html.Element("p")
             paragraph.text = text
             blocks.append(paragraph)
-    if article.dateline and blocks:
-        first = blocks[0]
+    paragraphs = [block for block in blocks if not is_picture(block)]
+    if article.dateline and paragraphs:
+        first = paragraphs[0]
         strong = lxml.html.Element("strong", {"class": "dateline"})
         strong.text = article.dateline
         strong.tail = " – " + (first.text or "")
         first.text = None
         first.insert(0, strong)
+    for index, paragraph in enumerate(paragraphs, start=1):
+        paragraph.set("id", f"p{index}")
     rendered = []
-    for index, block in enumerate(blocks, start=1):
-        block.set("id", f"p{index}")
+    for block in blocks:
         block.tail = None
         # Serialised by lxml from a tree clean_fragment sanitised: markup we built ourselves.
         rendered.append(Markup(lxml.html.tostring(block, encoding="unicode")))  # noqa: S704
