@@ -151,7 +151,8 @@ class Inbox:
             signed = parse_signed_request(view)
         except SignatureError as exc:
             return self._refuse(401, str(exc))
-        if domain_blocked(signed.key_id, settings.blocked_domains):
+        blocked = settings.blocked_domains
+        if blocked and domain_blocked(signed.key_id, blocked):
             return self._refuse(403, "blocked domain")
         now = self.clock.now()
         timestamp = now.timestamp()
@@ -179,10 +180,10 @@ class Inbox:
         kind = activity.get("type")
         if not isinstance(actor, str) or not isinstance(kind, str):
             return self._refuse(400, "activity without actor or type")
-        if domain_blocked(actor, settings.blocked_domains):
+        if blocked and domain_blocked(actor, blocked):
             return self._refuse(403, "blocked domain")
 
-        key = self.remote.cached_key(signed.key_id)
+        key = self.remote.cached_key(signed.key_id, now)
         if key is None and _self_delete(activity, actor) and not await self._known(actor):
             # Mastodon sends an account's Delete to every inbox it knows, signed with a key it no
             # longer serves. Of an actor we know nothing of there is nothing to forget: 202, as

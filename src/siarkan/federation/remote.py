@@ -172,12 +172,13 @@ class RemoteDirectory:
         while len(self._actors) > MAX_CACHED:
             self._actors.popitem(last=False)
 
-    def cached_key(self, key_id: str) -> RemoteKey | None:
-        """The warm path of every inbox request: no I/O at all."""
+    def cached_key(self, key_id: str, now: datetime | None = None) -> RemoteKey | None:
+        """The warm path of every inbox request: no I/O at all (`now`: the request's clock
+        reading, when the caller has one)."""
         key = self._keys.get(key_id)
         if key is None:
             return None
-        age = (self.clock.now() - key.fetched_at).total_seconds()
+        age = ((self.clock.now() if now is None else now) - key.fetched_at).total_seconds()
         if age > self.settings.federation.key_cache_seconds:
             return None
         return key

@@ -73,6 +73,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 def _sqlite_utc_text(value: datetime | None) -> str | None:
     if value is None:
         return None
+    if value.tzinfo is UTC:  # what the clock gives: `...+00:00` cut to its first 26 characters
+        return value.isoformat(" ", "microseconds")[:26]
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store; attach a time zone first")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
