@@ -549,7 +549,7 @@ def _frame(
         number_cost = mastodon_length(_number(settings, total, total)) + 1
     # The title may take what is left once numbering, dateline, the longest link line and a
     # third of the post for the story are set aside (at most half the post).
-    longest_tail = f"{_TRUNCATED}{link_text} {_deep_link(link, 'p999')}"
+    longest_tail = f"{_TRUNCATED}{link_text} {deep_link(link, 'p999')}"
     title_room = min(
         settings.max_chars // 2,
         settings.max_chars
@@ -612,7 +612,8 @@ def _anchor(units: Sequence[_Unit]) -> str | None:
     return f"p{units[0].para + 1}" if units else None
 
 
-def _deep_link(link: str, anchor: str | None) -> str:
+def deep_link(link: str, anchor: str | None) -> str:
+    """`link` pointing at paragraph `anchor` ("p7"), or at the page itself without one."""
     base = link.split("#", 1)[0]
     return f"{base}#{anchor}" if anchor else base
 
@@ -635,7 +636,7 @@ def _thread(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
     remaining = _joined_cost(units)
     last_tail = frame.link_line(frame.link)
     # The room of a middle post: a sentence longer than that gets cut wherever it starts.
-    probe = _deep_link(frame.link, "p1") if settings.paragraph_links else None
+    probe = deep_link(frame.link, "p1") if settings.paragraph_links else None
     full = frame.budget(1, frame.link_line(probe, label=False) if probe else None)
     posts: list[_Post] = []
     i = 0
@@ -650,7 +651,7 @@ def _thread(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
             posts.append(_Post(tuple(units[i:end]), index == 0, tail, frame.link, None))
             return posts
         anchor = _anchor(units[i:]) if settings.paragraph_links else None
-        link = _deep_link(frame.link, anchor) if anchor else None
+        link = deep_link(frame.link, anchor) if anchor else None
         mid_tail = frame.link_line(link, label=False) if link else None
         end, used = _fill(units, i, frame.budget(index, mid_tail), full=full)
         if end == len(units):
@@ -724,7 +725,7 @@ def _series(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
         return [_Post((), True, frame.link_line(frame.link), frame.link, None)]
     settings = frame.settings
     # "#p12" costs the same as any URL once Mastodon sees it, so one budget serves every part.
-    probe = frame.link_line(_deep_link(frame.link, f"p{paragraphs[-1][0] + 1}"))
+    probe = frame.link_line(deep_link(frame.link, f"p{paragraphs[-1][0] + 1}"))
     budget = frame.budget(0, probe, title_everywhere=True)
     chunks = _series_chunks(paragraphs, budget)
     # A chunk ending inside a sentence may end a post: room for its " …" marker.
@@ -741,7 +742,7 @@ def _series(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
     for a, b in zip(starts, [*starts[1:], len(chunks)], strict=False):
         units = tuple(u for c in chunks[a:b] for u in c)
         anchor = _anchor(units)
-        link = _deep_link(frame.link, anchor)
+        link = deep_link(frame.link, anchor)
         posts.append(_Post(units, True, frame.link_line(link), link, anchor))
     return posts
 

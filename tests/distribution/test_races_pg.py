@@ -65,6 +65,16 @@ async def _store(
         return await store_article(conn, settings, article, now=now, restore=restore)
 
 
+async def _store_series(db: Database, settings: Settings, article: Article, now: datetime) -> Any:
+    """Store `article` on the "seri" channel; its second part's posts row (still scheduled)."""
+    async with db.begin() as conn:
+        await ensure_actors(conn, settings, now)
+    await _store(db, settings, article, now)
+    async with db.connect() as conn:
+        query = select(posts).where(posts.c.actor_name == "seri", posts.c.part == 1)
+        return (await conn.execute(query)).mappings().one()
+
+
 async def test_the_same_new_article_pushed_to_two_nodes_at_once_is_stored_once_without_error(
     pg_url: str, series_settings: Settings, make_article: Callable[..., Article]
 ) -> None:
@@ -184,19 +194,7 @@ async def test_an_edit_racing_the_release_of_its_scheduled_part_reaches_follower
     article = make_article(published_at=published, updated_at=published)
     editor, scheduler = await _two_nodes(pg_url)
     try:
-        async with editor.begin() as conn:
-            await ensure_actors(conn, settings, published)
-        await _store(editor, settings, article, published)
-        async with editor.connect() as conn:
-            part2 = (
-                (
-                    await conn.execute(
-                        select(posts).where(posts.c.actor_name == "seri", posts.c.part == 1)
-                    )
-                )
-                .mappings()
-                .one()
-            )
+        part2 = await _store_series(editor, settings, article, published)
         assert part2["state"] == "scheduled"
         due = part2["due_at"] + timedelta(seconds=1)
         # Corrected figures throughout, so every part's text changes.
@@ -281,19 +279,7 @@ async def test_a_release_that_read_a_part_before_an_import_edited_it_does_not_un
     article = make_article(published_at=published, updated_at=published)
     editor, scheduler = await _two_nodes(pg_url)
     try:
-        async with editor.begin() as conn:
-            await ensure_actors(conn, settings, published)
-        await _store(editor, settings, article, published)
-        async with editor.connect() as conn:
-            part2 = (
-                (
-                    await conn.execute(
-                        select(posts).where(posts.c.actor_name == "seri", posts.c.part == 1)
-                    )
-                )
-                .mappings()
-                .one()
-            )
+        part2 = await _store_series(editor, settings, article, published)
         due = part2["due_at"] + timedelta(seconds=1)
         fixes = {"ke-54": "ke-55", "3,5 persen": "4,5 persen", "5.000 paket": "6.000 paket"}
         fixes |= {"20 cm": "30 cm", "18 persen": "19 persen", "02.00": "03.00"}

@@ -306,32 +306,39 @@ async def test_followers_count_public_list_private_and_empty_following(
     assert status == 404
 
 
+WARGA_SHOWS_REPLIES = """  - name: warga
+    title: Suara Warga
+    fediverse: {enabled: true, show_replies: true}
+"""
+
+
+async def reply_to_every_post(db: Any, now: datetime, content: Callable[[str], str]) -> None:
+    """A stored reply by ani to each post, its HTML from content(channel name)."""
+    from sqlalchemy import insert, select
+
+    from siarkan.store.tables import interactions, posts
+
+    async with db.begin() as conn:
+        for actor, uri in (await conn.execute(select(posts.c.actor_name, posts.c.uri))).all():
+            await conn.execute(
+                insert(interactions).values(
+                    kind="reply", object_uri=uri, actor_uri="https://m.example/users/ani",
+                    activity_id=f"{uri}#reply", content=content(actor), created_at=now,
+                )
+            )  # fmt: skip
+
+
 async def test_replies_are_public_only_where_the_channel_shows_them(
     make_settings: Callable[..., Any], db: Any, port: int, http: aiohttp.ClientSession,
     make_article: Callable[..., Article],
 ) -> None:  # fmt: skip
-    from sqlalchemy import insert, select
-
-    from siarkan.store.tables import interactions, posts
     from tests.federation.conftest import start
 
-    extra = """  - name: warga
-    title: Suara Warga
-    fediverse: {enabled: true, show_replies: true}
-"""
-    settings = make_settings(channels_extra=extra)
+    settings = make_settings(channels_extra=WARGA_SHOWS_REPLIES)
     now = datetime.now(UTC)
     async with start(settings, db, port) as live:
         await publish_report(live, make_article(published_at=now - timedelta(minutes=1)), now)
-        async with db.begin() as conn:
-            for actor, uri in (await conn.execute(select(posts.c.actor_name, posts.c.uri))).all():
-                await conn.execute(
-                    insert(interactions).values(
-                        kind="reply", object_uri=uri, actor_uri="https://m.example/users/ani",
-                        activity_id=f"{uri}#reply", content=f"<p>Balasan untuk {actor}</p>",
-                        created_at=now,
-                    )
-                )  # fmt: skip
+        await reply_to_every_post(db, now, lambda actor: f"<p>Balasan untuk {actor}</p>")
         _, _, shown = await get(http, live.url("/@warga"), BROWSER)
         _, _, hidden = await get(http, live.url("/@prologmedia"), BROWSER)
     assert "Balasan untuk warga" in shown and "1 dibagikan" not in shown
@@ -343,16 +350,9 @@ async def test_replies_shown_on_a_profile_load_nothing_from_their_senders(
     make_article: Callable[..., Article],
 ) -> None:  # fmt: skip
     """A reply's <img> would make every reader's browser call the sender's server."""
-    from sqlalchemy import insert, select
-
-    from siarkan.store.tables import interactions, posts
     from tests.federation.conftest import start
 
-    extra = """  - name: warga
-    title: Suara Warga
-    fediverse: {enabled: true, show_replies: true}
-"""
-    settings = make_settings(channels_extra=extra)
+    settings = make_settings(channels_extra=WARGA_SHOWS_REPLIES)
     now = datetime.now(UTC)
     content = (
         '<h1>Judul besar</h1><p>Setuju! <img src="https://pelacak.example/p.gif" alt="">'
@@ -361,14 +361,7 @@ async def test_replies_shown_on_a_profile_load_nothing_from_their_senders(
     )
     async with start(settings, db, port) as live:
         await publish_report(live, make_article(published_at=now - timedelta(minutes=1)), now)
-        async with db.begin() as conn:
-            for actor, uri in (await conn.execute(select(posts.c.actor_name, posts.c.uri))).all():
-                await conn.execute(
-                    insert(interactions).values(
-                        kind="reply", object_uri=uri, actor_uri="https://m.example/users/ani",
-                        activity_id=f"{uri}#reply", content=content, created_at=now,
-                    )
-                )  # fmt: skip
+        await reply_to_every_post(db, now, lambda actor: content)
         _, _, shown = await get(http, live.url("/@warga"), BROWSER)
     replies = shown.split('class="profile-replies"', 1)[1].split("</section>", 1)[0]
     assert "Setuju!" in replies and "Judul besar" in replies

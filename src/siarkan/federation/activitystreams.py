@@ -21,7 +21,7 @@ from typing import Any
 
 from siarkan.articles.model import Article
 from siarkan.config import ChannelSettings
-from siarkan.excerpts import Excerpt, pick_hashtags
+from siarkan.excerpts import Excerpt, deep_link, pick_hashtags
 from siarkan.federation.vocab import AS_CONTEXT, CONTEXT, PUBLIC, as_time
 
 # Objects need only the terms they use; actors carry the full set (vocab.CONTEXT).
@@ -40,11 +40,6 @@ class PostRef:
     context: str | None  # the first part's uri: groups a thread (FEP-7888 `context`)
     published: datetime
     updated: datetime | None = None
-
-
-def _deep_link(link: str, anchor: str | None) -> str:
-    base = link.split("#", 1)[0]
-    return f"{base}#{anchor}" if anchor else base
 
 
 def _hashtag_objects(
@@ -99,7 +94,7 @@ def render_post(
         "to": [PUBLIC],
         "cc": [ref.followers],
         "published": as_time(ref.published),
-        "url": _deep_link(ref.permalink, excerpt.anchor),
+        "url": deep_link(ref.permalink, excerpt.anchor),
         "inReplyTo": ref.in_reply_to,
     }
     if ref.context:
