@@ -5,6 +5,11 @@
   host even when the article has a canonical URL on the publisher's site.
 - Pleroma/Akkoma default an attachment without `mediaType` to application/octet-stream
   (`AttachmentValidator.fix_media_type`) and show it as an unknown file, not an image.
+- Misskey (`ApNoteService.createNote`: `cw = note.summary`), GoToSocial (`internal/ap`
+  `ExtractSummary`), Pleroma and Akkoma show an object's plain `summary` as a content warning
+  over everything else, whatever its type (WordPress ActivityPub #735: an Article's excerpt
+  became a multi-line warning on Akkoma and GoToSocial). Mastodon reads `summaryMap` when there
+  is no `summary` (`StatusParser#spoiler_text`) and shows it as the text of an Article.
 """
 
 from __future__ import annotations
@@ -31,6 +36,16 @@ channels:
     title: Prolog Media
     fediverse: {enabled: true, username: prologmedia}
     excerpts: {mode: thread, max_parts: 4}
+  - name: laporan
+    title: Laporan Prolog
+    fediverse: {enabled: true, username: laporan, object_type: Article}
+  - name: bencana
+    title: Bencana Prolog
+    fediverse:
+      enabled: true
+      username: bencana
+      object_type: Article
+      content_warning: "Bencana: banjir"
 """
 WHEN = datetime(2026, 11, 4, 9, 16, tzinfo=UTC)
 
@@ -40,8 +55,10 @@ def settings() -> Settings:
     return parse_settings(CONFIG, "test_receiver_interop", env={})
 
 
-def render(settings: Settings, article: Article) -> list[dict[str, Any]]:
-    channel = settings.channel("utama")
+def render(
+    settings: Settings, article: Article, channel_name: str = "utama"
+) -> list[dict[str, Any]]:
+    channel = settings.channel(channel_name)
     excerpts = excerpts_for(settings, channel, article)
     uris = [urls.post_uri(settings, f"p{k}") for k in range(len(excerpts))]
     return render_parts(settings, channel, article, excerpts, uris, [WHEN] * len(excerpts))
@@ -82,3 +99,30 @@ def test_image_attachment_with_an_unknown_extension_has_no_guessed_type(
     (first, *_) = render(settings, make_report(image=image))
     (attachment,) = first["attachment"]
     assert attachment["type"] == "Image" and "mediaType" not in attachment
+
+
+def _mastodon_spoiler_text(obj: dict[str, Any]) -> str | None:
+    """Mastodon's StatusParser#spoiler_text: `summary`, else the first `summaryMap` value."""
+    if obj.get("summary"):
+        return str(obj["summary"])
+    summary_map = obj.get("summaryMap")
+    if isinstance(summary_map, dict) and summary_map:
+        return str(next(iter(summary_map.values())))
+    return None
+
+
+def test_article_lead_is_no_content_warning_elsewhere(settings: Settings) -> None:
+    article = make_report()
+    (obj,) = render(settings, article, "laporan")
+    assert obj["type"] == "Article" and obj["name"] == article.title
+    # Misskey, GoToSocial, Pleroma: no plain summary, so no warning over the article.
+    assert "summary" not in obj and obj.get("sensitive") is not True
+    # Mastodon still shows title + lead + link, in the article's language.
+    assert obj["summaryMap"] == {article.language: _mastodon_spoiler_text(obj)}
+    assert article.lead.split(".")[0] in (_mastodon_spoiler_text(obj) or "")
+
+
+def test_article_content_warning_is_the_warning_everywhere(settings: Settings) -> None:
+    (obj,) = render(settings, make_report(), "bencana")
+    assert obj["summary"] == "Bencana: banjir" and obj["sensitive"] is True
+    assert "summaryMap" not in obj  # one value of as:summary, not two that disagree

@@ -7,7 +7,8 @@
                                   render_update_actor
 
 Mastodon shows only Note natively; an Article becomes <h2>name</h2> + summary + link there, so
-the Article form carries a deliberate `summary` (PROTOCOLS.md, Mastodon PR #6218).
+the Article form carries a deliberate summary (PROTOCOLS.md, Mastodon PR #6218), as `summaryMap`:
+other servers take a plain `summary` for a content warning.
 """
 
 from __future__ import annotations
@@ -102,13 +103,19 @@ def render_post(
     if ref.updated is not None:
         obj["updated"] = as_time(ref.updated)
     if fedi.object_type == "Article":
-        # What Mastodon shows of an Article: name + summary + link (status_parser.rb).
         obj["name"] = article.title
-        obj["summary"] = excerpt.body_text or article.lead
         obj["content"] = article.body_html
         obj["contentMap"] = {language: article.body_html}
         if fedi.content_warning:
+            obj["summary"] = fedi.content_warning
             obj["sensitive"] = True
+        else:
+            # Mastodon shows an Article as name + summary + link, reading `summaryMap` when
+            # there is no `summary` (status_parser.rb #spoiler_text). Misskey, GoToSocial,
+            # Pleroma and Akkoma read only `summary`, as a content warning over the whole
+            # article (ApNoteService.createNote `cw`, gotosocial internal/ap ExtractSummary;
+            # WordPress ActivityPub #735): the lead as a language map is an abstract to all.
+            obj["summaryMap"] = {language: excerpt.body_text or article.lead}
     else:
         obj["content"] = excerpt.html
         obj["contentMap"] = {language: excerpt.html}
