@@ -24,6 +24,7 @@ import pytest
 from siarkan import urls
 from siarkan.articles.model import Article, Image
 from siarkan.config import Settings, parse_settings
+from siarkan.federation.activitystreams import render_accept, render_reject
 from siarkan.federation.publish import excerpts_for, render_parts
 from tests.helpers import make_report
 
@@ -126,3 +127,16 @@ def test_article_content_warning_is_the_warning_everywhere(settings: Settings) -
     (obj,) = render(settings, make_report(), "bencana")
     assert obj["summary"] == "Bencana: banjir" and obj["sensitive"] is True
     assert "summaryMap" not in obj  # one value of as:summary, not two that disagree
+
+
+def test_accept_and_reject_address_a_follower_embedded_as_an_object() -> None:
+    # ActivityStreams lets `actor` be the actor object itself; the Accept's `to` is its id.
+    follow = {
+        "id": "https://x.example/follows/1",
+        "type": "Follow",
+        "actor": {"id": "https://x.example/users/ani", "type": "Person"},
+        "object": "https://news.example/ap/actors/utama",
+    }
+    for render_answer in (render_accept, render_reject):
+        answer = render_answer("https://news.example/ap/a/1", follow["object"], follow)
+        assert answer["to"] == ["https://x.example/users/ani"]

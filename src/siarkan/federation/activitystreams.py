@@ -23,7 +23,7 @@ from typing import Any
 from siarkan.articles.model import Article
 from siarkan.config import ChannelSettings
 from siarkan.excerpts import Excerpt, deep_link, pick_hashtags
-from siarkan.federation.vocab import AS_CONTEXT, CONTEXT, PUBLIC, as_time
+from siarkan.federation.vocab import AS_CONTEXT, CONTEXT, PUBLIC, as_time, first_id
 
 # Objects need only the terms they use; actors carry the full set (vocab.CONTEXT).
 POST_CONTEXT: list[Any] = [AS_CONTEXT, {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag"}]
@@ -232,13 +232,17 @@ def render_announce(
 
 def render_accept(activity_id: str, actor: str, follow: dict[str, Any]) -> dict[str, Any]:
     """Accept embedding the Follow as received (Mastodon matches on the Follow's id)."""
-    follower = follow.get("actor")
-    return _activity("Accept", activity_id, actor, _embedded(follow), to=[str(follower)], cc=[])
+    return _activity("Accept", activity_id, actor, _embedded(follow), to=_follower(follow), cc=[])
 
 
 def render_reject(activity_id: str, actor: str, follow: dict[str, Any]) -> dict[str, Any]:
-    follower = follow.get("actor")
-    return _activity("Reject", activity_id, actor, _embedded(follow), to=[str(follower)], cc=[])
+    return _activity("Reject", activity_id, actor, _embedded(follow), to=_follower(follow), cc=[])
+
+
+def _follower(follow: dict[str, Any]) -> list[str]:
+    """The Follow's actor as an id: some servers embed the actor object in the Follow."""
+    follower = first_id(follow.get("actor"))
+    return [follower] if follower else []
 
 
 def render_update_actor(
