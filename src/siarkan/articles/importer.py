@@ -276,6 +276,14 @@ async def url_outcomes(
         return
     if fetched.not_modified:
         log.info("%s: not modified since the last import", url)
+        if memory is not None and known is not None:
+            # A 304 may carry newer validators (RFC 9111 §4.3.4: they update the stored
+            # response); asking with the old ones again would miss the next 304.
+            fresh = Validators(
+                fetched.etag or known.etag, fetched.last_modified or known.last_modified
+            )
+            if fresh != known:
+                await memory.remember(url, fresh)
         yield NotModified(url)
         return
     if sniff_kind(fetched.content_type, fetched.body) == "html":
