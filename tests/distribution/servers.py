@@ -120,6 +120,9 @@ class Subscriber:
         self.notifications: list[Received] = []
         self.notify_queries: list[str] = []  # the query string of each notification's URL
         self.notify_script: list[Reply] = []
+        # Like NewsBlur's callback (apps/push/views.py): a verification without the
+        # hub.verify_token it subscribed with gets 404.
+        self.verify_token: str | None = None
 
     def url(self, path: str = "/callback") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -130,6 +133,11 @@ class Subscriber:
             self.verifications.append(params)
             if self.verify_status != 200:
                 return web.Response(status=self.verify_status)
+            if (
+                self.verify_token is not None
+                and params.get("hub.verify_token") != self.verify_token
+            ):
+                return web.Response(status=404)
             text = params.get("hub.challenge", "") if self.echo else "nope"
             return web.Response(text=text)
         body = await request.read()

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 
 import aiohttp
 import pytest
+from aiohttp import web
 from sqlalchemy import select
 
 from siarkan.articles.importer import store_article
@@ -29,7 +30,7 @@ from siarkan.urls import feed_url, websub_hub_url
 from siarkan.web.app import create_app
 from tests.distribution.conftest import tune
 from tests.distribution.servers import Reply, Subscriber, link_headers
-from tests.helpers import serve_app
+from tests.helpers import free_port, serve_app
 
 pytestmark = pytest.mark.slow
 
@@ -213,6 +214,40 @@ async def test_callback_query_is_kept_for_verification_and_content(
     assert subscriber.notify_queries == ["sub=42&token=a%20b"]
 
 
+async def test_verify_token_is_echoed_for_pubsubhubbub_03_subscribers(
+    hub_settings: Settings,
+    db: Database,
+    port: int,
+    subscriber: Subscriber,
+) -> None:
+    """NewsBlur subscribes with hub.verify_token and 404s a verification that lacks it."""
+    topic = feed_url(hub_settings, "utama", "rss")
+    token = "subscribe" + "0" * 40
+    subscriber.verify_token = token
+    async with running_hub(hub_settings, db, port):
+        await subscribe(
+            hub_settings, db, topic, subscriber.url(), hub_verify_token=token, hub_verify="async"
+        )
+        [check] = subscriber.verifications
+        assert check["hub.verify_token"] == token and check["hub.topic"] == topic
+        row = await subscription(db, topic, subscriber.url())
+        assert row is not None and row["pending_verify_token"] is None
+
+        # A later request without a token is verified without one (not with the old one).
+        subscriber.verify_token = None
+        status, _ = await post_hub(
+            hub_settings, hub_mode="unsubscribe", hub_topic=topic, hub_callback=subscriber.url()
+        )
+        assert status == 202
+
+        async def unsubscribed() -> bool:
+            row = await subscription(db, topic, subscriber.url())
+            return row is not None and row["state"] == "unsubscribed"
+
+        await eventually(unsubscribed)
+        assert "hub.verify_token" not in subscriber.verifications[-1]
+
+
 async def test_publisher_ping_distributes_current_content(
     hub_settings: Settings,
     db: Database,
@@ -362,8 +397,25 @@ async def test_unsubscribe_is_verified_and_stops_distribution(
             "lease",
         ),
         (
+            {
+                "hub.mode": "subscribe",
+                "hub.topic": "TOPIC",
+                "hub.callback": "CALLBACK",
+                "hub.verify_token": "t" * 256,
+            },
+            "hub.verify_token",
+        ),
+        (
             {"hub.mode": "subscribe", "hub.topic": "TOPIC?page=2", "hub.callback": "CALLBACK"},
-            "unknown topic",
+            "subscribe to the feed's rel=self URL TOPIC",
+        ),
+        (
+            {"hub.mode": "subscribe", "hub.topic": "TOPIC/", "hub.callback": "CALLBACK"},
+            "subscribe to the feed's rel=self URL TOPIC",
+        ),
+        (
+            {"hub.mode": "publish", "hub.url": "TOPIC#baru"},
+            "subscribe to the feed's rel=self URL TOPIC",
         ),
     ],
 )
@@ -385,7 +437,7 @@ async def test_bad_requests_get_400_with_a_reason(
         session.post(websub_hub_url(hub_settings), data=values) as response,
     ):
         assert response.status == 400
-        assert reason in await response.text()
+        assert reason.replace("TOPIC", topic) in await response.text()
     assert subscriber.verifications == []
 
 
@@ -550,3 +602,46 @@ async def test_external_hub_gets_publish_pings(
         assert form["hub.mode"] == "publish"
         pinged.add(form["hub.url"])
     assert pinged == expected
+
+
+async def test_external_hub_fetching_at_once_after_a_ping_sees_the_change(
+    db_settings: Settings,
+    db: Database,
+    port: int,
+    make_article: Callable[..., Article],
+) -> None:
+    """A hub fetches the topic as soon as it is pinged (Google's reference hub queues the
+    fetch at once; Superfeedr's publish API likewise): the feed it gets must already hold the
+    change, though the serving process checks the database for changes only every second."""
+    fetched: list[bytes] = []
+    session = aiohttp.ClientSession()
+
+    async def hub_endpoint(request: web.Request) -> web.Response:
+        form = await request.post()
+        async with session.get(str(form["hub.url"])) as got:
+            fetched.append(await got.read())
+        return web.Response(status=204)
+
+    hub_app = web.Application()
+    hub_app.router.add_post("/hub", hub_endpoint)
+    hub_port = free_port()
+    settings = tune(
+        db_settings.model_copy(
+            update={
+                "websub": db_settings.websub.model_copy(
+                    update={"external_hub": f"http://127.0.0.1:{hub_port}/hub"}
+                )
+            }
+        )
+    )
+    topic = feed_url(settings, "utama", "atom")
+    try:
+        async with serve_app(hub_app, hub_port), running_hub(settings, db, port):
+            # A feed reader's poll just now: the serving process has checked for changes.
+            async with session.get(topic) as got:
+                assert b"Banjir Rendam" not in await got.read()
+            await publish(db, settings, make_article())
+            await eventually(lambda: len(fetched) >= 3 * len(settings.channels))
+    finally:
+        await session.close()
+    assert all(b"Banjir Rendam 1.250 Rumah" in body for body in fetched)

@@ -91,7 +91,13 @@ async def enqueue_activity(
 
 
 def _websub_row(
-    kind: str, *, target: str, now: datetime, subscription_id: int | None, topic: str | None = None
+    kind: str,
+    *,
+    target: str,
+    now: datetime,
+    subscription_id: int | None,
+    topic: str | None = None,
+    due_at: datetime | None = None,
 ) -> dict[str, object]:
     """One WebSub message (they have no activity, actor or thread order)."""
     row: dict[str, object] = {
@@ -104,7 +110,7 @@ def _websub_row(
         "shared": False,
         "state": PENDING,
         "attempts": 0,
-        "due_at": now,
+        "due_at": due_at or now,
         "after_id": None,
         "created_at": now,
     }
@@ -134,8 +140,10 @@ async def enqueue_websub_verify(
 
 
 async def enqueue_websub_ping(
-    conn: AsyncConnection, *, hub: str, topic: str, now: datetime
+    conn: AsyncConnection, *, hub: str, topic: str, now: datetime, due_at: datetime | None = None
 ) -> None:
     """`hub.mode=publish` for one topic to an external hub (settings.websub.external_hub)."""
-    row = _websub_row("websub_ping", target=hub, now=now, subscription_id=None, topic=topic)
+    row = _websub_row(
+        "websub_ping", target=hub, now=now, subscription_id=None, topic=topic, due_at=due_at
+    )
     await conn.execute(insert(deliveries).values(**row))

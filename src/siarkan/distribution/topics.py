@@ -87,6 +87,19 @@ def parse_topic(settings: Settings, url: str) -> Topic | None:
     return Topic(name, fmt, scope, feed_url(settings, name, fmt, scope=scope))
 
 
+def near_topic(settings: Settings, url: str) -> Topic | None:
+    """The topic `url` was probably meant to be: one of our feed URLs with a query, fragment,
+    trailing slash or different letter case in scheme and host. Not accepted as it is: the
+    verification must carry the topic exactly as the subscriber sent it (WebSub §5.3), and a
+    subscriber that matches it (NewsBlur) would refuse ours; it should use the rel=self URL."""
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/")
+    bare = f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
+    if bare == url:
+        return None
+    return parse_topic(settings, bare)
+
+
 def _scopes(channel: ChannelSettings, article: Article) -> list[str]:
     names: dict[str, tuple[str, ...]] = {
         "section": (article.section,) if article.section else (),

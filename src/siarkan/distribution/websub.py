@@ -10,7 +10,8 @@
         -> one `websub` delivery per active subscription of every affected topic, coalesced:
            a subscription with a notification still waiting gets no second one (the worker
            renders the topic when it sends, so the waiting one carries the newest content)
-        -> or, with settings.websub.external_hub, one `websub_ping` per topic instead
+        -> or, with settings.websub.external_hub, one `websub_ping` per topic instead,
+           due PING_DELAY later (the hub fetches the topic at once: it must see the change)
 
 Subscription states: requested -> active -> expired | unsubscribed | gone (410);
 a request whose verification fails leaves an active subscription as it was, and a new one
@@ -37,8 +38,9 @@ from siarkan.distribution.outbox import (
     enqueue_websub_ping,
     enqueue_websub_verify,
 )
-from siarkan.distribution.topics import Topic, parse_topic, topics_for
+from siarkan.distribution.topics import Topic, near_topic, parse_topic, topics_for
 from siarkan.federation.sqlutil import insert_ignore
+from siarkan.feeds.cache import REFRESH_SECONDS
 from siarkan.store.tables import deliveries, websub_subscriptions
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,12 @@ log = logging.getLogger(__name__)
 ACTIVE = [s.value for s in ACTIVE_STATES]
 MAX_SECRET_BYTES = 199  # "MUST be less than 200 bytes" (WebSub §5.1)
 MAX_CALLBACK = 2000
+MAX_VERIFY_TOKEN = 255
+# A pinged hub fetches the topic at once (Google's reference hub, hub/main.py: PublishHandler
+# queues the pull, a 304 ends it) from whichever process serves feeds, and that process may
+# have checked for changes up to REFRESH_SECONDS before our commit: a ping sent at once can
+# fetch the old feed, and the change reaches no subscriber. Ping once that cannot happen.
+PING_DELAY = timedelta(seconds=2 * REFRESH_SECONDS)
 
 Mode = Literal["subscribe", "unsubscribe"]
 
@@ -61,6 +69,10 @@ class HubRequest:
     topic: Topic
     lease_seconds: int
     secret: str | None
+    # PubSubHubbub 0.3's hub.verify_token: WebSub dropped it, but subscribers still send it and
+    # answer 404 to a verification without it (NewsBlur's apps/push/views.py); Google's reference
+    # hub echoes it in the verification GET (hub/main.py confirm_subscription).
+    verify_token: str | None = None
 
 
 def bound_lease(requested: int | None, policy: WebSubSettings) -> int:
@@ -68,6 +80,13 @@ def bound_lease(requested: int | None, policy: WebSubSettings) -> int:
     if requested is None:
         requested = policy.default_lease_seconds
     return max(policy.min_lease_seconds, min(requested, policy.max_lease_seconds))
+
+
+def _unknown_topic(settings: Settings, url: str) -> str:
+    meant = near_topic(settings, url)
+    if meant is not None:
+        return f"unknown topic {url!r}: subscribe to the feed's rel=self URL {meant.url}"
+    return f"unknown topic {url!r}: this hub only serves this site's feeds"
 
 
 def parse_hub_request(form: Mapping[str, str], settings: Settings) -> HubRequest:
@@ -86,7 +105,7 @@ def parse_hub_request(form: Mapping[str, str], settings: Settings) -> HubRequest
         raise HubError("hub.topic is missing")
     topic = parse_topic(settings, raw_topic)
     if topic is None:
-        raise HubError(f"unknown topic {raw_topic!r}: this hub only serves this site's feeds")
+        raise HubError(_unknown_topic(settings, raw_topic))
     lease: int | None = None
     raw_lease = form.get("hub.lease_seconds", "").strip()
     if raw_lease:
@@ -96,12 +115,16 @@ def parse_hub_request(form: Mapping[str, str], settings: Settings) -> HubRequest
     secret = form.get("hub.secret")
     if secret is not None and len(secret.encode("utf-8")) > MAX_SECRET_BYTES:
         raise HubError("hub.secret must be less than 200 bytes")
+    verify_token = form.get("hub.verify_token") or None
+    if verify_token is not None and len(verify_token) > MAX_VERIFY_TOKEN:
+        raise HubError(f"hub.verify_token is longer than {MAX_VERIFY_TOKEN} characters")
     return HubRequest(
         mode=mode,  # type: ignore[arg-type]  # checked above
         callback=callback,
         topic=topic,
         lease_seconds=bound_lease(lease, settings.websub),
         secret=secret or None,
+        verify_token=verify_token,
     )
 
 
@@ -152,6 +175,7 @@ async def accept_request(conn: AsyncConnection, request: HubRequest, now: dateti
             pending_mode=request.mode,
             pending_secret=request.secret,
             pending_lease_seconds=request.lease_seconds,
+            pending_verify_token=request.verify_token,
             updated_at=now,
         )
     )
@@ -171,7 +195,8 @@ async def settle_verification(
     verified: Mapping[str, Any] | None,
     now: datetime,
 ) -> None:
-    """`verified` = the (mode, lease, secret) the subscriber confirmed, or None if it refused."""
+    """`verified` = the (mode, lease, secret, verify_token) the subscriber confirmed, or None if
+    it refused."""
     row = (
         (
             await conn.execute(
@@ -189,10 +214,21 @@ async def settle_verification(
         row["pending_mode"],
         row["pending_lease_seconds"],
         row["pending_secret"],
-    ) == (asked.get("mode"), asked.get("lease_seconds"), asked.get("secret"))
+        row["pending_verify_token"],
+    ) == (
+        asked.get("mode"),
+        asked.get("lease_seconds"),
+        asked.get("secret"),
+        asked.get("verify_token"),
+    )
     if verified is None or still_pending:
         # A newer request that arrived meanwhile keeps its own pending values and check.
-        values |= {"pending_mode": None, "pending_secret": None, "pending_lease_seconds": None}
+        values |= {
+            "pending_mode": None,
+            "pending_secret": None,
+            "pending_lease_seconds": None,
+            "pending_verify_token": None,
+        }
     if verified is None:
         if row["state"] == "requested":
             values["state"] = "refused"
@@ -366,7 +402,7 @@ def parse_publish(form: Mapping[str, Sequence[str]], settings: Settings) -> list
     for url in raw:
         topic = parse_topic(settings, url)
         if topic is None:
-            raise HubError(f"unknown topic {url!r}: this hub only serves this site's feeds")
+            raise HubError(_unknown_topic(settings, url))
         topics[topic.url] = None
     return list(topics)
 
@@ -388,4 +424,4 @@ async def _queue_pings(
     )
     for topic in topics:
         if topic not in waiting:
-            await enqueue_websub_ping(conn, hub=hub, topic=topic, now=now)
+            await enqueue_websub_ping(conn, hub=hub, topic=topic, now=now, due_at=now + PING_DELAY)

@@ -1,6 +1,7 @@
 """Sending the hub's messages: intent verification, content distribution, external-hub pings.
 
     websub_verify | GET callback?hub.mode&hub.topic&hub.challenge&hub.lease_seconds
+                  | (&hub.verify_token, if the subscriber sent one: PubSubHubbub 0.3)
                   | 2xx + the challenge echoed -> verified (W3C WebSub §5.3) | settle
     websub        | render the topic now (feeds package) | POST body + Link hub/self
                   | X-Hub-Signature: sha256=HMAC(secret, body) (§7, §8) | settle (410 ends it)
@@ -170,10 +171,13 @@ class VerifySender(_Base):
         params = {"hub.mode": mode, "hub.topic": sub["topic"], "hub.challenge": challenge}
         if mode == "subscribe":
             params["hub.lease_seconds"] = str(sub["pending_lease_seconds"])
+        if sub["pending_verify_token"]:
+            params["hub.verify_token"] = sub["pending_verify_token"]
         detail: dict[str, Any] = {
             "mode": mode,
             "lease_seconds": sub["pending_lease_seconds"],
             "secret": sub["pending_secret"],
+            "verify_token": sub["pending_verify_token"],
         }
         answer = await self._request(
             "GET", verification_url(sub["callback"], params), limits=self.timeout

@@ -74,6 +74,9 @@ class Redirect:
 
 Entry = Rendered | Redirect
 
+# How stale a process's view of the database change key may be (FeedCache.refresh_seconds).
+REFRESH_SECONDS = 1.0
+
 
 @dataclass(slots=True)
 class _Slot:
@@ -86,7 +89,7 @@ class FeedCache:
         self,
         *,
         max_entries: int = 1024,
-        refresh_seconds: float = 1.0,
+        refresh_seconds: float = REFRESH_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_entries = max_entries

@@ -370,6 +370,8 @@ websub_subscriptions = Table(
     Column("pending_mode", String(20), nullable=True),  # subscribe | unsubscribe awaiting check
     Column("pending_secret", String(200), nullable=True),
     Column("pending_lease_seconds", Integer, nullable=True),
+    # PubSubHubbub 0.3's hub.verify_token, echoed in the verification GET (NewsBlur needs it).
+    Column("pending_verify_token", String(255), nullable=True),
     Column("expires_at", UtcDateTime, nullable=True, index=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
