@@ -79,6 +79,31 @@ async def test_conditional_get_and_head(live: Live, store: Store) -> None:
     assert changed.status == 200 and changed.headers["ETag"] != etag
 
 
+async def test_browser_readers_may_read_feeds_cross_origin(live: Live, store: Store) -> None:
+    """A reader running in a web page fetches with an Origin; without Access-Control-Allow-Origin
+    the browser hands it nothing (Fetch standard, CORS check), 200 or 304 alike."""
+    await store(numbered(i) for i in range(3))
+    origin = {"Origin": "https://reader.example"}
+    for path in (
+        "/feeds/utama/feed.json",
+        "/feeds/utama/atom.xml",
+        "/feeds/utama/tag/pilkada/rss.xml",
+    ):
+        for _ in range(2):  # the first answer renders, the second comes from the cache
+            response, _ = await live.get(path, headers=origin)
+            assert response.status == 200
+            assert response.headers["Access-Control-Allow-Origin"] == "*", path
+            exposed = {
+                h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")
+            }
+            assert {"ETag", "Link"} <= exposed
+        again, _ = await live.get(
+            path, headers={**origin, "If-None-Match": response.headers["ETag"]}
+        )
+        assert again.status == 304
+        assert again.headers["Access-Control-Allow-Origin"] == "*"
+
+
 async def test_compression(live: Live, store: Store) -> None:
     await store(numbered(i) for i in range(4))
     _, plain = await live.get(FEED, headers={"Accept-Encoding": "identity"})
@@ -231,6 +256,7 @@ async def test_archive_pages_are_stable_and_moved_cursors_redirect(
     stale = f"/feeds/utama/archive/{encode_cursor((numbered(1).published_at, 'art00001'))}/rss.xml"
     async with live.http.get(live.url + stale, allow_redirects=False) as moved:
         assert moved.status == 302
+        assert moved.headers["Access-Control-Allow-Origin"] == "*"  # browsers follow it too
         target = moved.headers["Location"]
     response, _ = await live.get(target)
     assert response.status == 200

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import timedelta
 from html import escape, unescape
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import lxml.html
@@ -176,7 +177,9 @@ def test_feedparser_reads_everything(fixed_settings: Settings, fmt: str) -> None
     first = parsed.entries[0]
     # Links go to the publisher's page; the image resolves against it too.
     assert first.link == "https://www.prologmedia.example/berita/2026/11/banjir-serang"
-    assert [a.name for a in first.authors] == ["Ahmad Fauzi", "Siti Rahma"]
+    # RSS names co-authors in one dc:creator (see test_rss_co_authors_in_one_dc_creator).
+    names = ["Ahmad Fauzi, Siti Rahma"] if fmt == "rss" else ["Ahmad Fauzi", "Siti Rahma"]
+    assert [a.name for a in first.authors] == names
     assert first.published_parsed[:5] == (2026, 11, 1, 7, 0)  # 07:00 UTC = 14:00 WIB
     assert {"Banten", "pilkada"} <= {t.term for t in first.tags}
     content = first.content[0].value
@@ -207,6 +210,21 @@ def test_rss_dates_are_rfc822_with_numeric_zone(fixed_settings: Settings) -> Non
     assert "<lastBuildDate>Sun, 01 Nov 2026 14:00:00 +0700</lastBuildDate>" in body
 
 
+def test_rss_co_authors_in_one_dc_creator(fixed_settings: Settings) -> None:
+    """Miniflux reads dc:creator into one string field, and Go's encoding/xml keeps the last
+    of repeated elements (internal/reader/dublincore/dublincore.go): with one element per
+    author it showed "Siti Rahma" for a report by Ahmad Fauzi and Siti Rahma. Readers that
+    take the first or the last dc:creator must both see every author."""
+    root = etree.fromstring(_docs(fixed_settings)["rss"])
+    bylines = []
+    for item in root.iter("item"):
+        creators = [c.text for c in item.findall("{http://purl.org/dc/elements/1.1/}creator")]
+        assert len(creators) <= 1
+        bylines.append(creators[-1] if creators else None)
+    assert bylines == ["Ahmad Fauzi, Siti Rahma", "Siti Rahma, Budi Santoso", None]
+    assert CHECKS["rss"](etree.tostring(root)) == []
+
+
 def test_rss_guid_and_hub(fixed_settings: Settings) -> None:
     root = etree.fromstring(_docs(fixed_settings)["rss"])
     guid = root.find("channel/item/guid")
@@ -219,6 +237,24 @@ def test_rss_guid_and_hub(fixed_settings: Settings) -> None:
     assert rels["prev-archive"].startswith(f"{BASE}/feeds/utama/archive/")
     # The channel link is the HTML page (feedgen would take the last link() given).
     assert root.findtext("channel/link") == f"{BASE}/kanal/utama"
+
+
+def test_a_section_and_tag_of_one_word_are_one_category(fixed_settings: Settings) -> None:
+    """Readers list categories as tags and keep ones that differ only in case (Miniflux:
+    internal/reader/atom/atom_10_adapter.go sorts, then drops exact repeats only)."""
+    channel = fixed_settings.channels[0]
+    article = numbered(3, section="Kesehatan", tags=("kesehatan", "Puskesmas", "PUSKESMAS"))
+    doc = build_doc(
+        fixed_settings,
+        FeedSpec(channel),
+        PageData(rows=(), archive_end=None, prev_archive=None, next_archive=None),
+        (feed_item(fixed_settings, channel, article),),
+    )
+    for fmt in ("rss", "atom"):
+        (entry,) = feedparser.parse(render(doc, fmt)).entries
+        assert [t.term for t in entry.tags] == ["Kesehatan", "Puskesmas"], fmt
+    (item,) = json.loads(render(doc, "json"))["items"]
+    assert item["tags"] == ["Kesehatan", "Puskesmas"]
 
 
 def test_guid_survives_edits_and_slug_changes(fixed_settings: Settings) -> None:
@@ -293,6 +329,32 @@ def test_json_feed_structure(fixed_settings: Settings) -> None:
     assert item["date_published"] == "2026-11-01T13:00:00+07:00"
     assert item["authors"] == [{"name": "Siti Rahma"}, {"name": "Budi Santoso"}]
     assert item["attachments"][0]["mime_type"] == "image/jpeg"
+
+
+def miniflux_json_authors(feed: dict[str, Any], item: dict[str, Any]) -> list[str]:
+    """Who Miniflux says wrote a JSON Feed item (internal/reader/json/adapter.go): the feed's
+    `authors` plus the item's plus both 1.0 `author` objects, sorted, duplicates dropped."""
+    people = [*feed.get("authors", []), *item.get("authors", [])]
+    people += [item.get("author", {}), feed.get("author", {})]
+    return sorted({name for person in people if (name := person.get("name", "").strip())})
+
+
+def test_json_feed_authors_read_the_same_in_miniflux_as_the_spec_says(
+    fixed_settings: Settings,
+) -> None:
+    """JSON Feed 1.1: top-level `authors` stand in for an item without its own; Miniflux
+    instead adds them to every item's, so a site-wide author would co-sign every report."""
+    feed = json.loads(_docs(fixed_settings)["json"])
+    by_spec = [
+        sorted(a["name"] for a in item.get("authors") or feed.get("authors", []))
+        for item in feed["items"]
+    ]
+    assert by_spec == [
+        ["Ahmad Fauzi", "Siti Rahma"],
+        ["Budi Santoso", "Siti Rahma"],
+        [fixed_settings.site.name],  # no byline: the site, as Atom's feed-level author
+    ]
+    assert [miniflux_json_authors(feed, item) for item in feed["items"]] == by_spec
 
 
 def test_content_checker_catches_what_the_validator_would() -> None:

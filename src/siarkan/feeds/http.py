@@ -6,7 +6,8 @@ GET|HEAD /feeds/{channel}[/{kind}/{slug}][/archive/{cursor}]/{file}
 | If-None-Match (weak comparison, RFC 9110 §13.1.2) / If-Modified-Since -> 304
 | Accept-Encoding: br > gzip > identity, bodies compressed once per document
 -> 200 with ETag, Last-Modified, Cache-Control (channel.feeds.max_age), Vary,
-   Link: <hub>; rel="hub", <self>; rel="self" (WebSub §4: discovery by headers)
+   Link: <hub>; rel="hub", <self>; rel="self" (WebSub §4: discovery by headers),
+   Access-Control-Allow-Origin: * (readers running in a browser)
 
 GET /feeds        the list of every feed (HTML)
 GET /feeds.opml   the same list as OPML 2.0
@@ -97,6 +98,16 @@ def is_not_modified(
     return False
 
 
+# Feeds are public: readers that run in a browser (web and PWA readers, a JSON Feed read by a
+# page's own script) fetch them cross-origin and get nothing without this (Fetch standard,
+# "CORS check"). ETag and Link are not CORS-safelisted response headers: exposed, a script
+# can revalidate and find the WebSub hub (WebSub §4) like any other subscriber.
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag, Link",
+}
+
+
 def base_headers(entry: Rendered, max_age: int) -> dict[str, str]:
     headers = {
         "ETag": entry.etag,
@@ -104,6 +115,7 @@ def base_headers(entry: Rendered, max_age: int) -> dict[str, str]:
         "Vary": "Accept-Encoding",
         "Link": ", ".join(f'<{url}>; rel="{rel}"' for rel, url in entry.links),
         "X-Content-Type-Options": "nosniff",
+        **CORS,
     }
     if entry.last_modified_http:
         headers["Last-Modified"] = entry.last_modified_http
@@ -178,7 +190,7 @@ async def _serve(request: web.Request, info: Mapping[str, str]) -> web.StreamRes
     if entry is None:
         raise web.HTTPNotFound(text="no such feed page\n")
     if isinstance(entry, Redirect):
-        raise web.HTTPFound(entry.location, headers={"Cache-Control": "public, max-age=60"})
+        raise web.HTTPFound(entry.location, headers={"Cache-Control": "public, max-age=60", **CORS})
     response = respond(request, entry, spec.channel.feeds.max_age)
     service.remember_path(request.path, entry)
     return response

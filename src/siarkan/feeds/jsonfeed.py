@@ -1,10 +1,11 @@
 """FeedDoc -> JSON Feed 1.1 bytes (https://www.jsonfeed.org/version/1.1/). Pure.
 
     FeedDoc | version, title, home_page_url, feed_url (the subscription document), description,
-              language, icon, authors, hubs (WebSub), next_url (older entries: the RFC 5005
+              language, icon, hubs (WebSub), next_url (older entries: the RFC 5005
               prev-archive page)
             | items: id (stable guid), url, title, summary, content_html, image, date_published,
-              date_modified (RFC 3339), authors, tags, language, attachments (featured image)
+              date_modified (RFC 3339), authors (the item's, else the site), tags, language,
+              attachments (featured image)
             | "_rfc5005": the archive links in JSON Feed's extension syntax (keys starting "_")
 
 JSON Feed has one pagination link, `next_url`, that leads to older items: following it from the
@@ -26,7 +27,7 @@ def _date(when: datetime) -> str:
     return when.isoformat()
 
 
-def _item(item: FeedItem) -> dict[str, Any]:
+def _item(item: FeedItem, site_author: str) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": item.guid,
         "url": item.link,
@@ -38,8 +39,10 @@ def _item(item: FeedItem) -> dict[str, Any]:
     }
     if item.image is not None:
         data["image"] = item.image.url
-    if item.authors:
-        data["authors"] = [{"name": name} for name in item.authors]
+    # Every item names its authors and the feed names none: JSON Feed 1.1 makes top-level
+    # `authors` the fallback for items without their own, but Miniflux adds them to every
+    # item's (internal/reader/json/adapter.go), showing "Prolog Media, Siti Rahma" as author.
+    data["authors"] = [{"name": name} for name in item.authors or (site_author,)]
     if item.categories:
         data["tags"] = list(item.categories)
     data["language"] = item.language
@@ -64,7 +67,6 @@ def render_json(doc: FeedDoc) -> bytes:
         "feed_url": links.current,
         "description": doc.description,
         "language": doc.language,
-        "authors": [{"name": doc.author}],
     }
     if doc.icon:
         feed["icon"] = doc.icon
@@ -79,5 +81,5 @@ def render_json(doc: FeedDoc) -> bytes:
     if links.next_archive:
         history["next_archive"] = links.next_archive
     feed["_rfc5005"] = history
-    feed["items"] = [_item(item) for item in doc.items]
+    feed["items"] = [_item(item, doc.author) for item in doc.items]
     return json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

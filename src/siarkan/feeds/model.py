@@ -197,13 +197,15 @@ def feed_item(settings: Settings, channel: ChannelSettings, article: Article) ->
                 title=xml_safe(article.image.alt),
                 description=xml_safe(description),
             )
-    categories = tuple(
-        dict.fromkeys(
-            xml_safe(value).strip()
-            for value in ((article.section,) if article.section else ()) + article.tags
-            if value and xml_safe(value).strip()
-        )
-    )
+    # One category per word whatever its case: a section "Kesehatan" with a tag "kesehatan"
+    # would be two tags in readers (Miniflux keeps both: internal/reader/atom/atom_10_adapter.go
+    # sorts and drops only exact repeats). The section's spelling comes first and wins.
+    categories_by_key: dict[str, str] = {}
+    for value in ((article.section,) if article.section else ()) + article.tags:
+        category = xml_safe(value or "").strip()
+        if category:
+            categories_by_key.setdefault(category.casefold(), category)
+    categories = tuple(categories_by_key.values())
     guid = article_guid(settings, article)
     return FeedItem(
         guid=guid,

@@ -4,8 +4,9 @@
               lastBuildDate = newest item (omitted when empty), atom:link self/hub/archive,
               fh:archive on archive pages
             | items (newest first): title, link, description (excerpt), content:encoded (full),
-              dc:creator per author, guid (isPermaLink="false": it is not the page), category,
-              enclosure + media:content for the featured image, pubDate (RFC 822, +0700)
+              dc:creator (all authors in one element), guid (isPermaLink="false": it is not
+              the page), category, enclosure + media:content for the featured image,
+              pubDate (RFC 822, +0700)
 
 W3C validator rules followed (w3c/feedvalidator item.py, channel.py): description before
 content:encoded; dc:creator instead of <author> (which must be an e-mail address, and both
@@ -77,8 +78,11 @@ class _ItemExtension:
     def extend_rss(self, entry: Any) -> Any:
         item = self.item
         assert item is not None
-        for author in item.authors:
-            etree.SubElement(entry, f"{{{DC_NS}}}creator").text = author
+        if item.authors:
+            # One dc:creator naming everyone: readers that keep a single value see all the
+            # co-authors, not one of them (Miniflux's RSS item has one string field for it, and
+            # Go's encoding/xml keeps the last of repeated elements: internal/reader/dublincore).
+            etree.SubElement(entry, f"{{{DC_NS}}}creator").text = ", ".join(item.authors)
         image = item.image
         if image is not None:
             if image.media_type:
