@@ -50,6 +50,10 @@ def test_report_paragraph_keeps_abbreviations_and_numbers_inside_sentences() -> 
         "Nilainya Rp. 500 ribu.",
         "Lokasinya di Kec. Ciruas dan Kel. Cipare.",
         "Ditandatangani Drs. H. Mulyadi, M.Kom. Kemarin.",
+        # Tubagus, the Banten title; "pukul"; a university
+        "Acara dibuka Sekda Drs. H. Tb. Entus Mahmud Sahiri (fiktif) di pendopo.",
+        "Apel dimulai pkl. 07.30 WIB di alun-alun.",
+        "Ia lulusan Univ. Sultan Ageng Tirtayasa.",
     ],
 )
 def test_abbreviations_never_end_a_sentence(text: str) -> None:

@@ -26,7 +26,8 @@ def _words(text: str) -> frozenset[str]:
 
 
 # Periods that never end a sentence (PROTOCOLS.md "Indonesian text", plus common titles,
-# ranks, places and month abbreviations seen in Indonesian reporting). Case-sensitive on
+# ranks, places and month abbreviations seen in Indonesian reporting; "Tb." is Tubagus, the
+# Banten title of "H. Tb. Entus Mahmud Sahiri", "pkl." is pukul). Case-sensitive on
 # purpose: "Des." is December but "kol." is cabbage.
 ABBREVIATIONS: frozenset[str] = _words(
     """
@@ -37,6 +38,7 @@ ABBREVIATIONS: frozenset[str] = _words(
     Jend. Letjen. Mayjen. Brigjen. Kol. Letkol. Mayor. Kapt. Lettu. Serda. Pol. Irjen. Kombes.
     Inf. Kav. Arh. Czi. Cpm. Cba. Chb. Km. KM.
     Mr. Mrs. Ms. Jr. Sr. Ltd. Inc. Co. vs. Vs. etc. approx. tgl. Tgl. Kep. Perum.
+    Tb. TB. pkl. Pkl. Univ. Komp. Telp. Tlp.
     Jan. Feb. Mar. Apr. Jun. Jul. Agu. Agt. Ags. Sep. Sept. Okt. Nov. Des.
     """
 )

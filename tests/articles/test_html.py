@@ -758,3 +758,60 @@ def test_a_description_trimming_the_lead_is_not_a_subtitle() -> None:
     )
     result = parse_page(page(f"<article>{story}</article>", head), url=PAGE_URL, tz=JAKARTA)
     assert result.meta.subtitle is None
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        # detik's dateline on its own, the lead in the next paragraph (a pasted or markdown body)
+        "<p><strong>Tangerang</strong> -</p><p>Banjir rob merendam tiga desa.</p>",
+        # ... under the byline and picture caption copied with it
+        "<p>Fikri Haikal - detikNews</p><p>Banjir rob di pesisir (Foto: Fikri/detikcom)</p>"
+        "<p>Tangerang -</p><p>Banjir rob merendam tiga desa.</p>",
+        "<p>TANGERANG, KOMPAS.com</p><p>– Banjir rob merendam tiga desa.</p>",
+    ],
+)
+def test_a_dateline_alone_above_the_lead(fragment: str) -> None:
+    body = clean_fragment(fragment + "<p>Warga mengungsi.</p>", base_url=None)
+    assert body.dateline in ("Tangerang", "TANGERANG, KOMPAS.com")
+    assert body.paragraphs == ("Banjir rob merendam tiga desa.", "Warga mengungsi.")
+
+
+def test_short_paragraphs_before_a_sentence_with_a_dash_aside_are_story() -> None:
+    fragment = (
+        "<p>Pemerintah pusat menyalurkan bantuan</p>"
+        "<p>Di Serang, BPBD – bersama TNI – mengevakuasi warga.</p>"
+    )
+    body = clean_fragment(fragment, base_url=None)
+    assert body.dateline is None and len(body.paragraphs) == 2
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        '<p class="caption">Warga mengungsi di balai desa, Selasa (11/3/2025).</p>',
+        '<div class="foto-caption">Warga mengungsi di balai desa, Selasa (11/3/2025).</div>',
+    ],
+)
+def test_a_caption_beside_its_picture_is_hung_on_it(caption: str) -> None:
+    fragment = (
+        "<p>SERANG - Warga mengungsi ke balai desa.</p>"
+        '<p><img src="https://img.example/a.jpg" alt="x"></p>' + caption + "<p>Bantuan datang.</p>"
+    )
+    body = clean_fragment(fragment, base_url=None)
+    assert body.paragraphs == ("Warga mengungsi ke balai desa.", "Bantuan datang.")
+    assert (
+        "<figcaption>Warga mengungsi di balai desa, Selasa (11/3/2025).</figcaption>" in body.html
+    )
+
+
+def test_a_caption_whose_picture_is_gone_is_dropped() -> None:
+    fragment = (
+        "<p>Warga mengungsi ke balai desa.</p>"
+        '<div class="photo"><div class="photo__wrap"><picture><source srcset="https://img.example'
+        '/a.webp"></picture></div><div class="photo__caption">Warga di balai desa.</div></div>'
+        "<p>Bantuan datang.</p>"
+    )
+    body = clean_fragment(fragment, base_url=None)
+    assert body.paragraphs == ("Warga mengungsi ke balai desa.", "Bantuan datang.")
+    assert "Warga di balai desa" not in body.html

@@ -129,6 +129,34 @@ EXPECTED = {
         ),
         last="n darurat dilakukan dengan karung pasir.",
     ),
+    # detik's paginated story in one page (section.multi-card per page), with its pictures in
+    # table.pic_artikel_sisip_table (one whose image is gone), the "Daftar Isi" box and the
+    # video box under the story.
+    "detik-multicard.html": Page(
+        title="Abu Vulkanik Anak Krakatau Sampai Pandeglang, Warga Diminta Pakai Masker",
+        dateline="Pandeglang",
+        authors=("Rina Safitri",),
+        published="2026-03-04T09:12:40+07:00",
+        tags=("abu vulkanik", "anak krakatau"),
+        image=(
+            "https://akcdn.detik.example/community/media/visual/2026/03/04/"
+            "abu-vulkanik-labuan_169.jpeg?w=700&q=90",
+            "",
+            "Rina Safitri/detikHealth",
+        ),
+        related=("Status Gunung Anak Krakatau Naik Jadi Siaga, Radius Aman 5 Km",),
+        starts=(
+            "Abu vulkanik dari",
+            "Dinas Kesehatan Kabupaten",
+            '"Debunya halus, kalau',
+            "Masker Bedah Lebih",
+            "Menurut Hadi, masker",
+            "Kasus ISPA Dipantau",
+            "Puskesmas Labuan mencatat",
+            '"Sebagian besar keluhannya',
+        ),
+        last='Kami minta warga segera datang kalau sesak," ujar Hadi.',
+    ),
     "jannah-radarserang.html": Page(
         title="DPRD Kota Serang Setujui Raperda Pengelolaan Sampah",
         dateline="SERANG",
@@ -339,6 +367,30 @@ EXPECTED = {
         ),
         last="erlintasan itu pada tahun anggaran 2026.",
     ),
+    # A WordPress theme that prints captions beside their pictures: p.wp-caption-text after
+    # the <img>, div.foto-caption next to a <picture> without <img>; a press release's
+    # "(*/red)" and a one-line "Penulis: ... | Editor: ..." credit.
+    "wp-loose-caption.html": Page(
+        title="Pasar Murah Ramadan Digelar di Enam Kecamatan Kota Serang",
+        dateline="SERANG, KSR",
+        authors=("Ahmad Fauzan (fiktif)",),
+        published="2026-02-10T03:20:11+00:00",
+        tags=("pasar murah", "Kota Serang"),
+        image=(
+            "https://kabarserangraya.example/wp-content/uploads/2026/02/pasar-murah-kasemen.jpg",
+            "",
+            "",
+        ),
+        related=(),
+        starts=(
+            "Pemerintah Kota (Pemkot)",
+            "Kepala Dinas Koperasi,",
+            "“Kami siapkan 20",
+            "Di Kecamatan Walantaka,",
+            "“Lumayan, beras di",
+        ),
+        last="kata Siti Aminah (fiktif), warga Walantaka.",
+    ),
     "tribun-banten.html": Page(
         title="Polisi Bongkar Praktik Pengoplosan Gas Elpiji di Lebak, 2 Orang Ditangkap",
         dateline="TRIBUNBANTEN.COM, LEBAK",
@@ -416,6 +468,11 @@ FURNITURE = [
         r"(?-i:\([a-z]{2,6}(?:/[a-z0-9]{2,6})+\))",
         r"(?-i:\((?:adv|ant|rls|red)\))",
         r"\(\*\)",
+        r"\(\*/",
+        r"daftar isi",
+        r"debu vulkanik menutupi",
+        r"petugas (?:puskesmas membagikan|menata minyak)",
+        r"warga mengantre membeli",
         r"tribunbanten\.com/",
         r"rabu, 05 februari",
     )

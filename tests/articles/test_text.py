@@ -157,6 +157,12 @@ def test_marker_followed_by_a_story_paragraph_takes_nothing() -> None:
         (["Satu.", "Dua. (ant)"], ["Satu.", "Dua."], "ant"),
         (["Satu.", "Dua. (*)"], ["Satu.", "Dua."], "*"),
         (["Satu.", "Kata Kepala BPBD (BPBD)"], ["Satu.", "Kata Kepala BPBD (BPBD)"], None),
+        # a press release the desk edited; regional desks' capitals after the final stop
+        (["Satu.", "Dua.", "(*/red)"], ["Satu.", "Dua."], "*/red"),
+        (["Satu.", "“Kami siap,” ujarnya. (*/Dul)"], ["Satu.", "“Kami siap,” ujarnya."], "*/Dul"),
+        (["Satu.", "Dua. (MYU)"], ["Satu.", "Dua."], "MYU"),
+        (["Satu.", "HP-nya tidak merespon.(Den)"], ["Satu.", "HP-nya tidak merespon."], "Den"),
+        (["Satu.", "Dua.", "(ADV)"], ["Satu.", "Dua."], "ADV"),
         (["Satu.", "Dua."], ["Satu.", "Dua."], None),
     ],
 )
@@ -420,3 +426,106 @@ def test_promos_credits_and_pagination_leave_a_text_report() -> None:
         "Pembeli berkurang sejak pekan lalu.",
     )
     assert body.authors == ("Hilman Sadewa",)
+
+
+@pytest.mark.parametrize(
+    ("line", "authors"),
+    [
+        ("Penulis: Rizki Ananda | Editor: Dewi Lestari", ("Rizki Ananda",)),
+        ("Penulis : Kontributor Serang, Rasyid Ridho", ("Rasyid Ridho",)),
+        # Kompas' two credit lines run together in a copied text
+        ("Penulis : Kontributor Surabaya, Ghinan Salman Editor : Khairina", ("Ghinan Salman",)),
+        ("Reporter: Rizki Ananda - Editor: Dewi Lestari", ("Rizki Ananda",)),
+        ("Editor: Dewi Lestari | Sumber: ANTARA", ()),
+    ],
+)
+def test_credit_lines_of_several_roles(line: str, authors: tuple[str, ...]) -> None:
+    kept, trailer = strip_trailer(["Isi berita.", line])
+    assert kept == ["Isi berita."]
+    assert trailer.authors == authors
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Serang, Banten (ANTARA) - Dinas Lingkungan Hidup menanam 1.000 pohon.",  # antaranews
+        "Lebak, (Banten Kita) – Dinas Lingkungan Hidup menanam 1.000 pohon.",
+    ],
+)
+def test_dateline_with_province_or_bracketed_source(lead: str) -> None:
+    dateline, rest = split_dateline(lead)
+    assert dateline == lead.split(" - ")[0].split(" – ")[0]
+    assert rest == "Dinas Lingkungan Hidup menanam 1.000 pohon."
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Di Serang, BPBD – bersama TNI – mengevakuasi warga.",
+        "Warga - terutama anak-anak - mengungsi ke balai desa.",
+    ],
+)
+def test_a_sentence_opening_with_a_dash_aside_has_no_dateline(lead: str) -> None:
+    assert split_dateline(lead) == (None, lead)
+
+
+# A detik report copied from the page: byline, timestamp, picture, caption, then the dateline
+# alone on its line and the lead under it.
+DETIK_COPY = """Banjir Rob Rendam Tiga Desa di Pesisir Tangerang
+
+Fikri Haikal (fiktif) - detikNews
+Selasa, 02 Des 2025 10:15 WIB
+Banjir rob di Tanjung Pasir
+Banjir rob merendam permukiman di Desa Tanjung Pasir (Foto: Fikri Haikal/detikcom)
+Tangerang -
+
+Banjir rob merendam tiga desa di pesisir Kabupaten Tangerang sejak Senin (1/12/2025) malam.
+
+SCROLL TO CONTINUE WITH CONTENT
+
+“Air mulai naik sekitar jam sembilan malam,” kata Sanusi (fiktif), warga Desa Tanjung Pasir.
+
+(fhk/fhk)
+"""
+
+# Kompas copied: the unnamed byline, and the dateline's dash wrapped onto the lead's line.
+KOMPAS_COPY = """Pemuda di Ciputat Diadang Begal, Motor Raib
+Tim Redaksi
+TANGERANG SELATAN, KOMPAS.com
+
+– Seorang pria berinisial FAW (20) menjadi korban komplotan begal di Ciputat Timur.
+
+Saat itu, FAW pulang dari rumah temannya, Senin (2/12/2024), pukul 01.00 WIB.
+
+Penulis : Kontributor Tangerang, Nama Penulis (fiktif)
+Editor : Nama Editor (fiktif)
+"""
+
+
+def test_copied_detik_report_starts_at_its_lead() -> None:
+    report = parse_report(DETIK_COPY)
+    assert report.title == "Banjir Rob Rendam Tiga Desa di Pesisir Tangerang"
+    assert report.body.dateline == "Tangerang"
+    assert report.body.paragraphs == (
+        "Banjir rob merendam tiga desa di pesisir Kabupaten Tangerang sejak Senin (1/12/2025) "
+        "malam.",
+        "“Air mulai naik sekitar jam sembilan malam,” kata Sanusi (fiktif), warga Desa Tanjung "
+        "Pasir.",
+    )
+    assert report.body.initials == "fhk/fhk"
+
+
+def test_copied_kompas_report_with_its_dash_on_the_lead() -> None:
+    report = parse_report(KOMPAS_COPY)
+    assert report.body.dateline == "TANGERANG SELATAN, KOMPAS.com"
+    assert report.body.paragraphs[0].startswith("Seorang pria berinisial FAW (20)")
+    assert len(report.body.paragraphs) == 2
+    assert report.body.authors == ("Nama Penulis (fiktif)",)
+
+
+def test_short_lines_above_a_lead_without_dateline_stay() -> None:
+    text = "Judul Berita Ini\n\nWarga mengungsi\n\nHujan turun sejak pagi. Air naik."
+    assert parse_report(text).body.paragraphs == (
+        "Warga mengungsi",
+        "Hujan turun sejak pagi. Air naik.",
+    )

@@ -7,9 +7,11 @@ Pure functions over one line (a paragraph's text, whitespace-normalised).
                       ("ILUSTRASI"), video teasers ("Simak Video ...", whose player is gone)
     is_promo_line     calls to follow the site ("Ikuti berita terkini di Google News", Telegram
                       groups, WhatsApp Channels, app downloads) and syndication notes
-    is_caption_line   a photo caption pasted as text ("Foto: ...", "(Foto: Istimewa)")
+    is_caption_line   a photo caption pasted as text ("Foto: ...", "(Foto: Istimewa)", one
+                      ending in its credit: "... Foto: Nama/detikcom", "ANTARA FOTO/...")
     is_copyright      "COPYRIGHT © ANTARA 2026", "Dilarang keras mengambil konten ..."
-    match_credit      "Penulis: X", "Editor : Y", "Laporan Wartawan Site.com, X", "(Site.com/X)"
+    match_credit      "Penulis: X", "Editor : Y", "Penulis: X | Editor: Y", "Laporan Wartawan
+                      Site.com, X", "(Site.com/X)"
 
 A line is furniture by its shape: a fixed formula, short, alone in its paragraph. Never by one
 word: a story sentence that mentions Google News, or a quote that says "baca juga
@@ -52,6 +54,8 @@ _NOISE_LINE = re.compile(
     # a timestamp left from the byline ("Rabu, 05 Februari 2025 | 17:05 WIB")
     r"|(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu)\s*,\s*\d{1,2}\s+\w+\s+\d{4}"
     r"(?:\s*[|,\-\u2013]?\s*(?:pukul\s+)?\d{1,2}[.:]\d{2}(?:\s*(?:wib|wita|wit))?)?"
+    # Kompas' byline when no reporter is named, left alone on its line in a copied report
+    r"|tim redaksi"
     # a label for a picture that is not there ("ILUSTRASI", "(Ist)")
     r"|\(?(?:foto\s+)?(?:ilustrasi|istimewa|ist|dok(?:umentasi)?\.?\s*istimewa)\)?"
     rf"){_DECOR}$",
@@ -132,10 +136,21 @@ def is_promo_line(line: str) -> bool:
 # A photo caption or credit pasted with the text ("Foto: Warga mengungsi ... (MEDIA/Budi)",
 # "(Foto: Istimewa)", "Foto/Ilustrasi: ..."): it describes a picture a text report does not have.
 _CAPTION_LINE = re.compile(r"^\(?\s*(?:foto|ilustrasi)(?:\s*/\s*\w+)?\s*:\s*\S", re.I)
+# ... or one that ends with the photo's credit, as detik's and Antara's do: "Warga memakai
+# masker di Serang. Foto: Nama/detikHealth", "... rob (Foto: Nama/detikcom)", "... (11/3/2025).
+# ANTARA FOTO/Asep Fathulrahman/nym." A story paragraph ends with its sentence, not a credit.
+# Case-sensitive: "... mengunggah foto/video kejadian itu." is story.
+_CREDIT_END = re.compile(
+    r"(?:\(\s*(?:Foto|FOTO|foto|Photo)\s*:[^()]{2,80}\)"
+    r"|\b(?:Foto|FOTO|Photo)\s*:\s*[^.:()]{2,60}/[^.:()]{2,40}"
+    r"|\b[A-Z]{2,}(?:\s[A-Z]{2,}){0,2}\s+FOTO\s*/[^()]{2,80})$"
+)
 
 
 def is_caption_line(line: str) -> bool:
-    return len(line) < 300 and _CAPTION_LINE.match(line) is not None
+    return len(line) < 300 and (
+        _CAPTION_LINE.match(line) is not None or _CREDIT_END.search(line) is not None
+    )
 
 
 # "COPYRIGHT © ANTARA 2026", "Hak cipta © 2026 MEDIA", "Hak Cipta Dilindungi Undang-Undang":
@@ -159,11 +174,19 @@ def is_copyright(line: str) -> bool:
     return _COPYRIGHT_RE.match(line) is not None
 
 
-_CREDIT_RE = re.compile(
-    r"^(?P<role>penulis|reporter|pewarta|kontributor|wartawan|jurnalis|laporan|editor|redaktur"
-    r"|penyunting|sumber|fotografer)\s*:\s*(?P<name>.{2,80})$",
-    re.IGNORECASE,
+_ROLES = (
+    r"penulis|reporter|pewarta|kontributor|wartawan|jurnalis|laporan|editor|redaktur"
+    r"|penyunting|sumber|fotografer"
 )
+# Each "Role: Name" of a credit line. Kompas prints "Penulis : Kontributor Serang, Nama" and
+# "Editor : Nama" on lines of their own, which a copied text (or a body without its <br>)
+# runs together: "Penulis : Kontributor Surabaya, Nama Editor : Nama"; other sites put
+# "Penulis: Nama | Editor: Nama" on one line.
+_ROLE_RE = re.compile(rf"(?:^|(?<=\s)|(?<=[|/,;·•]))(?P<role>{_ROLES})\s*:\s*", re.IGNORECASE)
+_CREDIT_SEPARATORS = " |/,;·•-–—"
+_NAME_MIN, _NAME_MAX = 2, 80
+# "Kontributor Serang, Rasyid Ridho": the reporter's post, then the name.
+_POSTED = re.compile(r"^(?:kontributor|koresponden|wartawan)\s+[^,]{2,40},\s*(?=\S)", re.I)
 _AUTHOR_ROLES = {"penulis", "reporter", "pewarta", "kontributor", "wartawan", "jurnalis", "laporan"}
 # Tribun's first line: "Laporan Wartawan TribunBanten.com, Marteen Ronaldo Pakpahan".
 _REPORTED_BY = re.compile(
@@ -177,12 +200,31 @@ _SITE_SLASH_NAME = re.compile(
 )
 
 
+def _credits(line: str) -> list[tuple[str, str]] | None:
+    """[(role, name), ...] when the whole line is credits, else None."""
+    marks = list(_ROLE_RE.finditer(line))
+    if not marks or marks[0].start() != 0:
+        return None
+    credits = []
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+        end = following.start() if following is not None else len(line)
+        name = line[mark.end() : end].strip(_CREDIT_SEPARATORS)
+        if not _NAME_MIN <= len(name) <= _NAME_MAX:
+            return None
+        credits.append((mark.group("role").lower(), name))
+    return credits
+
+
 def match_credit(line: str) -> tuple[bool, str] | None:
     """A credit line -> (names an author?, name): "Penulis: Nama", "Editor: Nama",
-    "Laporan Wartawan Site.com, Nama", "(Site.com/Nama)"."""
-    m = _CREDIT_RE.match(line)
-    if m is not None:
-        return m.group("role").lower() in _AUTHOR_ROLES, m.group("name").strip()
+    "Penulis: Nama | Editor: Nama" (the author), "Laporan Wartawan Site.com, Nama",
+    "(Site.com/Nama)"."""
+    credits = _credits(line)
+    if credits is not None:
+        authors = [name for role, name in credits if role in _AUTHOR_ROLES]
+        if authors:
+            return True, _POSTED.sub("", authors[0])
+        return False, credits[0][1]
     m = _REPORTED_BY.match(line) or _SITE_SLASH_NAME.match(line)
     if m is not None:
         return True, m.group("name").strip()

@@ -2,10 +2,12 @@
 
     container | related-link boxes (linksisip, baca-juga*, id="bacajuga" ...) -> RelatedLink
         | drop junk (scripts, ads, share bars, newsletter boxes, bylines, iframes) | lazy images
-        | blocks (p, h2-h4, lists, quotes, figures, caption boxes; loose text split at <br><br>)
+        | blocks (p, h2-h4, lists, quotes, figures, caption boxes, detik's picture tables,
+          captions beside their picture; loose text split at <br><br>)
         | "Baca Juga:" paragraphs and headings, linked headlines -> RelatedLink
         | furniture paragraphs dropped (articles.furniture: ads, promos, pagination, captions)
-        | credits above the lead, dateline, editor initials and credits at the end trimmed
+        | credits above the lead, dateline (alone above the lead too), editor initials and
+          credits at the end trimmed
         | sanitize -> Body
 
 Pure: an lxml tree (owned by the caller, modified in place) or an HTML string in, data out.
@@ -24,11 +26,14 @@ from lxml import etree
 from siarkan.articles.model import RelatedLink
 from siarkan.articles.sanitize import sanitize_html
 from siarkan.articles.text import (
+    LEAD_SEARCH,
     Body,
     inline,
     is_caption_line,
     is_copyright,
     is_furniture,
+    is_header_line,
+    is_weak_dateline,
     looks_like_headline,
     match_credit,
     match_dateline,
@@ -89,7 +94,11 @@ _JUNK_CLASS = re.compile(
     # "e3lan"), Google News / WhatsApp boxes, bylines and timestamps inside the body, and
     # wp_link_pages() page numbers
     r"|td-a-rec|td-a-ad|stream-item|e3lan|gnews|google-news|wa-channel|writer|reporter|date"
-    r"|time|pagelinks|page-links|post-page-numbers)(?![a-z0-9])"
+    r"|time|pagelinks|page-links|post-page-numbers"
+    # "Daftar Isi" boxes (detik's itp__toc / table-content, Easy Table of Contents' ez-toc-*):
+    # the story's own subheadings again, as links; detik's video box under the story (aevp,
+    # pip-vid), whose headline is a video's, not the report's
+    r"|toc|table-content|ez-toc[\w-]*|aevp|pip-vid)(?![a-z0-9])"
 )
 # Related-link boxes by class or id: detik's "linksisip", Kompas' "read__also", antaranews'
 # "baca-juga", Liputan6's "baca-juga-collections", okezone's id="bacajuga" ...
@@ -239,6 +248,58 @@ def _caption_box(el: lxml.html.HtmlElement) -> bool:
     return True
 
 
+# detik's picture inside the story: <table class="pic_artikel_sisip_table"><tr><td><div
+# class="pic_artikel_sisip"><div class="pic"><img></div><span>caption</span></div>; its class
+# says picture, not caption (the detik scrapers in the wild drop the whole table).
+_PICTURE_BOX = re.compile(r"(?<![a-z0-9])pic_artikel_sisip(?:_table)?(?![a-z0-9])")
+
+
+def _picture_box(el: lxml.html.HtmlElement) -> bool:
+    """A picture box by class (see _PICTURE_BOX), rewritten in place: <figure> with its image
+    and the box's text as <figcaption>, or, when its image is gone, a loose caption."""
+    if not _PICTURE_BOX.search(str(el.get("class") or "").lower()):
+        return False
+    img = next(el.iter("img"), None)
+    text = inline(el.text_content())
+    for child in list(el):
+        el.remove(child)
+    el.text = None
+    for name in list(el.attrib):
+        del el.attrib[name]
+    if img is None:
+        el.tag = "figcaption"
+        el.text = text
+        return True
+    img.tail = None
+    el.tag = "figure"
+    el.append(img)
+    if text:
+        caption = el.makeelement("figcaption", {})
+        caption.text = text
+        el.append(caption)
+    return True
+
+
+_LOOSE_CAPTION_MAX = 400  # characters: a caption, not a paragraph of story in a styled box
+
+
+def _loose_caption(el: lxml.html.HtmlElement) -> bool:
+    """A caption beside its picture rather than around it (a theme's p.wp-caption-text after
+    the <img>, div.photo__caption beside div.photo__wrap as in Kompas' photo markup, a
+    div.foto-caption), or one whose picture was a <picture>/<amp-img> the cleaning dropped:
+    made a <figcaption> block, which clean_container hangs on the picture above it or drops.
+    Never story."""
+    if not _CAPTION_CLASS.search(str(el.get("class") or "").lower()):
+        return False
+    if el.find(".//img") is not None or any(
+        c.tag in BLOCK_TAGS for c in el.iterdescendants() if c.tag != "p"
+    ):
+        return False
+    if sum(1 for _ in el.iter("p")) > 1:
+        return False
+    return 0 < len(inline(el.text_content())) <= _LOOSE_CAPTION_MAX
+
+
 class _Walker:
     """Turns a container into a flat list of block elements; loose inline content becomes <p>
     elements split at <br><br> (the Detik/Tribun style of body without <p>)."""
@@ -281,9 +342,16 @@ class _Walker:
         for child in list(el):
             tag = child.tag if isinstance(child.tag, str) else ""
             tail, is_block = child.tail, False
-            if tag in ("div", "p") and _caption_box(child):
+            if (tag in ("table", "div") and _picture_box(child)) or (
+                tag in ("div", "p") and _caption_box(child)
+            ):
                 is_block = True
                 self.flush()
+                self.blocks.append(child)
+            elif tag in ("div", "p") and _loose_caption(child):
+                is_block = True
+                self.flush()
+                child.tag = "figcaption"
                 self.blocks.append(child)
             elif tag in BLOCK_TAGS:
                 is_block = True
@@ -389,19 +457,41 @@ def _table_to_paragraphs(block: _Block) -> None:
 
 
 def _lead_dateline(blocks: list[_Block]) -> str | None:
-    for block in blocks:
-        if block.el.tag == "figure":
-            continue
-        if block.el.tag != "p":
-            return None
+    """The lead's dateline, trimmed off. As in text reports (text.find_lead), the lead may sit
+    under a dateline alone in its paragraph ("<p><strong>Tangerang</strong> -</p>") and, in a
+    body pasted from another page, under its header lines; those go with the dateline."""
+    paragraphs = [b for b in blocks if b.el.tag != "figure" and b.texts]  # not a picture
+    first: tuple[_Block, int, str] | None = None
+    for k, block in enumerate(paragraphs[:LEAD_SEARCH]):
+        if block.el.tag != "p" or (k and not is_header_line(paragraphs[k - 1].texts[0])):
+            break
         raw = _raw_text(block.el)
+        after = paragraphs[k + 1] if k + 1 < len(paragraphs) else None
+        if after is not None and after.el.tag == "p":
+            m = match_dateline(f"{raw} {_raw_text(after.el)}")
+            if m is not None and m.end > len(raw):
+                return _cut_dateline(blocks, paragraphs[: k + 1], after, m.end - len(raw) - 1,
+                                     m.dateline)  # fmt: skip
         m = match_dateline(raw)
-        if m is None:
-            return None
-        _trim(block.el, m.end, from_end=False)
-        block.texts = _block_texts(block.el)
-        return m.dateline
-    return None
+        if m is None or (k and is_weak_dateline(m.dateline)):
+            continue
+        if k == 0 and is_weak_dateline(m.dateline) and is_header_line(inline(raw[m.end :])):
+            first = (block, m.end, m.dateline)  # "Nama Penulis - detikNews"?
+            continue
+        return _cut_dateline(blocks, paragraphs[:k], block, m.end, m.dateline)
+    if first is None:
+        return None
+    return _cut_dateline(blocks, [], *first)
+
+
+def _cut_dateline(
+    blocks: list[_Block], above: list[_Block], lead: _Block, end: int, dateline: str
+) -> str:
+    for gone in above:
+        blocks.remove(gone)
+    _trim(lead.el, end, from_end=False)
+    lead.texts = _block_texts(lead.el)
+    return dateline
 
 
 def _trailer(blocks: list[_Block]) -> tuple[str | None, list[str]]:
@@ -549,6 +639,10 @@ def clean_container(
         texts = _block_texts(el)
         has_image = el.tag == "figure" or next(el.iter("img"), None) is not None
         if not texts and not has_image:
+            continue
+        if el.tag == "figcaption":  # a loose caption (_loose_caption)
+            if not is_furniture(texts[0]) and blocks and _takes_caption(blocks[-1]):
+                _add_caption(blocks[-1], texts[0])
             continue
         if pending and el.tag in ("ul", "ol"):
             # "Baca Juga:" over a list of related headlines.

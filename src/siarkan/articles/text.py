@@ -3,7 +3,8 @@
     raw text | normalize | drop_furniture (ad slots, promos, captions: articles.furniture)
         | pull_related (Baca Juga blocks)
         | take_title | paragraphs
-        | split_dateline (first paragraph) | strip_trailer (editor initials, credits) -> TextReport
+        | find_lead (dateline; a copied page's header lines above it)
+        | strip_trailer (editor initials, credits) -> TextReport
 
 The publisher's reports look like this (see samples/):
 
@@ -36,11 +37,11 @@ from siarkan.articles.furniture import (
 from siarkan.articles.model import RelatedLink
 
 __all__ = [
-    "ArticleRejected", "Body", "TextReport", "derive_title", "drop_furniture", "inline",
-    "is_caption_line", "is_copyright", "is_furniture", "is_noise_line", "is_promo_line",
-    "looks_like_headline", "match_credit", "match_dateline", "match_initials", "normalize",
-    "parse_datetime", "parse_report", "pull_related", "related_link", "related_marker",
-    "split_dateline", "strip_trailer",
+    "LEAD_SEARCH", "ArticleRejected", "Body", "TextReport", "derive_title", "drop_furniture",
+    "find_lead", "inline", "is_caption_line", "is_copyright", "is_furniture", "is_header_line",
+    "is_noise_line", "is_promo_line", "is_weak_dateline", "looks_like_headline", "match_credit",
+    "match_dateline", "match_initials", "normalize", "parse_datetime", "parse_report",
+    "pull_related", "related_link", "related_marker", "split_dateline", "strip_trailer",
 ]  # fmt: skip
 
 
@@ -98,7 +99,14 @@ def inline(text: str) -> str:
 # Indonesia --", and a press release's "SERANG, (14/11/2025) -". En/em dash with or without
 # spaces; a hyphen (or "--") only between spaces, so hyphenated words are never cut.
 _CAPS_WORDS = r"[A-Z0-9][A-Z0-9&.'’]*(?:[ -][A-Z0-9][A-Z0-9&.'’]*){0,4}"
-_TITLE_WORDS = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}"
+# A sentence may open with a capitalised word before a dash too ("Di Serang, BPBD – bersama
+# TNI – mengevakuasi ..."): a place never starts with a preposition or conjunction.
+_NOT_PLACE = (
+    r"(?!(?:Di|Ke|Dari|Pada|Dalam|Untuk|Bagi|Oleh|Menurut|Sementara|Selain|Sedangkan|Namun"
+    r"|Adapun|Kemudian|Lalu|Saat|Ketika|Setelah|Sebelum|Sejak|Selama|Hingga|Sampai|Meski"
+    r"|Walau|Jika|Kalau|Karena|Akibat|Tak|Tidak|Ini|Itu|Para|Warga|Pihak)\b)"
+)
+_TITLE_WORDS = rf"{_NOT_PLACE}[A-Z][a-z]+(?:[ -][A-Z][a-z]+){{0,2}}"
 _DOMAIN = r"[A-Za-z][A-Za-z0-9]*\.(?:com|co\.id|co|id|net|org|tv)"
 _SOURCE = rf"(?:{_CAPS_WORDS}(?:\s[A-Z][a-z]+)?|{_DOMAIN})(?:\.[a-z]{{2,3}})*"
 _PLACE = rf"(?:{_CAPS_WORDS}|{_TITLE_WORDS})"
@@ -108,7 +116,9 @@ DATELINE_RE = re.compile(
     rf"""^\s*(?P<dateline>
         {_PLACE}\s*,\s*{_SOURCE}          # SERANG, PROLOGMEDIA
       | {_SOURCE}\s*,\s*{_PLACE}          # Liputan6.com, Jakarta
-      | {_PLACE}\s*\(\s*{_SOURCE}\s*\)    # SERANG (ANTARA)
+      | {_PLACE}(?:\s*,\s*{_TITLE_WORDS})?\s*,?\s*\(\s*(?:{_SOURCE}|{_TITLE_WORDS})\s*\)
+                                        # SERANG (ANTARA), Serang, Banten (ANTARA),
+                                        # Lebak, (Banten Kita)
       | {_PLACE}\s*,\s*(?:{_DATE})         # SERANG, (14/11/2025)
       | {_SOURCE}                         # PROLOGMEDIA / KOMPAS.com / SERANG
       | {_TITLE_WORDS}                    # Jakarta
@@ -141,6 +151,54 @@ def split_dateline(paragraph: str) -> tuple[str | None, str]:
     if m is None:
         return None, paragraph
     return m.dateline, paragraph[m.end :].lstrip()
+
+
+# A report copied from a page carries what sat above the lead: the byline ("Nama -
+# detikNews"), the photo and its caption ("... (Foto: Nama/detikcom)"), and detik's dateline
+# on a line of its own ("Tangerang -", the lead below it). Those lines are short and none is a
+# sentence (a wire caption that is one names its photo agency).
+LEAD_SEARCH = 6
+_HEADER_MAX = 300
+_SENTENCE_END_RE = re.compile(r"[.!?][”\"’']?$")
+_PHOTO_CREDIT_RE = re.compile(r"\bfoto\b", re.IGNORECASE)
+
+
+def is_header_line(paragraph: str) -> bool:
+    return len(paragraph) <= _HEADER_MAX and (
+        _SENTENCE_END_RE.search(paragraph) is None or _PHOTO_CREDIT_RE.search(paragraph) is not None
+    )
+
+
+def is_weak_dateline(dateline: str) -> bool:
+    """A dateline of one name ("Jakarta", "KOMPAS.com"): "Nama Penulis - detikNews", a byline,
+    has the same shape."""
+    return re.search(r"[,(]", dateline) is None
+
+
+def find_lead(paragraphs: list[str]) -> tuple[str | None, list[str]]:
+    """The dateline and the story from its lead on. The lead is the first paragraph, or one
+    below header lines (see is_header_line) when it opens with a dateline that cannot be story:
+    a dateline alone on its line ("Tangerang -", "JAKARTA, KOMPAS.com" over "– Harga ..."),
+    or one naming place and source ("SERANG, KOMPAS.com -", "Serang (ANTARA) -")."""
+    first: tuple[str | None, list[str]] = (None, paragraphs)
+    for k, paragraph in enumerate(paragraphs[:LEAD_SEARCH]):
+        if k and not is_header_line(paragraphs[k - 1]):
+            break
+        if k + 1 < len(paragraphs):
+            joined = f"{paragraph} {paragraphs[k + 1]}"
+            m = match_dateline(joined)
+            if m is not None and m.end > len(paragraph):
+                return m.dateline, [joined[m.end :].lstrip(), *paragraphs[k + 2 :]]
+        m = match_dateline(paragraph)
+        if m is None or (k and is_weak_dateline(m.dateline)):
+            continue
+        lead = paragraph[m.end :].lstrip()
+        if k == 0 and is_weak_dateline(m.dateline) and is_header_line(lead):
+            # "Fikri Haikal - detikNews": taken only if no dateline follows
+            first = (m.dateline, [lead, *paragraphs[1:]])
+            continue
+        return m.dateline, [lead, *paragraphs[k + 1 :]]
+    return first
 
 
 # --- "Baca Juga:" related-link blocks ---------------------------------------------------------
@@ -251,16 +309,21 @@ def pull_related(lines: list[str]) -> tuple[list[str], list[RelatedLink]]:
 
 # --- trailer: editor initials and credit lines ------------------------------------------------
 
-# "(fai/idh)", "(ant)", "(mg2/ida)", "(*)": lowercase codes, so "(BPBD)" ending a sentence
-# without its period is never taken for initials.
-_INITIALS_RE = re.compile(
-    r"\s*\((?P<initials>[a-z][a-z0-9]{1,5}(?:\s*/\s*[a-z][a-z0-9]{1,5}){0,4}|\*)\)\s*$"
+# "(fai/idh)", "(ant)", "(mg2/ida)", "(*)", "(*/red)" (a press release the desk edited):
+# lowercase codes, so "(BPBD)" ending a sentence without its period is never taken for
+# initials. After the sentence's final mark, or alone, the case does not matter: regional
+# desks sign "... kata Riska. (MYU)", "... tidak merespon.(Den)", "... (*/Dul)".
+_CODE = r"[a-z][a-z0-9]{1,5}|\*"
+_ANY_CASE_CODE = r"[A-Za-z][A-Za-z0-9]{1,5}|\*"
+_INITIALS_RE = re.compile(rf"\s*\((?P<initials>(?:{_CODE})(?:\s*/\s*(?:{_CODE})){{0,4}})\)\s*$")
+_SIGNED_RE = re.compile(
+    rf"(?:^|(?<=[.!?…”\"’]))\s*\((?P<initials>(?:{_ANY_CASE_CODE})(?:\s*/\s*(?:{_ANY_CASE_CODE})){{0,4}})\)\s*$"
 )
 
 
 def match_initials(text: str) -> re.Match[str] | None:
     """Editor initials at the end of `text` ("... warga. (fai/idh)")."""
-    return _INITIALS_RE.search(text)
+    return _INITIALS_RE.search(text) or _SIGNED_RE.search(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +402,9 @@ ABBREVIATIONS = frozenset(
         "ny",
         "tn",
         "bpk",
+        "tb",  # Tubagus, the Banten title: "H. Tb. Entus Mahmud Sahiri"
+        "pkl",
+        "univ",
     ]
 )
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)]*(?=\s+[\"“‘(]?[A-Z0-9])")
@@ -454,10 +520,7 @@ def parse_report(text: str, *, detect_title: bool = True) -> TextReport:
         if len(lines) > 1 and looks_like_title(lines[0]):
             title = lines.pop(0)
     paras = _paragraphs(lines)
-    dateline = None
-    if paras:
-        dateline, lead = split_dateline(paras[0])
-        paras[0] = lead
+    dateline, paras = find_lead(paras)
     paras, trailer = strip_trailer([p for p in paras if p])
     body = Body(
         paragraphs=tuple(paras),
