@@ -323,6 +323,8 @@ _SIGNED_RE = re.compile(
 
 def match_initials(text: str) -> re.Match[str] | None:
     """Editor initials at the end of `text` ("... warga. (fai/idh)")."""
+    if not text.rstrip().endswith(")"):  # both patterns scan the whole text for a closing ")"
+        return None
     return _INITIALS_RE.search(text) or _SIGNED_RE.search(text)
 
 
