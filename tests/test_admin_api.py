@@ -128,7 +128,15 @@ async def test_batch_stores_the_good_and_reports_the_bad(api: tuple[str, Databas
     ]
     status, _, body = await call("POST", f"{base}/api/articles", headers=TOKEN, json=batch)
     assert status == 200
-    assert body["counts"] == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert body["counts"] == {
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 1,
+        "retracted": 0,
+        "absent": 0,
+        "ignored": 0,
+    }
     rejected = body["results"][1]
     assert rejected["outcome"] == "rejected"
     assert rejected["errors"][0]["loc"].startswith("[1].")
@@ -382,7 +390,15 @@ async def test_a_taken_canonical_url_is_a_conflict_not_a_server_error(
     )
     status, _, body = await call("POST", f"{base}/api/articles", headers=TOKEN, json=[moved, later])
     assert status == 200, body
-    assert body["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert body["counts"] == {
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 1,
+        "retracted": 0,
+        "absent": 0,
+        "ignored": 0,
+    }
     assert body["results"][0]["errors"][0]["loc"].startswith("[0]")
     async with db.connect() as conn:
         stored = dict((await conn.execute(select(articles.c.id, articles.c.canonical_url))).all())

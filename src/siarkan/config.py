@@ -167,6 +167,12 @@ def _blank_is_unset(value: Any) -> Any:
 class AdminSettings(Strict):
     token: Annotated[SecretStr | None, BeforeValidator(_blank_is_unset)] = None
     max_body_bytes: int = Field(2_000_000, ge=1024)
+    # POST /api/hooks/ghost: Ghost sends no Authorization header; it signs each body with the
+    # secret set on its webhook (X-Ghost-Signature). Unset: the endpoint is off (403).
+    ghost_secret: Annotated[SecretStr | None, BeforeValidator(_blank_is_unset)] = None
+    # Seconds a signature stays good (either way of our clock): Ghost retries a failed delivery
+    # with the same signature for about half a minute; an older one is a replay.
+    ghost_max_age: int = Field(300, ge=30, le=86400)
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

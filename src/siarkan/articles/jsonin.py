@@ -1,6 +1,7 @@
 """JSON payloads -> Article. Used by the admin API (POST /api/articles) and `siarkan import`.
 
-    dict | validate (ArticleIn; errors as (dotted.path, message)) | body (body_text -> text
+    dict | cms.translate (a WordPress or Ghost post -> our shape; ours passes as is)
+        | validate (ArticleIn; errors as (dotted.path, message)) | body (body_text -> text
         pipeline, body_html -> HTML cleaning, paragraphs -> text pipeline) | build_article
 
 `build_article` is also where the markdown, text and HTML importers end: one place decides ids,
@@ -18,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from siarkan.articles import cms
 from siarkan.articles.htmlbody import clean_fragment
 from siarkan.articles.model import Article, Image, RelatedLink, Status
 from siarkan.articles.schema import BODY_FIELDS, ArticleIn
@@ -168,14 +170,40 @@ def _body_field(model: ArticleIn) -> str:
     return next((name for name in BODY_FIELDS if getattr(model, name)), "body_html")
 
 
+def translate(data: object) -> cms.Intent:
+    """cms.translate, with its errors as ArticleInvalid (named in the CMS's terms)."""
+    try:
+        return cms.translate(data)
+    except cms.PayloadInvalid as exc:
+        raise ArticleInvalid(exc.errors) from None
+
+
+def article_from_upsert(
+    upsert: cms.Upsert, *, settings: SiteSettings, source: str, id_seed: str | None = None
+) -> Article:
+    """A translated payload -> Article; errors name the fields as the CMS calls them
+    ("title.rendered", not "title")."""
+    try:
+        model = validate_payload(upsert.data)
+        return build_article(
+            model, body_from_input(model), settings=settings, source=source, id_seed=id_seed
+        )
+    except ArticleInvalid as exc:
+        if not upsert.names:
+            raise
+        raise ArticleInvalid(cms.rename_errors(exc.errors, upsert.names)) from None
+
+
 def article_from_payload(
     data: object, *, settings: SiteSettings, source: str, id_seed: str | None = None
 ) -> Article:
-    """One JSON object (already decoded) -> Article, or ArticleInvalid(errors)."""
-    model = validate_payload(data)
-    return build_article(
-        model, body_from_input(model), settings=settings, source=source, id_seed=id_seed
-    )
+    """One JSON object (already decoded) -> Article, or ArticleInvalid(errors). A post that
+    is not public (a WordPress draft, a deleted Ghost post) is an ArticleRejected saying so:
+    a file has nothing to withdraw (the admin API acts on those, see web/admin.py)."""
+    intent = translate(data)
+    if not isinstance(intent, cms.Upsert):
+        raise ArticleRejected(f"not imported: {intent.reason}")
+    return article_from_upsert(intent, settings=settings, source=source, id_seed=id_seed)
 
 
 def articles_from_json(
@@ -206,4 +234,6 @@ def articles_from_json(
             )
         except ArticleInvalid as exc:
             results.append(ArticleInvalid([(f"[{index}].{p}", m) for p, m in exc.errors]))
+        except ArticleRejected as exc:  # a draft in a page of WordPress posts fails alone
+            results.append(ArticleInvalid([(f"[{index}]", str(exc))]))
     return results

@@ -124,6 +124,19 @@ async def get_article(conn: AsyncConnection, key: str) -> Article | None:
     return None
 
 
+async def find_article(
+    conn: AsyncConnection, *, id: str, canonical_url: str | None
+) -> Article | None:
+    """By id, else by canonical URL (a post first imported from the publisher's feed has an id
+    made from its URL, not the one its CMS's webhook gives it)."""
+    wanted = [articles.c.id == id]
+    if canonical_url:
+        wanted.append(articles.c.canonical_url == canonical_url)
+    rows = (await conn.execute(select(articles).where(or_(*wanted)))).mappings().all()
+    row = next((r for r in rows if r["id"] == id), rows[0] if rows else None)
+    return row_to_article(row) if row is not None else None
+
+
 async def _lookup(
     conn: AsyncConnection, article: Article, slug: str
 ) -> tuple[RowMapping | None, str | None]:

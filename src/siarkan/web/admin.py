@@ -2,9 +2,14 @@
 
     POST   /api/articles          one article object, or a list of them (a webhook batch)
         | Content-Type application/json (415) | size bound (admin.max_body_bytes -> 413)
-        | JSON (400) | jsonin.article_from_payload
-        | (422 with every field error) | importer.store_article (upsert and publishing in one
-        transaction) -> 201 created / 200 updated or unchanged, Location
+        | JSON (400) | cms.translate (siarkan's shape, a WordPress REST post, a WP Webhooks
+        post_create/post_update/post_trash body, a Ghost webhook body) ->
+          Upsert | jsonin.article_from_upsert (422 with every field error, in the CMS's
+                   names) | importer.store_article (upsert and publishing in one
+                   transaction) -> 201 created / 200 updated or unchanged, Location
+          Retract (a draft, trashed, private, deleted post) -> 200 retracted, or 200 absent
+                   when siarkan never had it
+          Ignore (an attachment, a Ghost page) -> 200 ignored
     GET    /api/articles          newest first (?status=, ?limit=, ?offset=)
     GET    /api/articles/{key}    id or slug, any status
     DELETE /api/articles/{key}    retract: feeds drop it, followers get a Delete
@@ -24,8 +29,9 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
+from siarkan.articles import cms
 from siarkan.articles.importer import release_pending, store_article
-from siarkan.articles.jsonin import ArticleInvalid, article_from_payload
+from siarkan.articles.jsonin import ArticleInvalid, article_from_upsert, translate
 from siarkan.articles.model import Article, Status, article_to_dict
 from siarkan.articles.schema import ArticleIn
 from siarkan.articles.text import ArticleRejected
@@ -34,6 +40,7 @@ from siarkan.distribution.http import wake_worker
 from siarkan.publishing import article_changed
 from siarkan.store.articles import (
     Outcome,
+    find_article,
     get_article,
     list_articles,
     retract_article,
@@ -91,7 +98,7 @@ def _view(settings: Settings, article: Article) -> dict[str, Any]:
     return data
 
 
-class _Refused(Exception):
+class Refused(Exception):
     def __init__(self, response: web.Response) -> None:
         self.response = response
 
@@ -126,26 +133,35 @@ def _unsupported_media_type(request: web.Request) -> web.Response | None:
     return response
 
 
-async def _read_json(request: web.Request) -> Any:
-    """The decoded body, or _Refused (size first: nothing bigger than the bound is buffered)."""
+async def read_body(request: web.Request) -> bytes:
+    """The raw body, or Refused (size first: nothing bigger than the bound is buffered)."""
     if (unsupported := _unsupported_media_type(request)) is not None:
-        raise _Refused(unsupported)
+        raise Refused(unsupported)
     limit = request.app[SETTINGS].admin.max_body_bytes
     declared = request.content_length
     raw = (
         b"" if declared is not None and declared > limit else await request.content.read(limit + 1)
     )
     if (declared is not None and declared > limit) or len(raw) > limit:
-        raise _Refused(problem(413, "Payload too large", f"the body must be at most {limit} bytes"))
+        raise Refused(problem(413, "Payload too large", f"the body must be at most {limit} bytes"))
+    return raw
+
+
+async def _read_json(request: web.Request) -> Any:
+    return decode_json(await read_body(request))
+
+
+def decode_json(raw: bytes) -> Any:
+    """The decoded body, or Refused with a 400 saying where it broke."""
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-        raise _Refused(problem(400, "Invalid JSON", detail)) from None
+        raise Refused(problem(400, "Invalid JSON", detail)) from None
     except UnicodeDecodeError:
-        raise _Refused(problem(400, "Invalid JSON", "the body is not UTF-8")) from None
+        raise Refused(problem(400, "Invalid JSON", "the body is not UTF-8")) from None
     except RecursionError:  # json.loads recurses once per [ or {: a deep nest is not an article
-        raise _Refused(problem(400, "Invalid JSON", "the body is nested too deeply")) from None
+        raise Refused(problem(400, "Invalid JSON", "the body is nested too deeply")) from None
 
 
 def _taken_field(message: str) -> str:
@@ -193,16 +209,33 @@ async def post_articles(request: web.Request) -> web.Response:
         return denied
     try:
         data = await _read_json(request)
-    except _Refused as refused:
+    except Refused as refused:
         return refused.response
-    settings = request.app[SETTINGS]
+    return await accept_payload(request, data)
+
+
+async def accept_payload(request: web.Request, data: Any) -> web.Response:
+    """A decoded body from an authenticated sender (the bearer token here, Ghost's signature
+    in web/hooks.py) -> stored, retracted or ignored."""
     if isinstance(data, list):
         return await _post_batch(request, data)
+    settings = request.app[SETTINGS]
     try:
-        article = article_from_payload(data, settings=settings.site, source="api")
+        intent = translate(data)
+        if isinstance(intent, cms.Upsert):
+            article = article_from_upsert(intent, settings=settings.site, source="api")
     except ArticleRejected as exc:
         request.app[METRICS].articles_imported.labels("rejected").inc()
         return problem(422, "Invalid article", str(exc), errors=_errors(exc))
+    if isinstance(intent, cms.Ignore):
+        log.info("payload ignored", extra={"cms": intent.cms, "reason": intent.reason})
+        return web.json_response({"outcome": "ignored", "reason": intent.reason})
+    if isinstance(intent, cms.Retract):
+        outcome, retracted = await _withdraw(request, intent)
+        body: dict[str, Any] = {"outcome": outcome, "reason": intent.reason}
+        if retracted is not None:
+            body["article"] = _view(settings, retracted)
+        return web.json_response(body)
     try:
         outcome, stored = await _store(request, article)
     except _Conflict as exc:
@@ -215,6 +248,34 @@ async def post_articles(request: web.Request) -> web.Response:
     )
 
 
+async def _withdraw(request: web.Request, intent: cms.Retract) -> tuple[str, Article | None]:
+    """A post its CMS took off the public web: retracted if siarkan has it ("retracted"),
+    nothing otherwise ("absent": a draft never published here has nothing to withdraw)."""
+    async with request.app[DB].connect() as conn:
+        found = await find_article(conn, id=intent.id, canonical_url=intent.canonical_url)
+    if found is None:
+        log.info("retraction of an unknown post", extra={"article": intent.id, "cms": intent.cms})
+        return "absent", None
+    return "retracted", await _retract(request, found.id)
+
+
+async def _retract(request: web.Request, key: str) -> Article | None:
+    """Retraction, not erasure: the row stays (410 on its page, Delete to followers)."""
+    settings = request.app[SETTINGS]
+    now = request.app[CLOCK].now()
+    async with request.app[DB].begin() as conn:
+        previous = await get_article(conn, key)
+        if previous is None:
+            return None
+        retracted = await retract_article(conn, previous.id, now=now)
+        assert retracted is not None  # found just above, in this transaction
+        if previous.status is not Status.RETRACTED:
+            await article_changed(conn, settings, retracted, previous=previous, now=now)
+    wake_worker(request.app)
+    log.info("article retracted via API", extra={"article": retracted.id})
+    return retracted
+
+
 async def _post_batch(request: web.Request, items: list[Any]) -> web.Response:
     if not items:
         return problem(422, "Invalid batch", "the list holds no articles")
@@ -224,8 +285,10 @@ async def _post_batch(request: web.Request, items: list[Any]) -> web.Response:
     results: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
-            article = article_from_payload(item, settings=settings.site, source="api")
-            outcome, stored = await _store(request, article, release=False)
+            intent = translate(item)
+            if isinstance(intent, cms.Upsert):
+                article = article_from_upsert(intent, settings=settings.site, source="api")
+                outcome, stored = await _store(request, article, release=False)
         except ArticleRejected as exc:  # invalid, or a conflict (_store counted those)
             if not isinstance(exc, _Conflict):
                 request.app[METRICS].articles_imported.labels("rejected").inc()
@@ -233,16 +296,33 @@ async def _post_batch(request: web.Request, items: list[Any]) -> web.Response:
                 {"index": index, "outcome": "rejected", "errors": _errors(exc, f"[{index}].")}
             )
             continue
-        results.append(
-            {"index": index, "outcome": str(outcome), "id": stored.id, "slug": stored.slug}
-        )
+        if isinstance(intent, cms.Ignore):
+            results.append({"index": index, "outcome": "ignored", "reason": intent.reason})
+        elif isinstance(intent, cms.Retract):
+            withdrawn, retracted = await _withdraw(request, intent)
+            result = {"index": index, "outcome": withdrawn, "reason": intent.reason}
+            if retracted is not None:
+                result |= {"id": retracted.id, "slug": retracted.slug}
+            results.append(result)
+        else:
+            results.append(
+                {"index": index, "outcome": str(outcome), "id": stored.id, "slug": stored.slug}
+            )
     # One bulk release for the batch's posts (if it fails, the scheduler releases them).
     async with request.app[DB].connect() as conn:
         await release_pending(conn, settings, now=request.app[CLOCK].now())
     wake_worker(request.app)
     counts = {
         name: sum(r["outcome"] == name for r in results)
-        for name in ("created", "updated", "unchanged", "rejected")
+        for name in (
+            "created",
+            "updated",
+            "unchanged",
+            "rejected",
+            "retracted",
+            "absent",
+            "ignored",
+        )
     }
     # 200 even with rejections: the batch as a whole was processed; each item says how it went.
     return web.json_response({"counts": counts, "results": results})
@@ -287,22 +367,15 @@ async def get_one(request: web.Request) -> web.Response:
 
 @routes.delete("/api/articles/{key}")
 async def delete_one(request: web.Request) -> web.Response:
-    """Retraction, not erasure: the row stays (410 on its page, Delete to followers)."""
+    """Retraction by id or slug (see _retract)."""
     if (denied := _unauthorized(request)) is not None:
         return denied
-    settings = request.app[SETTINGS]
-    now = request.app[CLOCK].now()
-    async with request.app[DB].begin() as conn:
-        previous = await get_article(conn, request.match_info["key"])
-        if previous is None:
-            return problem(404, "Not found", f"no article {request.match_info['key']!r}")
-        retracted = await retract_article(conn, previous.id, now=now)
-        assert retracted is not None  # found just above, in this transaction
-        if previous.status is not Status.RETRACTED:
-            await article_changed(conn, settings, retracted, previous=previous, now=now)
-    wake_worker(request.app)
-    log.info("article retracted via API", extra={"article": retracted.id})
-    return web.json_response({"outcome": "retracted", "article": _view(settings, retracted)})
+    retracted = await _retract(request, request.match_info["key"])
+    if retracted is None:
+        return problem(404, "Not found", f"no article {request.match_info['key']!r}")
+    return web.json_response(
+        {"outcome": "retracted", "article": _view(request.app[SETTINGS], retracted)}
+    )
 
 
 @routes.get("/api/openapi.json")
@@ -361,6 +434,12 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "security": secured,
                     "requestBody": {
                         "required": True,
+                        "description": (
+                            "an ArticleIn (or a list); also taken as they come, translated: "
+                            "a WordPress REST post (/wp-json/wp/v2/posts/<id>, ?_embed) or "
+                            "a page of them, a WP Webhooks post_create / post_update / "
+                            "post_trash body, a Ghost post.* webhook body"
+                        ),
                         "content": {
                             "application/json": {
                                 "schema": {
@@ -407,6 +486,27 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                         },
                     ],
                     "responses": {"200": {"description": "a page of articles"}},
+                },
+            },
+            "/api/hooks/ghost": {
+                "post": {
+                    "summary": "Ghost's post.* webhooks, signed with admin.ghost_secret",
+                    "parameters": [
+                        {
+                            "name": "X-Ghost-Signature",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "description": "sha256=<hex HMAC of body + t>, t=<ms timestamp>",
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": "updated, unchanged, retracted or absent"},
+                        "201": {"description": "created"},
+                        "401": problem_response | {"description": "missing, forged or stale"},
+                        "403": problem_response | {"description": "no admin.ghost_secret"},
+                        "422": problem_response | {"description": "invalid post"},
+                    },
                 },
             },
             "/api/articles/{key}": {

@@ -2,7 +2,7 @@
 
     create_app(settings) -> web.Application with
         cleanup_ctx: database -> HTTP client -> each feature's lifespan (keys, workers, scheduler)
-        routes: ops, admin API, public pages, preview, feeds, federation, WebSub hub
+        routes: ops, admin API, CMS webhooks, public pages, preview, feeds, federation, WebSub hub
 
 Features are modules with a `routes` RouteTableDef and, optionally, a `lifespan(app)` async
 generator; adding one is adding it to FEATURES.
@@ -27,7 +27,7 @@ from siarkan.federation import http as federation_http
 from siarkan.feeds import http as feeds_http
 from siarkan.metrics import Metrics
 from siarkan.store.db import Database
-from siarkan.web import admin, ops, pages, preview
+from siarkan.web import admin, hooks, ops, pages, preview
 from siarkan.web.keys import (
     CLOCK,
     DB,
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 FEATURES: tuple[ModuleType, ...] = (
     ops,
     admin,
+    hooks,
     pages,
     preview,
     feeds_http,

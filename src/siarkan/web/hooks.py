@@ -1,0 +1,79 @@
+"""Webhooks from CMSs that cannot send our bearer token.
+
+    POST /api/hooks/ghost      Ghost's post.published, post.published.edited,
+                               post.unpublished, post.deleted (also post.scheduled ...)
+        | admin.ghost_secret set (403) | size bound, JSON media type (413, 415)
+        | X-Ghost-Signature checked against the raw body (401: missing, forged or stale)
+        | JSON (400) | admin.accept_payload (the same path as POST /api/articles)
+
+Ghost signs `body + timestamp` with HMAC-SHA256 and sends
+`X-Ghost-Signature: sha256=<hex>, t=<milliseconds since the epoch>` when the webhook has a
+secret (Ghost ghost/core/core/server/services/webhooks/WebhookTrigger.js). It treats any non-2xx
+answer as a failure and retries; a 410 makes it delete the webhook, so nothing here answers 410.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from datetime import datetime
+
+from aiohttp import web
+
+from siarkan.web.admin import Refused, accept_payload, decode_json, problem, read_body
+from siarkan.web.keys import CLOCK, SETTINGS
+
+log = logging.getLogger("siarkan.hooks")
+routes = web.RouteTableDef()
+
+GHOST_SIGNATURE = "X-Ghost-Signature"
+
+
+def ghost_signature_problem(
+    header: str | None, body: bytes, secret: str, *, now: datetime, max_age: int
+) -> str | None:
+    """None when `header` is Ghost's signature of `body` made within max_age seconds of now;
+    otherwise why not (for the 401's detail)."""
+    if not header:
+        return f"missing {GHOST_SIGNATURE}: give the Ghost webhook the secret in admin.ghost_secret"
+    fields: dict[str, str] = {}
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        fields[name.strip().lower()] = value.strip()
+    signature, stamp = fields.get("sha256", ""), fields.get("t", "")
+    if not signature or not stamp.isdigit():
+        return f"{GHOST_SIGNATURE} is not of the form sha256=<hex>, t=<milliseconds>"
+    expected = hmac.new(secret.encode(), body + stamp.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature.lower()):
+        return f"{GHOST_SIGNATURE} does not match the body signed with admin.ghost_secret"
+    age = abs(now.timestamp() * 1000 - int(stamp)) / 1000
+    if age > max_age:
+        return f"{GHOST_SIGNATURE} was made {age:.0f} s away from now (at most {max_age} s)"
+    return None
+
+
+@routes.post("/api/hooks/ghost")
+async def ghost_hook(request: web.Request) -> web.Response:
+    admin = request.app[SETTINGS].admin
+    if admin.ghost_secret is None:
+        return problem(403, "Ghost webhook disabled", "set admin.ghost_secret in the config")
+    try:
+        raw = await read_body(request)
+    except Refused as refused:
+        return refused.response
+    reason = ghost_signature_problem(
+        request.headers.get(GHOST_SIGNATURE),
+        raw,
+        admin.ghost_secret.get_secret_value(),
+        now=request.app[CLOCK].now(),
+        max_age=admin.ghost_max_age,
+    )
+    if reason is not None:
+        log.warning("Ghost webhook refused", extra={"reason": reason})
+        return problem(401, "Unauthorized", reason)
+    try:
+        data = decode_json(raw)
+    except Refused as refused:
+        return refused.response
+    return await accept_payload(request, data)
