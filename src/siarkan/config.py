@@ -463,6 +463,16 @@ class ImportSettings(Strict):
     # A robots.txt Crawl-delay is honoured up to this (or up to crawl_delay, if longer):
     # "Crawl-delay: 3600" would stall an import of a few hundred pages for days.
     max_crawl_delay: float = Field(10.0, ge=0, le=600)
+    # A report split over pages ("?page=2", wp_link_pages "/2/") is read to its end, at most
+    # this many pages in all (1: page 1 only, as before).
+    max_pages: int = Field(10, ge=1, le=50)
+    # Sites (a host or its parent domain) whose articles show every page at "?page=all":
+    # one request instead of N. Known from readers' "anti split page" scripts
+    # (github.com/gvoze32/antisplitpage); the answer is used only if it is the same article
+    # and longer than page 1, else the pages are read one by one.
+    show_all_sites: tuple[str, ...] = (
+        "tribunnews.com", "kompas.com", "grid.id", "suara.com", "kontan.co.id", "viva.co.id",
+    )  # fmt: skip
 
 
 class SourceSettings(Strict):

@@ -32,6 +32,7 @@ from siarkan.articles.htmlbody import (
     image_src,
 )
 from siarkan.articles.model import Image, picture_name, same_picture
+from siarkan.articles.paging import Paging, find_paging
 from siarkan.articles.text import (
     ArticleRejected,
     Body,
@@ -106,6 +107,7 @@ class PageArticle:
     meta: PageMeta
     body: Body
     warnings: tuple[str, ...] = ()
+    paging: Paging | None = None  # the report goes on over other pages (articles.paging)
 
 
 class NoArticleFound(ArticleRejected):
@@ -587,10 +589,15 @@ def _fromstring(html: str) -> lxml.html.HtmlElement:
         raise NoArticleFound("empty HTML document") from None
 
 
-def parse_page(html: str, *, url: str | None, tz: tzinfo) -> PageArticle:
-    """A whole article page -> PageArticle, or NoArticleFound with a one-line reason."""
+def parse_page(
+    html: str, *, url: str | None, tz: tzinfo, article_url: str | None = None
+) -> PageArticle:
+    """A whole article page -> PageArticle, or NoArticleFound with a one-line reason.
+    `article_url`: page 1's address when this is a later page of a split report."""
     warnings: list[str] = []
     doc = _fromstring(html)
+    # Before the body is cleaned: the paging box inside it goes with the furniture.
+    paging = find_paging(doc, page_url=url, article_url=article_url) if url else None
     meta, ld, base = read_meta(doc, url=url, tz=tz, warnings=warnings)
     container = find_body(doc, is_article=ld is not None)
     body: Body | None = None
@@ -606,7 +613,7 @@ def parse_page(html: str, *, url: str | None, tz: tzinfo) -> PageArticle:
         raise NoArticleFound("the article body is empty")
     if meta.subtitle and _repeats_lead(meta.subtitle, body.paragraphs[0]):
         meta = replace(meta, subtitle=None)
-    return PageArticle(meta=meta, body=body, warnings=tuple(warnings))
+    return PageArticle(meta=meta, body=body, warnings=tuple(warnings), paging=paging)
 
 
 def _words(text: str) -> str:

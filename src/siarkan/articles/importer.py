@@ -7,9 +7,11 @@
 
     URL | crawl.Crawler.fetch (conditional GET with what fetch_validators remembers)
         | 304 -> NotModified: nothing to do
-        | html page -> parse_page_bytes
+        | html page -> multipage.read_report (a report split over pages is read to its
+          end through the same Crawler and joined; a page that fails fails the article)
         | feed or sitemap -> parse_feed_or_sitemap -> each page: robots.txt allows it?
               (Skipped if not) -> fetched in its host's turn (4 in flight, one per host)
+              -> multipage.read_report
         | every page handled -> the document's ETag / Last-Modified remembered; a failure
           forgets them, so the next import reads the whole document and retries
 
@@ -34,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from siarkan.articles.crawl import Crawler, Disallowed
 from siarkan.articles.model import Article, Status
+from siarkan.articles.multipage import PageHook, read_report
 from siarkan.articles.parsers import (
     KINDS,
     Failed,
@@ -223,16 +226,31 @@ def _handled(outcome: UrlOutcome) -> bool:
     return not isinstance(outcome, Failed)
 
 
-async def _page_outcome(crawler: Crawler, entry: FeedEntry, settings: SiteSettings) -> UrlOutcome:
+def _page_hook(progress: Progress | None) -> PageHook | None:
+    """Each page of a split report read after page 1 is one more step of the progress."""
+    if progress is None:
+        return None
+
+    def on_page(url: str) -> None:
+        progress.found(1)
+        progress.done(url)
+
+    return on_page
+
+
+async def _page_outcome(
+    crawler: Crawler,
+    entry: FeedEntry,
+    settings: SiteSettings,
+    on_page: PageHook | None = None,
+) -> UrlOutcome:
     try:
         fetched = await crawler.fetch(entry.url, listed=True)
     except Disallowed as exc:
         return Skipped(entry.url, str(exc), lasting=exc.lasting)
     except ArticleRejected as exc:
         return Failed(entry.url, str(exc))
-    outcome = parse_page_bytes(
-        fetched.body, url=fetched.url, settings=settings, charset=fetched.charset
-    )
+    outcome = await read_report(crawler, fetched, settings=settings, on_page=on_page)
     if (
         isinstance(outcome, Parsed)
         and outcome.article.published_at is None
@@ -287,9 +305,7 @@ async def url_outcomes(
         yield NotModified(url)
         return
     if sniff_kind(fetched.content_type, fetched.body) == "html":
-        yield parse_page_bytes(
-            fetched.body, url=fetched.url, settings=settings, charset=fetched.charset
-        )
+        yield await read_report(crawler, fetched, settings=settings, on_page=_page_hook(progress))
         return
     try:
         entries = parse_feed_or_sitemap(fetched.body, fetched.url, tz=settings.tz)
@@ -328,7 +344,9 @@ async def url_outcomes(
         batch = pages[start : start + PAGE_CONCURRENCY]
         for entry, outcome in zip(
             batch,
-            await asyncio.gather(*(_page_outcome(crawler, e, settings) for e in batch)),
+            await asyncio.gather(
+                *(_page_outcome(crawler, e, settings, _page_hook(progress)) for e in batch)
+            ),
             strict=True,
         ):
             yield outcome  # stored by the caller before the generator goes on
@@ -437,6 +455,8 @@ class ImportReport:
     failed: list[Failed] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)  # robots.txt said no
     not_modified: list[str] = field(default_factory=list)  # feeds and sitemaps answering 304
+    # Reports read over several pages: (source, the addresses read after page 1).
+    joined: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     dry_run: bool = False
 
@@ -452,6 +472,8 @@ class ImportReport:
                 f"{len(self.imported)} imported, {len(self.updated)} updated, "
                 f"{len(self.unchanged)} unchanged, {len(self.failed)} failed"
             )
+        if self.joined:
+            line += f", {len(self.joined)} read from several pages"
         if self.skipped:
             line += f", {len(self.skipped)} skipped (robots.txt)"
         if self.not_modified:
@@ -468,6 +490,10 @@ class ImportReport:
             "not_modified": self.not_modified,
             "warnings": [{"path": path, "message": message} for path, message in self.warnings],
         }
+        if self.joined:
+            data["joined"] = [
+                {"path": path, "more_pages": list(more)} for path, more in self.joined
+            ]
         if self.dry_run:
             data["dry_run"] = True
             data["parsed"] = self.parsed
@@ -512,6 +538,8 @@ class _Batch:
             report.not_modified.append(outcome.source)
             return
         report.warnings.extend((outcome.source, w) for w in outcome.warnings)
+        if outcome.more_pages:
+            report.joined.append((outcome.source, outcome.more_pages))
         article = self.options.apply(outcome.article)
         if self.conn is None:
             report.parsed.append(article.id)

@@ -11,10 +11,10 @@ bytes | check_bytes (empty? binary?) | decode | PARSERS[kind]
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from siarkan.articles.html import decode_html, parse_page
+from siarkan.articles.html import PageArticle, decode_html, parse_page
 from siarkan.articles.jsonin import (
     ArticleInvalid,
     Built,
@@ -24,7 +24,7 @@ from siarkan.articles.jsonin import (
 )
 from siarkan.articles.markdown import parse_markdown
 from siarkan.articles.model import Article
-from siarkan.articles.text import ArticleRejected, derive_title, parse_report
+from siarkan.articles.text import ArticleRejected, Body, derive_title, parse_report
 from siarkan.config import SiteSettings
 
 KINDS = {
@@ -42,6 +42,9 @@ class Parsed:
     source: str  # what the user named: a path as given, or a URL
     article: Article
     warnings: tuple[str, ...] = ()
+    # A report split over pages: the addresses read after page 1 (its pages 2..N in order, or
+    # the one show-all page); empty for a report on one page.
+    more_pages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,15 +125,33 @@ def _parse_json(data: bytes, ctx: ParseContext) -> list[Built | ArticleRejected]
 _OPTIONAL_PAGE_FIELDS = ("image", "canonical_url", "language", "subtitle", "section")
 
 
-def _parse_html(data: bytes, ctx: ParseContext) -> list[Built | ArticleRejected]:
+def read_page(
+    data: bytes,
+    *,
+    url: str | None,
+    settings: SiteSettings,
+    charset: str | None = None,
+    article_url: str | None = None,
+) -> PageArticle:
+    """HTML bytes -> PageArticle (metadata, cleaned body, paging); ArticleRejected if none."""
+    if not data.strip():
+        raise ArticleRejected("empty file")
     try:
-        text = decode_html(data, ctx.charset)
+        text = decode_html(data, charset)
     except UnicodeDecodeError as exc:
         raise ArticleRejected(
             f"not UTF-8 text: invalid byte 0x{data[exc.start]:02x} at offset {exc.start} "
             "(and no other charset declared)"
         ) from None
-    page = parse_page(text, url=ctx.url, tz=ctx.settings.tz)
+    return parse_page(text, url=url, tz=settings.tz, article_url=article_url)
+
+
+def _parse_html(data: bytes, ctx: ParseContext) -> list[Built | ArticleRejected]:
+    page = read_page(data, url=ctx.url, settings=ctx.settings, charset=ctx.charset)
+    return [_built_from_page(page, ctx)]
+
+
+def _built_from_page(page: PageArticle, ctx: ParseContext) -> Built:
     meta, warnings = page.meta, list(page.warnings)
     title = meta.title
     if not title:
@@ -164,7 +185,7 @@ def _parse_html(data: bytes, ctx: ParseContext) -> list[Built | ArticleRejected]
         source=ctx.source,
         id_seed=ctx.url or ctx.id_seed,
     )
-    return [Built(article, tuple(warnings))]
+    return Built(article, tuple(warnings))
 
 
 PARSERS: dict[str, Callable[[bytes, ParseContext], list[Built | ArticleRejected]]] = {
@@ -200,3 +221,23 @@ def parse_page_bytes(
     """A fetched article page -> Parsed | Failed (pure)."""
     ctx = ParseContext(settings=settings, source=url, id_seed=url, url=url, charset=charset)
     return parse_bytes(data, "html", display=url, ctx=ctx)[0]
+
+
+def joined_outcome(
+    first: PageArticle,
+    body: Body,
+    *,
+    url: str,
+    settings: SiteSettings,
+    more_pages: tuple[str, ...],
+    warnings: tuple[str, ...] = (),
+) -> ParseOutcome:
+    """A report read over several pages -> Parsed | Failed (pure). Everything but the body is
+    page 1's, its canonical URL and address above all: they make the article's id, which must
+    not change between imports whether the pages were joined or read at "?page=all"."""
+    ctx = ParseContext(settings=settings, source=url, id_seed=url, url=url)
+    try:
+        built = _built_from_page(replace(first, body=body), ctx)
+    except ArticleRejected as exc:
+        return Failed(url, str(exc))
+    return Parsed(url, built.article, (*built.warnings, *warnings), more_pages=more_pages)

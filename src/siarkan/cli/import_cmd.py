@@ -91,6 +91,8 @@ async def _progress(enabled: bool) -> AsyncIterator[Progress | None]:
 
 
 def _print_human(report: ImportReport) -> None:
+    for path, more in report.joined:
+        print(f"{path}: report split over pages, also read: {' '.join(more)}", file=sys.stderr)
     for path, message in report.warnings:
         print(f"{path}: warning: {message}", file=sys.stderr)
     for failed in report.failed:

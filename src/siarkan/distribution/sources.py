@@ -9,7 +9,8 @@
           request at a time per host with the crawl delay between, for PAGE_BUDGET seconds at
           most, the first page excepted (the scheduler's tick waits for the poll; the rest waits
           for the next poll)
-        | parse_page_bytes (the HTML importer: the feed has only summaries)
+        | multipage.read_report (the HTML importer: the feed has only summaries; a report
+          split over pages is read to its end within the same budget, or waits for the next poll)
         | store_article: upsert + publishing.article_changed, one transaction per article (a
           failed write counts as a failed page)
         | the document's validators kept only if every picked page was handled: after a failure
@@ -35,9 +36,9 @@ from siarkan.articles.importer import (
     FeedEntry,
     Parsed,
     parse_feed_or_sitemap,
-    parse_page_bytes,
     store_article,
 )
+from siarkan.articles.multipage import read_report
 from siarkan.articles.remote import Validators, gunzip, sniff_kind
 from siarkan.articles.text import ArticleRejected
 from siarkan.config import Settings, SourceSettings
@@ -138,15 +139,14 @@ async def _fetch_page(
         # where robots.txt lets us.
         async with asyncio.timeout_at(deadline):
             fetched = await crawler.fetch(entry.url, listed=True)
+            # A report split over pages is read whole within the same budget, or not now.
+            outcome = await read_report(crawler, fetched, settings=settings.site)
     except Disallowed as exc:
         return exc
     except ArticleRejected as exc:
         return str(exc)
     except TimeoutError:
         return None
-    outcome = parse_page_bytes(
-        fetched.body, url=fetched.url, settings=settings.site, charset=fetched.charset
-    )
     if not isinstance(outcome, Parsed):
         return outcome.reason
     if outcome.article.published_at is None and entry.published is not None:
