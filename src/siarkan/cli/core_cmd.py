@@ -7,6 +7,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import os
 import signal
 import socket
 import sys
@@ -17,9 +18,10 @@ from aiohttp import web
 
 from siarkan.articles.model import Status, article_to_dict
 from siarkan.cli.context import CliContext
-from siarkan.config import advisories
+from siarkan.config import Settings, advisories
 from siarkan.store import engine as store_engine
 from siarkan.store.articles import get_article, list_articles
+from siarkan.store.worker_lock import WorkerLockHeld, take_worker_lock
 from siarkan.web.app import create_app, create_ops_app, parse_roles
 
 log = logging.getLogger("siarkan.serve")
@@ -250,6 +252,31 @@ async def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
                 file=sys.stderr,
             )
             return 1
+    worker_lock: int | None = None
+    if "worker" in roles:
+        # Before the worker takes back the file's leases (SQLite): only a dead run's may be.
+        try:
+            worker_lock = take_worker_lock(settings.database.url)
+        except WorkerLockHeld as exc:
+            for sock in sockets:
+                sock.close()
+            print(f"siarkan: {exc}", file=sys.stderr)
+            return 1
+    try:
+        return await _serve(settings, roles, host, port, ops_port, sockets)
+    finally:
+        if worker_lock is not None:
+            os.close(worker_lock)
+
+
+async def _serve(
+    settings: Settings,
+    roles: frozenset[str],
+    host: str,
+    port: int,
+    ops_port: int | None,
+    sockets: list[socket.socket],
+) -> int:
     app = create_app(settings, roles=roles, freeze_heap=True)
     runner = web.AppRunner(app, shutdown_timeout=settings.server.shutdown_timeout)
     await runner.setup()

@@ -201,9 +201,10 @@ async def lifespan(app: web.Application) -> AsyncIterator[None]:
     worker: Worker | None = None
     if "worker" in roles:
         if db.dialect == "sqlite":
-            # One worker process per SQLite file (docs/deployment.md): every lease left in the
-            # file belongs to a previous run of this process that died, so take them back now
-            # instead of waiting for them to expire.
+            # One worker process per SQLite file (docs/deployment.md; `serve` holds the file's
+            # worker lock, store/worker_lock.py): every lease left in the file belongs to a
+            # previous run that died, so take them back now instead of waiting for them to
+            # expire.
             async with db.begin() as conn:
                 released = await queue.release_all(conn)
             if released:

@@ -269,6 +269,23 @@ async def release(conn: AsyncConnection, ids: Iterable[int], worker_id: str) -> 
     return result.rowcount
 
 
+async def renew(
+    conn: AsyncConnection, ids: Iterable[int], worker_id: str, until: datetime
+) -> set[int]:
+    """Extend this worker's leases on `ids` to `until`; returns the ids still ours (a row
+    whose lease ran out may have been claimed by another worker meanwhile)."""
+    id_list = sorted(ids)
+    if not id_list:
+        return set()
+    result = await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(id_list), deliveries.c.leased_by == worker_id, active())
+        .values(lease_until=until)
+        .returning(deliveries.c.id)
+    )
+    return set(result.scalars())
+
+
 async def release_all(conn: AsyncConnection, *, worker_id: str | None = None) -> int:
     """Drop leases: all of them (SQLite start-up: the one worker is us) or one worker's."""
     stmt = update(deliveries).where(deliveries.c.lease_until.is_not(None), active())

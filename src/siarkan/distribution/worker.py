@@ -11,6 +11,12 @@ waiting (not sent yet), in flight, or sent and waiting to be recorded, so a cras
 most the rows in flight plus one unrecorded buffer (receivers dedupe by activity id). Shutdown
 stops claiming, lets in-flight sends finish within a grace period, records them and gives every
 other claim back.
+
+A claimed row may wait in the ready queue longer than its lease (a batch of 200 behind four
+slots and slow inboxes): the worker renews the leases of the rows it holds every quarter lease,
+and never starts a row with less than half its lease left or that another worker took since.
+Otherwise the lease runs out while the row waits, the row is claimed again (by another worker,
+or by this one) and the inbox gets it twice.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 import aiohttp
@@ -62,6 +68,8 @@ PROBE_LANE_FACTOR = 2
 MAX_HEALTHS = 10_000  # hosts whose health the worker remembers between claim and record
 HEALTH_TTL = 5.0  # seconds a host's health read from the database is used without a re-read
 SHUTDOWN_GRACE = 10.0
+RENEW_EVERY = 0.25  # of the lease: held rows' leases are renewed this often
+MIN_LEASE_LEFT = 0.5  # of the lease: a row with less left is not started (left to lapse)
 
 
 def new_worker_id() -> str:
@@ -163,6 +171,8 @@ class Worker:
         self._running: dict[bool, int] = {False: 0, True: 0}
         self._inflight: set[asyncio.Task[None]] = set()
         self._held: set[int] = set()  # claimed and not yet recorded
+        self._lease_until: dict[int, datetime] = {}  # held row -> its lease as last written
+        self._renewed = time.monotonic()
         self._held_per_host: Counter[str] = Counter()
         self._probing: set[str] = set()  # hosts allowed one request at a time (breaker.py)
         self._buffer: list[Done] = []
@@ -275,6 +285,9 @@ class Worker:
                 per_host=self.settings.delivery.per_host,
                 skip_hosts=self._saturated(),
             )
+            # A row of ours whose lease ran out (the loop stalled past a renewal) is claimed
+            # again: it is already waiting or in flight here, and must not be sent twice.
+            rows = [r for r in rows if r.id not in self._held]
             if not rows:
                 return []
             batch_hosts = {r.host for r in rows}
@@ -296,6 +309,7 @@ class Worker:
                 if sender is not None:
                     await sender.prepare(conn, items, schemes)
         self._held.update(r.id for r in rows)
+        self._lease_until.update((r.id, now + self.lease) for r in rows)
         self._held_per_host.update(r.host for r in rows)
         self.stats.claimed += len(rows)
         return rows
@@ -351,21 +365,64 @@ class Worker:
         read = time.monotonic()
         self._health_read.update((host, read) for host in healths)
         for done in batch:
-            self._held.discard(done.row.id)
-            self._held_per_host[done.row.host] -= 1
-            if self._held_per_host[done.row.host] <= 0:
-                del self._held_per_host[done.row.host]
-                # The host's send slot lives while this worker holds rows of it: a fan-out
-                # sends a host's rows one after another, each needing the same slot.
-                slot = self._hosts.get(done.row.host)
-                if slot is not None and slot.users == 0:
-                    del self._hosts[done.row.host]
+            self._unhold(done.row)
             self._observe(done)
         self._count(batch)
         self.stats.recorded += len(batch)
         self._signal.set()  # a recorded thread part may unblock the next one
 
+    async def renew(self) -> None:
+        """Extend the leases of the rows held and not yet sent or in flight; forget waiting
+        rows that are not ours any more (their lease ran out and another worker took them)."""
+        self._renewed = time.monotonic()
+        done = {d.row.id for d in self._buffer}
+        ids = self._held - done
+        if not ids:
+            return
+        until = self.clock.now() + self.lease
+        try:
+            async with self.transaction() as conn:
+                kept = await queue.renew(conn, ids, self.worker_id, until)
+        except Exception:
+            log.exception("renewing leases failed", extra={"rows": len(ids)})
+            return
+        for row_id in kept:
+            if row_id in self._held:
+                self._lease_until[row_id] = until
+        # Rows recorded meanwhile are not kept either; only waiting ones are dropped.
+        lost = ids - kept
+        dropped = 0
+        for lane in self._ready.values():
+            for row in [r for r in lane if r.id in lost]:
+                lane.remove(row)
+                self._unhold(row)
+                dropped += 1
+        if dropped:
+            log.warning("claims lost to another worker; not sent", extra={"rows": dropped})
+
     # --- internals ------------------------------------------------------------------------------
+
+    def _unhold(self, row: Claimed) -> None:
+        if row.id not in self._held:
+            return
+        self._held.discard(row.id)
+        self._lease_until.pop(row.id, None)
+        self._held_per_host[row.host] -= 1
+        if self._held_per_host[row.host] <= 0:
+            del self._held_per_host[row.host]
+            # The host's send slot lives while this worker holds rows of it: a fan-out
+            # sends a host's rows one after another, each needing the same slot.
+            slot = self._hosts.get(row.host)
+            if slot is not None and slot.users == 0:
+                del self._hosts[row.host]
+
+    def _lease_left(self, row: Claimed) -> bool:
+        """Is enough of the row's lease left to start it? One with less is not sent: its
+        lease lapses and whoever claims it next sends it once."""
+        until = self._lease_until.get(row.id)
+        if until is None:
+            return row.id in self._held
+        return until - self.clock.now() >= self.lease * MIN_LEASE_LEFT
 
     async def _relay(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -383,6 +440,8 @@ class Worker:
             self._flush_now.clear()
             if self._buffer:
                 await self.flush()
+            if time.monotonic() - self._renewed >= self.lease.total_seconds() * RENEW_EVERY:
+                await self.renew()
 
     def _saturated(self) -> set[str]:
         """Hosts this worker already holds as many rows of as it may have in flight."""
@@ -430,7 +489,12 @@ class Worker:
         rows, and a task's start and finish cost about as much as the worker's own work."""
         ready = self._ready[lane]
         while True:
-            await self._deliver(row)
+            if self._lease_left(row):
+                await self._deliver(row)
+            else:
+                log.warning("lease ran out before sending; left for a later claim",
+                            extra={"delivery_id": row.id})  # fmt: skip
+                self._unhold(row)
             if not ready or self._waiting() < self.low_water:
                 self._signal.set()  # the loop claims more before the lane runs dry
             if not ready or self._stopping:
@@ -509,6 +573,8 @@ class Worker:
         except Exception:
             log.exception("releasing claims failed; their leases will expire")
             return
+        for row_id in held:
+            self._lease_until.pop(row_id, None)
         self._held -= held
         log.info("released claims", extra={"worker": self.worker_id, "rows": released})
 
