@@ -197,6 +197,19 @@ def test_page_furniture_left_in_stored_paragraphs_is_not_story() -> None:
     )
 
 
+def test_a_baca_juga_glued_after_the_last_sentence_is_not_story() -> None:
+    # kabar6.com prints its related link right after a quote, in the same paragraph.
+    quote = "“Bapak yang ngasih ide terbentuknya (relawan) supaya cepat,” bebernya."
+    glued = quote + "**Baca Juga: Polres Tangsel: Begini Aksi 3 Pencuri Gasak Barang."
+    a = article(glued, "Paragraf kedua. Lihat juga: data BPS.", quote + " Baca juga: Harga Naik")
+    assert story_paragraphs(a) == (quote, "Paragraf kedua.", quote)
+    for mode in ("summary", "thread", "series"):
+        assert all("juga" not in part.text.lower() for part in cut(a, mode=mode))
+    # A tail longer than a headline may run on into story text: it stays.
+    long_tail = quote + " Baca juga: " + "kata warga yang menunggu di posko " * 8
+    assert story_paragraphs(article(long_tail)) == (long_tail.strip(),)
+
+
 def test_a_baca_juga_line_followed_by_a_real_sentence_keeps_the_sentence() -> None:
     a = article("Baca juga:", "Pemerintah menaikkan anggaran pendidikan tahun ini.")
     assert story_paragraphs(a) == ("Pemerintah menaikkan anggaran pendidikan tahun ini.",)
@@ -213,9 +226,11 @@ def test_a_baca_juga_line_followed_by_a_real_sentence_keeps_the_sentence() -> No
         ("covid-19", "Covid19"),
         ("DPRD Banten", "DPRDBanten"),
         ("harga_beras", "Harga_beras"),
+        # Screen readers speak CamelCase capitals as word breaks: not "Jum At Berkah".
+        ("Jum'at Berkah", "JumatBerkah"),
+        ("Jum’at berkah", "JumatBerkah"),
         ("2024", ""),
         ("!!!", ""),
-        ("Jum’at Berkah", "JumAtBerkah"),
     ],
 )
 def test_camel_hashtag(tag: str, expected: str) -> None:
@@ -300,6 +315,36 @@ def test_summary_of_a_lead_longer_than_a_post_cuts_at_a_clause_and_says_so() -> 
     body = post.text.split("\n\n")[1]
     assert body.endswith(", …")  # ended at a comma, marked as cut
     assert long_lead.startswith(post.body_text)
+
+
+def test_summary_of_a_lead_longer_than_a_post_is_not_cut_to_its_subject() -> None:
+    # Shaped on a real ANTARA lead: its only commas come early, so the clause cut left
+    # "Badan Penanggulangan Bencana Daerah (BPBD) Kabupaten Serang, Banten, …": a subject
+    # without its verb, while half the post stood empty.
+    lead = (
+        "Badan Penanggulangan Bencana Daerah (BPBD) Kabupaten Serang, Banten, mencatat "
+        "sebanyak 1.108 jiwa dari 286 kepala keluarga masih bertahan di pengungsian karena "
+        "banjir yang belum juga surut di sejumlah wilayah utara kabupaten itu."
+    )
+    a = replace(article(lead, "Paragraf kedua."), title="1.108 Warga Serang Masih Mengungsi")
+    [post] = cut(a, max_chars=250, hashtags=0)
+    assert post.length <= 250
+    assert "mencatat sebanyak 1.108 jiwa" in post.body_text
+    assert post.text.split("\n\n")[1].endswith(" …")
+    assert lead.startswith(post.body_text)
+
+
+def test_a_thread_cut_by_max_parts_fills_its_last_post_too() -> None:
+    # The last post of a cut thread is the end of what readers see, as a summary is.
+    lead = "Kesepakatan diteken Rabu di Serang oleh delapan kepala daerah."
+    long = (
+        "Badan Penanggulangan Bencana Daerah (BPBD) Kabupaten Serang, Banten, mencatat "
+        "sebanyak 1.108 jiwa dari 286 kepala keluarga masih bertahan di pengungsian karena "
+        "banjir yang belum juga surut di sejumlah wilayah utara kabupaten itu."
+    )
+    parts = cut(article(lead, long), mode="thread", max_chars=250, max_parts=2, include_title=False)
+    assert len(parts) == 2
+    assert "mencatat sebanyak 1.108 jiwa" in parts[1].body_text
 
 
 # One sentence longer than a post: 8 government bodies, a landfill, trucks... (≈ 520 chars).

@@ -54,6 +54,11 @@ def test_report_paragraph_keeps_abbreviations_and_numbers_inside_sentences() -> 
         "Acara dibuka Sekda Drs. H. Tb. Entus Mahmud Sahiri (fiktif) di pendopo.",
         "Apel dimulai pkl. 07.30 WIB di alun-alun.",
         "Ia lulusan Univ. Sultan Ageng Tirtayasa.",
+        # Acting officials, a name and "tahun", as real BNPB, BantenNews and law reports write
+        "Plt. Kepala Pusat Data BNPB, Abdul Muhari, mengatakan banjir surut.",
+        "Plh. Sekda Kota Serang membuka acara itu.",
+        "Penulis berita itu Tb Moch. Ibnu Rushd dari Serang.",
+        "Sesuai UU No. 7 Th. 2017 tentang Pemilu, KPU bekerja.",
     ],
 )
 def test_abbreviations_never_end_a_sentence(text: str) -> None:
@@ -135,6 +140,19 @@ def test_clause_cuts_follow_punctuation_but_not_decimals_or_times() -> None:
     ]
 
 
+def test_no_cut_separates_a_name_from_its_degrees() -> None:
+    # A real series post ended "Kombes Pol Yudha Satria, S.H., S.I.K., …" before "M.H.".
+    s = (
+        "Kapolresta Kombes Pol Yudha Satria, S.H., S.I.K., M.H. melalui Kapolsek AKP Hery "
+        "Wiyono, S.H., M.M. dan guru Nurdiana Salam, S.Pd, M.Pd hadir, kata Dr. H. Irfan "
+        "Alfi, S.Ag., M.Si., kemarin."
+    )
+    degrees = ("S.H.,", "S.I.K.,", "M.H.", "M.M.", "S.Pd,", "M.Pd", "S.Ag.,", "M.Si.,")
+    for cut in clause_cuts(s) + word_cuts(s):
+        assert not s[cut + 1 :].startswith(degrees), s[:cut]
+    assert [s[:c].rsplit(" ", 1)[-1] for c in clause_cuts(s)] == ["hadir,", "M.Si.,"]
+
+
 def test_clause_cut_keeps_closing_quote_with_its_clause() -> None:
     s = "“Kami siap,” kata dia, “dan semua harus ikut.”"
     assert [s[:c] for c in clause_cuts(s)] == ["“Kami siap,”", "“Kami siap,” kata dia,"]
@@ -156,6 +174,15 @@ def test_clause_cut_keeps_closing_quote_with_its_clause() -> None:
         "54 tahun",
         "120 km",
         "30 ton",
+        # Dates and labelled figures (a real series post ended at "pada 2" before "November")
+        "2 November 2023",
+        "Senin 9 Agustus 2021",
+        "pukul 22.30 WIB",
+        "Sabtu (5/3)",
+        "Nomor 8 tahun 2023",
+        "No 8 Tahun 2023",
+        "KM 88",
+        "Pasal 12 ayat (1)",
     ],
 )
 def test_word_cuts_never_separate_numbers_from_units_or_titles_from_names(phrase: str) -> None:

@@ -216,6 +216,24 @@ _INITIALS_RE = re.compile(
 )
 
 
+# A "Baca Juga:" glued to the end of a story line, after its last sentence (kabar6.com:
+# '... supaya cepat,” bebernya.**Baca Juga: Polres Tangsel: Begini Aksi ...'). Only a tail
+# of headline length goes: a longer one may run on into story text.
+_GLUED_RELATED_RE = re.compile(
+    r"(?<=[.!?”\"’])\s*[*_]*\s*(?=(?:baca|simak|lihat)\s+juga\s*[:：])", re.IGNORECASE
+)
+_GLUED_RELATED_MAX = 200
+
+
+def _without_glued_related(line: str) -> str:
+    if "uga" not in line:
+        return line
+    match = _GLUED_RELATED_RE.search(line)
+    if match is None or len(line) - match.end() > _GLUED_RELATED_MAX:
+        return line
+    return line[: match.start()]
+
+
 # A story paragraph with its index in article.paragraphs: its anchor is "p{index + 1}" (the
 # article page numbers every block, Baca Juga leftovers included; see web/pages.py).
 Numbered = tuple[int, str]
@@ -242,7 +260,7 @@ def _drop_related(paragraphs: Sequence[str], enough: int | None = None) -> list[
                 skip_headline = rest == ""
                 continue
             if not is_furniture(stripped):
-                lines.append(stripped)
+                lines.append(_without_glued_related(stripped))
         text = lines[0] if len(lines) == 1 else normalize_space(" ".join(lines))
         if text:
             kept.append((index, text))
@@ -278,6 +296,8 @@ def story_paragraphs(article: Article) -> tuple[str, ...]:
 # Hashtags
 
 _NON_WORD_RE = re.compile(r"[^\w]+")
+# An apostrophe inside a word joins it ("Jum'at Berkah" -> "JumatBerkah", not "JumAtBerkah").
+_INNER_APOSTROPHE_RE = re.compile(r"(?<=\w)['’ʼ`](?=\w)")
 _HAS_LETTER_RE = re.compile(r"[^\W\d]")
 
 
@@ -286,7 +306,7 @@ def camel_hashtag(tag: str) -> str:
 
     Mastodon's HASHTAG_RE needs a letter or "_" somewhere, so "2024" alone gives "".
     """
-    words = [w for w in _NON_WORD_RE.split(tag) if w]
+    words = [w for w in _NON_WORD_RE.split(_INNER_APOSTROPHE_RE.sub("", tag)) if w]
     name = "".join(w[0].upper() + w[1:] for w in words)
     return name if _HAS_LETTER_RE.search(name) else ""
 
@@ -347,19 +367,24 @@ def _paragraph_units(text: str, para: int) -> list[_Unit]:
     return units
 
 
-def _split(unit: _Unit, room: int, *, words: bool) -> tuple[_Unit, _Unit] | None:
+def _split(
+    unit: _Unit, room: int, *, words: bool, whole_room: bool = False
+) -> tuple[_Unit, _Unit] | None:
     """Cut `unit` so its head plus the " …" marking the cut costs <= room: at clause
     punctuation, else (words) between words.
 
     Among the cuts that fit, the farthest one that leaves no quote open wins, unless it would
-    fill less than half of what the farthest cut does. None when no cut fits.
+    fill less than half of what the farthest cut does. With `whole_room` (a summary: nothing
+    of the sentence follows in another post), a clause that fills less than half the room
+    gives way to words: a lead cut to "Badan ... (BPBD) Kabupaten Serang, Banten, …" names a
+    subject and says nothing of what it did. None when no cut fits.
     """
     text = unit.text
     cost = _prefix_cost(text)
     room -= len(_ELLIPSIS)  # the head ends inside the sentence: it is marked " …"
     cut = _choose(text, clause_cuts(text), cost, room, unit.depths_before)
-    if cut is None and words:
-        cut = _choose(text, word_cuts(text), cost, room, unit.depths_before)
+    if words and (cut is None or (whole_room and cost(cut) * 2 < room)):
+        cut = _choose(text, word_cuts(text), cost, room, unit.depths_before) or cut
     if cut is None:
         return None
     return _cut_at(unit, cut, cost(cut))
@@ -410,14 +435,16 @@ def _choose(
     return farthest
 
 
-def _fill(units: list[_Unit], i: int, budget: int, *, full: int | None = None) -> tuple[int, int]:
+def _fill(
+    units: list[_Unit], i: int, budget: int, *, full: int | None = None, last: bool = False
+) -> tuple[int, int]:
     """Choose the units for one post starting at units[i]: returns (end index, body cost).
 
     Whole sentences as many as fit; prefers ending where no quote is open (if that still fills
     at least half). A sentence costing more than `full` (the room of an empty post; default
     `budget`) is cut at clauses to fill what is left. May replace units[i] or the next unit by
     two pieces (list edited in place; total cost unchanged: the space cut becomes the
-    separator).
+    separator). `last`: no post follows with the rest of a sentence cut here.
     """
     end = len(units)
     used, j = 0, i
@@ -432,7 +459,7 @@ def _fill(units: list[_Unit], i: int, budget: int, *, full: int | None = None) -
         if unit.clean_after:
             clean_j, clean_used = j, used
     if j == i:
-        pieces = _split(units[i], budget, words=True) or _force_split(units[i])
+        pieces = _split(units[i], budget, words=True, whole_room=last) or _force_split(units[i])
         if pieces is None:
             return i + 1, units[i].cost
         units[i : i + 1] = pieces
@@ -626,7 +653,7 @@ def _summary(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
     units = _paragraph_units(paragraphs[0][1], paragraphs[0][0]) if paragraphs else []
     tail = frame.link_line(frame.link)
     budget = frame.budget(0, tail)
-    end = _fill(units, 0, budget)[0] if units else 0
+    end = _fill(units, 0, budget, last=True)[0] if units else 0
     return [_Post(tuple(units[:end]), bool(frame.title), tail, frame.link, None)]
 
 
@@ -647,7 +674,7 @@ def _thread(paragraphs: Sequence[Numbered], frame: _Frame) -> list[_Post]:
             return posts
         if index == settings.max_parts - 1:
             tail = frame.link_line(frame.link, truncated=True)
-            end, _ = _fill(units, i, frame.budget(index, tail), full=full)
+            end, _ = _fill(units, i, frame.budget(index, tail), full=full, last=True)
             posts.append(_Post(tuple(units[i:end]), index == 0, tail, frame.link, None))
             return posts
         anchor = _anchor(units[i:]) if settings.paragraph_links else None

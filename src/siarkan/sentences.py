@@ -5,7 +5,9 @@
     an over-long sentence
         --clause_cuts--> cut offsets after ; : , — –   (a piece still reads as a phrase)
         --word_cuts-->   cut offsets between words, except where a number meets its unit
-                         ("Rp1,5 triliun", "12.30 WIB") or a title meets its name ("H. Ahmad")
+                         ("Rp1,5 triliun", "12.30 WIB", "2 November 2023") or its label
+                         ("pukul 22.30"), or a title or a degree its name ("H. Ahmad",
+                         "Alfi, S.Ag., M.Si.")
     any piece --quote_depths/is_clean--> is every “quote” and (bracket) closed at this cut?
 
 Every cut is the offset of a single space in normalised text, so cutting never splits a word
@@ -27,11 +29,14 @@ def _words(text: str) -> frozenset[str]:
 
 # Periods that never end a sentence (PROTOCOLS.md "Indonesian text", plus common titles,
 # ranks, places and month abbreviations seen in Indonesian reporting; "Tb." is Tubagus, the
-# Banten title of "H. Tb. Entus Mahmud Sahiri", "pkl." is pukul). Case-sensitive on
-# purpose: "Des." is December but "kol." is cabbage.
+# Banten title of "H. Tb. Entus Mahmud Sahiri", "pkl." is pukul; "Plt."/"Plh."/"Pj." are
+# acting officials, as BNPB's releases write "Plt. Kepala Pusat Data ..."; "Moch." as in
+# "Tb Moch. Ibnu Rushd"; "th." is tahun: "UU No. 7 Th. 2017"). Case-sensitive on purpose:
+# "Des." is December but "kol." is cabbage.
 ABBREVIATIONS: frozenset[str] = _words(
     """
     dr. Dr. drg. Drg. dr.h. H. Hj. KH. K.H. Prof. Ir. Drs. Dra. S.H. M.H. M.Si. M.Kom.
+    Plt. Plh. Pj. Pjs. Moch. Mohd. Mhd. Ns. drh. Drh. Purn. Gd. Lt. th. Th. thn. Thn.
     Jl. Jln. Gg. No. no. Nomor. Kab. Kec. Kel. Ds. Prov. Kp. Dusun. RT. RW.
     Tbk. PT. CV. Rp. Yth. dkk. Dkk. dll. Dll. dsb. dst. tsb. hlm. Hlm. s.d. a.n. u.p. a.l.
     Sdr. Sdri. Bpk. Bp. Ny. Tn. Nn. St. Moh. Muh. Mochd. Abd. Pdt. Ust. Ustd. Mgr.
@@ -86,10 +91,28 @@ UNITS: frozenset[str] = _words(
     km m cm mm kg g gram ton kuintal liter l ml hektare ha meter kilometer are mil knot
     derajat °c tahun bulan pekan minggu hari jam menit detik abad orang jiwa unit kali
     kursi suara dolar rupiah usd us$ ringgit yen euro sgd idr bpm mw kw kwh gb mb
-    rumah desa kecamatan kabupaten kota provinsi sekolah siswa pasien kasus ekor batang
+    rumah desa kecamatan kabupaten kota provinsi sekolah siswa pasien kasus ekor batang ayat
     """
 )
 _NUMBERISH_RE = re.compile(r"[\(\[“\"]?(?:Rp\.?|US\$|\$)?[-+]?\d[\d.,:/]*(?:-an)?[%\)]?[,.;:]?$")
+# A date or a figure's label is one phrase with its number too: "2 | November 2023",
+# "November | 2023", "pukul | 22.30 WIB", "Sabtu | (5/3)", "Nomor | 8 tahun 2023" misread
+# just as "12.30 | WIB" does.
+MONTHS: frozenset[str] = _words(
+    """
+    januari februari pebruari maret april mei juni juli agustus september oktober november
+    nopember desember jan jan. feb feb. mar mar. apr apr. jun jun. jul jul. agu agu. agt agt.
+    ags ags. sep sep. sept sept. okt okt. nov nov. des des.
+    """
+)
+_BEFORE_NUMBER: frozenset[str] = _words(
+    """
+    pukul pkl. jam tanggal tgl. nomor no. no pasal ayat km km. kilometer rt rt. rw rw.
+    tahun th. thn. urut senin selasa rabu kamis jumat jum'at jum’at sabtu minggu ahad
+    """
+)
+_NUMBER_START_RE = re.compile(r"\(?\d")
+_YEAR_RE = re.compile(r"\(?\d{4}\b")
 _TRAILING_PUNCT = ".,;:!?”\"’')]…"
 _CURRENCY = frozenset({"Rp", "Rp.", "US$", "USD", "IDR"})
 
@@ -147,18 +170,34 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+# An academic degree after a name's comma: "Yudha Satria, S.H., S.I.K., M.H." is one name,
+# so neither a clause nor a word cut goes before "S.H.," or "M.H." (nor "S.Pd, M.Pd").
+_DEGREE_RE = re.compile(r"[A-Z][A-Za-z]{0,3}\.(?:[A-Za-z]{1,4}\.?)+[,;:]?")
+
+
+def _degree_follows(sentence: str, cut: int) -> bool:
+    end = sentence.find(" ", cut + 1)
+    return _DEGREE_RE.fullmatch(sentence, cut + 1, len(sentence) if end < 0 else end) is not None
+
+
 def clause_cuts(sentence: str) -> list[int]:
     """Offsets of spaces right after clause punctuation (; : , — –) in a normalised sentence."""
-    return [m.end() for m in _CLAUSE_RE.finditer(sentence)]
+    return [
+        m.end() for m in _CLAUSE_RE.finditer(sentence) if not _degree_follows(sentence, m.end())
+    ]
 
 
 def _glued(left: str, right: str) -> bool:
     """Must the space between these two tokens stay inside one piece?"""
-    if left in _CURRENCY or is_abbreviation(left):
+    if left in _CURRENCY or is_abbreviation(left) or _DEGREE_RE.fullmatch(right):
         return True
     if _NUMBERISH_RE.match(left) and left[-1] not in ",.;:":
-        return right.rstrip(_TRAILING_PUNCT).lower() in UNITS
-    return False
+        unit = right.rstrip(_TRAILING_PUNCT).lower()
+        return unit in UNITS or unit in MONTHS
+    if not _NUMBER_START_RE.match(right):
+        return False
+    word = left.lower()
+    return word in _BEFORE_NUMBER or (word in MONTHS and _YEAR_RE.match(right) is not None)
 
 
 def word_cuts(sentence: str) -> list[int]:
