@@ -9,6 +9,7 @@
 Pass `console=[]` to collect the page's console messages (errors, failed loads): Chromium
 prints them to stderr with `--enable-logging=stderr --v=0` as "...:CONSOLE(n)] ..." lines.
 Every run gets a fresh profile and no network chatter of its own (no sync, updates, QUIC).
+`flags` adds Chromium switches, e.g. DARK_MODE (the page sees prefers-color-scheme: dark).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 TIMEOUT = 90.0
+DARK_MODE = "--force-dark-mode"
 
 
 def chromium_path() -> str | None:
@@ -123,6 +126,8 @@ async def screenshot_async(
         await _run_async(_shot_args(profile, url, Path(path), width, height), console)
 
 
-async def dump_dom_async(url: str, *, console: list[str] | None = None) -> str:
+async def dump_dom_async(
+    url: str, *, console: list[str] | None = None, flags: Sequence[str] = ()
+) -> str:
     with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        return (await _run_async(_command(profile, "--dump-dom", url), console)).decode()
+        return (await _run_async(_command(profile, *flags, "--dump-dom", url), console)).decode()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from tests.e2e.browser import dump_dom_async, require_chromium, screenshot_async
+from tests.e2e.browser import DARK_MODE, dump_dom_async, require_chromium, screenshot_async
 from tests.feeds.conftest import START, numbered
 from tests.helpers import free_port, serve_app
 
@@ -200,6 +200,17 @@ window.addEventListener("load", () => {{
             content_type="text/html",
         )
 
+    async def contrast(request: web.Request) -> web.Response:
+        """A page that frames `path` and records each text whose contrast with what is
+        behind it is below WCAG 2 AA (1.4.3): 4.5:1, or 3:1 for large text."""
+        frame = html.escape(request.query["path"], quote=True)
+        return web.Response(
+            text=f"""<!doctype html><html><body>
+<iframe id="f" src="{frame}" style="width:390px;height:844px;border:0"></iframe>
+<script>{CONTRAST_SCRIPT}</script></body></html>""",
+            content_type="text/html",
+        )
+
     async def breaking_the_policy(request: web.Request) -> web.Response:
         """Our pages' policy on a page that breaks it: a clean console proves nothing unless
         a violation would show there."""
@@ -208,6 +219,7 @@ window.addEventListener("load", () => {{
     app.router.add_get("/test-measure", measure)
     app.router.add_get("/test-images-loaded", images_loaded)
     app.router.add_get("/test-csp", breaking_the_policy)
+    app.router.add_get("/test-contrast", contrast)
     app.router.add_get("/test-story-photo", story_photo)
     image_server = web.Application()
     image_server.router.add_get("/test-images/{name}", image)
@@ -231,6 +243,54 @@ async def browse(url: str, name: str, viewport: str) -> tuple[Path, list[str], s
     await screenshot_async(url, shot, width, height, console=console)
     dom = await dump_dom_async(url, console=console)
     return shot, console, dom
+
+
+# The WCAG 2 contrast ratio of every element's own text against the backgrounds behind it
+# (alpha composited up to the canvas), as axe-core's color-contrast rule measures it; text
+# hidden from everyone (display, clipped to 1px, off-screen) or from assistive technology
+# (aria-hidden, decorative) is left out, as axe leaves it out.
+CONTRAST_SCRIPT = """
+const rgba = value => {
+  const n = value.match(/[\\d.]+/g).map(Number);
+  const scale = value.startsWith("color(") ? 255 : 1;
+  return [n[0] * scale, n[1] * scale, n[2] * scale, n.length > 3 ? n[3] : 1];
+};
+const over = (top, below) => top.slice(0, 3).map((c, i) => c * top[3] + below[i] * (1 - top[3]))
+  .concat([1]);
+const luminance = rgb => rgb.slice(0, 3).map(c => c / 255)
+  .map(c => c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)
+  .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+window.addEventListener("load", () => {
+  const doc = document.getElementById("f").contentDocument;
+  const view = doc.defaultView;
+  const low = [];
+  for (const el of doc.body.querySelectorAll("*")) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const box = el.getBoundingClientRect();
+    const style = view.getComputedStyle(el);
+    if (!own || el.closest("[aria-hidden=true], svg") || box.width <= 1 || box.right <= 0
+        || style.visibility !== "visible" || parseFloat(style.fontSize) === 0) continue;
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      layers.push(rgba(view.getComputedStyle(e).backgroundColor));
+    }
+    const dark = view.matchMedia("(prefers-color-scheme: dark)").matches;
+    let back = dark ? [18, 18, 18, 1] : [255, 255, 255, 1];  // Chromium's canvas
+    for (const layer of layers.reverse()) back = over(layer, back);
+    const fore = over(rgba(style.color), back);
+    const [a, b] = [luminance(fore), luminance(back)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    const needed = size >= 24 || (size >= 18.66 && bold) ? 3 : 4.5;
+    if (ratio < needed) low.push(el.tagName.toLowerCase() + "." + el.className + " "
+      + JSON.stringify(el.textContent.trim().slice(0, 30)) + " " + ratio.toFixed(2));
+  }
+  const out = document.createElement("output");
+  out.id = "contrast";
+  out.textContent = JSON.stringify(low);
+  document.body.append(out);
+});
+"""
 
 
 CSP_BREAKER = """<!doctype html><html><head><title>t</title><style>p { color: red }</style>
@@ -309,6 +369,31 @@ async def test_long_words_wrap_instead_of_widening_the_page_on_phones(site: str,
     scroll_width, client_width = int(found.group(1)), int(found.group(2))
     assert client_width == 390
     assert scroll_width <= client_width, f"{path} scrolls sideways: {scroll_width}px wide"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/artikel/berita-nomor-13",
+        "/kanal/utama/tag/kabupaten-serang",
+        "/feeds",
+        "/@prologmedia",
+        "/artikel/tidak-ada",
+        "/preview/berita-nomor-14",
+    ],
+)
+async def test_text_contrast_meets_wcag_aa_in_both_colour_schemes(
+    site: str, path: str, scheme: str
+) -> None:
+    """The pages declare `color-scheme: light dark`: each scheme must be readable."""
+    require_chromium()
+    flags = [DARK_MODE] if scheme == "dark" else []
+    dom = await dump_dom_async(f"{site}/test-contrast?path={path}", flags=flags)
+    found = re.search(r'<output id="contrast">(.*?)</output>', dom)
+    assert found, dom[-500:]
+    assert json.loads(html.unescape(found.group(1))) == [], path
 
 
 async def test_a_story_photo_spans_the_text_column_with_a_caption_like_the_leads(

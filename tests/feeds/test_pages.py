@@ -18,7 +18,7 @@ from siarkan.clock import ManualClock
 from siarkan.config import parse_settings
 from siarkan.web.pages import article_blocks, is_public, local_time, news_article_ld
 from tests.conftest import TEST_CONFIG
-from tests.feeds.conftest import Live, Store, numbered
+from tests.feeds.conftest import START, Live, Store, numbered
 
 
 def parse(body: bytes) -> etree._Element:
@@ -128,6 +128,32 @@ async def test_link_previews_and_search_get_whole_words(live: Live, store: Store
     assert article.lead[len(description) - 1] == " ", description  # cut between words
     ld = json.loads(root.find(".//script[@type='application/ld+json']").text)
     assert ld["description"] == description
+
+
+# WHATWG HTML "valid global date and time string": seconds take at most three fraction digits
+# (the W3C Nu checker rejects "00:18:05.863916+07:00", as an article imported without a date,
+# stamped with the import time, had it).
+VALID_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\d\d:\d\d)")
+
+
+async def test_time_elements_carry_valid_html_datetimes(live: Live, store: Store) -> None:
+    stamped = START + timedelta(hours=6, microseconds=863916)
+    await store([numbered(6, published_at=stamped, updated_at=stamped + timedelta(hours=2))])
+    for path in (
+        "/",
+        "/kanal/utama",
+        "/kanal/utama/tag/kabupaten-serang",
+        "/artikel/berita-nomor-6",
+    ):
+        _, body = await live.get(path)
+        root = parse(body)
+        found = [el.get("datetime") for el in root.iter("time")]
+        assert found, path
+        for value in found:
+            assert VALID_DATETIME.fullmatch(value), (path, value)
+    metas = {m.get("property"): m.get("content") for m in root.iter("meta")}
+    assert metas["article:published_time"] == "2026-11-01T13:00:00+07:00"
+    assert metas["article:modified_time"] == "2026-11-01T15:00:00+07:00"
 
 
 async def test_profile_fields_can_be_verified_from_the_home_page(live: Live) -> None:

@@ -107,6 +107,10 @@ def render_actor(
         "discoverable": fedi.discoverable,
         "indexable": fedi.indexable,
         "published": as_time(record.created_at),
+        # Our article pages name this account in <meta name="fediverse:creator">; Mastodon
+        # shows it on a link's preview card only for a page on a domain listed here
+        # (FetchLinkCardService#attempt_opengraph, Account#can_be_attributed_from?).
+        "attributionDomains": [urlsplit(settings.site.base_url).hostname],
         "publicKey": {
             "id": record.key_id,
             "owner": actor_id,

@@ -59,7 +59,7 @@ from siarkan.store.db import Database
 from siarkan.store.tables import activities, actors, posts
 from siarkan.web.httpcache import PAGE_CACHE, by_body, not_modified, weak_etag
 from siarkan.web.keys import CLOCK, DB, HTTP, METRICS, SETTINGS
-from siarkan.web.pages import local_time, not_found_for
+from siarkan.web.pages import local_time, not_found_for, shorten
 from siarkan.web.templating import render_html
 
 log = logging.getLogger(__name__)
@@ -307,6 +307,10 @@ async def profile(request: web.Request) -> web.Response:
         (row.object, shown.get(row.article_id), _when(settings, row.object.get("published")))
         for row in recent
     ]
+    handle = f"@{record.username}@{settings.site.host}"
+    # What a link preview of the profile says (Mastodon's LinkDetailsExtractor, Facebook and
+    # WhatsApp read og:description, else the description): the account's own summary.
+    about = shorten(channel.fediverse.summary or channel.description, 200)
     response = render_html(
         request,
         "profile.html",
@@ -315,7 +319,8 @@ async def profile(request: web.Request) -> web.Response:
             "channel": channel,
             "actor": document,
             "name": display_name(settings, channel),
-            "handle": f"@{record.username}@{settings.site.host}",
+            "handle": handle,
+            "description": about or f"{display_name(settings, channel)} di fediverse: {handle}",
             "followers_count": followers["totalItems"],
             "posts": posts_shown,
         },

@@ -151,8 +151,10 @@ def json_ld(data: dict[str, Any]) -> Markup:
     return Markup(escaped)  # noqa: S704 - no "<" or "&" left to break out of the script
 
 
-def _ld_time(settings: Settings, when: datetime) -> str:
-    """ISO 8601 with the site's offset, to the second ("2026-11-04T16:15:00+07:00")."""
+def iso_time(settings: Settings, when: datetime) -> str:
+    """ISO 8601 with the site's offset, to the second ("2026-11-04T16:15:00+07:00"): for
+    JSON-LD, Open Graph and <time datetime>, where HTML allows at most three digits of a
+    second's fraction (WHATWG HTML, "valid global date and time string")."""
     return when.astimezone(settings.site.tz).isoformat(timespec="seconds")
 
 
@@ -189,8 +191,8 @@ def news_article_ld(settings: Settings, article: Article, description: str) -> d
     }
     published = article.published_at or article.updated_at
     if published:
-        data["datePublished"] = _ld_time(settings, published)
-        data["dateModified"] = _ld_time(settings, max(published, article.updated_at or published))
+        data["datePublished"] = iso_time(settings, published)
+        data["dateModified"] = iso_time(settings, max(published, article.updated_at or published))
     if article.authors:
         data["author"] = [{"@type": "Person", "name": name} for name in article.authors]
     else:  # an unsigned report is the newsroom's: Google wants an author in either case
@@ -202,6 +204,16 @@ def news_article_ld(settings: Settings, article: Article, description: str) -> d
     if article.tags:
         data["keywords"] = list(article.tags)
     return data
+
+
+def fediverse_creator(settings: Settings, channels: Sequence[ChannelSettings]) -> str | None:
+    """The account that posts the article, as <meta name="fediverse:creator"> names it
+    ("@user@host"): Mastodon puts it on the link's preview card (mastodon/mastodon#30398) if
+    the account's attributionDomains list this site (federation.actors.render_actor)."""
+    for channel in channels:
+        if channel.fediverse.enabled:
+            return f"@{channel.fediverse.username or channel.name}@{settings.site.host}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +263,7 @@ def teaser(settings: Settings, article: Article) -> Teaser:
         lead=article.lead,
         section=article.section,
         time=local_time(settings, when),
-        iso_time=when.astimezone(settings.site.tz).isoformat(),
+        iso_time=iso_time(settings, when),
         image=iri_to_uri(article.image.url) if article.image else None,
         image_alt=article.image.alt if article.image else "",
     )
@@ -446,11 +458,11 @@ async def article_page(request: web.Request) -> web.Response:
         "description": description,
         "image_url": iri_to_uri(article.image.url) if article.image else None,
         "published": local_time(settings, published) if published else None,
-        "published_iso": published.astimezone(settings.site.tz).isoformat() if published else None,
+        "published_iso": iso_time(settings, published) if published else None,
         "updated": (
             local_time(settings, updated) if updated and published and updated > published else None
         ),
-        "updated_iso": updated.astimezone(settings.site.tz).isoformat() if updated else None,
+        "updated_iso": iso_time(settings, updated) if updated else None,
         "tags": tags,
         "related": [
             {"title": r.title, "url": iri_to_uri(r.url) if r.url else None} for r in article.related
@@ -461,6 +473,7 @@ async def article_page(request: web.Request) -> web.Response:
         "alternates": alternates(settings, home_channel) if home_channel else [],
         "og_locale": "id_ID" if article.language.startswith("id") else article.language,
         "post_uri": post_uri,
+        "creator": fediverse_creator(settings, channels),
     }
     response = render_html(request, "article.html", context)
     if post_uri is not None:
