@@ -470,7 +470,8 @@ async def article_page(request: web.Request) -> web.Response:
         "json_ld": json_ld(news_article_ld(settings, article, description)),
         "channel": home_channel,
         "channel_url": channel_url(settings, home_channel.name) if home_channel else None,
-        "alternates": alternates(settings, home_channel) if home_channel else [],
+        # Every channel it is in: a reader on a section's article subscribes to that section.
+        "alternates": [a for ch in channels for a in alternates(settings, ch)],
         "og_locale": "id_ID" if article.language.startswith("id") else article.language,
         "post_uri": post_uri,
         "creator": fediverse_creator(settings, channels),
