@@ -92,6 +92,10 @@ def test_normalize_windows_export() -> None:
         ("Jakarta, CNN Indonesia -- Presiden.", "Jakarta, CNN Indonesia", "Presiden."),
         ("SERANG, (14/11/2025) – Pemkab.", "SERANG, (14/11/2025)", "Pemkab."),
         ("Serang, 14 November 2025 – Pemkab.", "Serang, 14 November 2025", "Pemkab."),
+        # regional sites' domains as they print them: .news, a capital .Com, .or.id
+        ("SERANG, Medaiabooster.news – Warga.", "SERANG, Medaiabooster.news", "Warga."),
+        ("SERANG, JinNewsOne.Com - SMAN 4.", "SERANG, JinNewsOne.Com", "SMAN 4."),
+        ("LEBAK, KabarLebak.or.id – Warga.", "LEBAK, KabarLebak.or.id", "Warga."),
     ],
 )
 def test_dateline_variants(paragraph: str, dateline: str, rest: str) -> None:
@@ -109,6 +113,7 @@ def test_dateline_variants(paragraph: str, dateline: str, rest: str) -> None:
         "PROLOGMEDIA – ",
         "BPBD Kab. Serang mencatat – sampai Senin – 1.240 warga mengungsi.",
         "Ketua RT Jaenudin – warga setempat – ikut membantu.",
+        "Situs Kabar.company - bukan dateline.",
     ],
 )
 def test_no_dateline(paragraph: str) -> None:

@@ -107,7 +107,12 @@ _NOT_PLACE = (
     r"|Walau|Jika|Kalau|Karena|Akibat|Tak|Tidak|Ini|Itu|Para|Warga|Pihak)\b)"
 )
 _TITLE_WORDS = rf"{_NOT_PLACE}[A-Z][a-z]+(?:[ -][A-Z][a-z]+){{0,2}}"
-_DOMAIN = r"[A-Za-z][A-Za-z0-9]*\.(?:com|co\.id|co|id|net|org|tv)"
+# The sites' own domains as they write them: "Medaiabooster.news", "JinNewsOne.Com",
+# "bantenhits.com", "infobanten.id"; the TLD in any case.
+_DOMAIN = (
+    r"[A-Za-z][A-Za-z0-9]*\.(?i:com|co\.id|co|id|net|org|tv|news|info|biz|online|site|media"
+    r"|today|live|xyz|asia|(?:web|my|or|go|ac|sch)\.id)(?![A-Za-z0-9])"
+)
 _SOURCE = rf"(?:{_CAPS_WORDS}(?:\s[A-Z][a-z]+)?|{_DOMAIN})(?:\.[a-z]{{2,3}})*"
 _PLACE = rf"(?:{_CAPS_WORDS}|{_TITLE_WORDS})"
 _DATE = r"\(?\d{1,2}/\d{1,2}(?:/\d{2,4})?\)?|\d{1,2}\s[A-Z][a-z]+\s\d{4}"
