@@ -163,6 +163,24 @@ def _wp_media(
     return None
 
 
+def _put_date(
+    out: dict[str, Any],
+    names: dict[str, str],
+    post: Mapping[str, Any],
+    status: str,
+    field: str,
+    *,
+    prefix: str,
+) -> None:
+    """The publication (or, scheduled, the release) time: `<field>_gmt`, else the site-time
+    `<field>`; errors name whichever was read."""
+    published, source = _wp_gmt(post.get(f"{field}_gmt")), f"{field}_gmt"
+    if published is None:
+        published, source = _wp_local(post.get(field)), field
+    names["published_at"] = names["publish_at"] = prefix + source
+    put(out, "publish_at" if status == "scheduled" else "published_at", published)
+
+
 def from_rest(post: dict[str, Any]) -> Intent:
     if post.get("type") in _WP_NOT_ARTICLES:
         return Ignore(f"a WordPress {post['type']}, not a post", "wordpress")
@@ -195,12 +213,7 @@ def from_rest(post: dict[str, Any]) -> Intent:
         data["subtitle"] = excerpt
     put(data, "slug", _wp_slug(post.get("slug")))
     put(data, "canonical_url", link)
-    published = _wp_gmt(post.get("date_gmt"))
-    names["published_at"] = names["publish_at"] = "date_gmt"
-    if published is None:
-        published = _wp_local(post.get("date"))
-        names["published_at"] = names["publish_at"] = "date"
-    put(data, "publish_at" if status == "scheduled" else "published_at", published)
+    _put_date(data, names, post, status, "date", prefix="")
     put(data, "updated_at", _wp_gmt(post.get("modified_gmt")))
     embedded = as_dict(post.get("_embedded"))
     authors = embedded.get("author")
@@ -301,12 +314,7 @@ def from_webhook(data: dict[str, Any]) -> Intent:
     put(out, "subtitle", plain_text(post.get("post_excerpt")))
     put(out, "slug", _wp_slug(post.get("post_name")))
     put(out, "canonical_url", link)
-    published = _wp_gmt(post.get("post_date_gmt"))
-    names["published_at"] = names["publish_at"] = "post.post_date_gmt"
-    if published is None:
-        published = _wp_local(post.get("post_date"))
-        names["published_at"] = names["publish_at"] = "post.post_date"
-    put(out, "publish_at" if status == "scheduled" else "published_at", published)
+    _put_date(out, names, post, status, "post_date", prefix="post.")
     put(out, "updated_at", _wp_gmt(post.get("post_modified_gmt")))
     thumbnail = data.get("post_thumbnail")
     if isinstance(thumbnail, str) and thumbnail:  # false when the post has none
