@@ -3,6 +3,7 @@ their own payloads in, no glue code; Ghost authenticated by its signature."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -246,3 +247,37 @@ async def test_the_ghost_hook_is_off_without_a_secret(
         )
     assert status == 403
     assert "admin.ghost_secret" in answer["detail"]
+
+
+async def status_of_raw(base: str, head: bytes, body: bytes = b"{}") -> bytes:
+    """The status line of a request written byte for byte (aiohttp's client would not send
+    a header value that is not UTF-8)."""
+    host, port = base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        head + b"\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    await writer.drain()
+    line = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    return line.split(b" ", 2)[1]
+
+
+@pytest.mark.parametrize(
+    "request_head",
+    [
+        b"POST /api/hooks/ghost HTTP/1.1\r\nX-Ghost-Signature: sha256=\xc3\xa9, t=1",
+        b"POST /api/hooks/ghost HTTP/1.1\r\nX-Ghost-Signature: sha256=\xff, t=1",
+        b"POST /api/articles HTTP/1.1\r\nAuthorization: Bearer \xff",
+        b"GET /api/articles HTTP/1.1\r\nAuthorization: Bearer test-token-\xff",
+    ],
+)
+async def test_credentials_that_are_not_ascii_are_refused_not_a_crash(
+    api: tuple[str, Database], request_head: bytes
+) -> None:
+    """An unauthenticated request with a non-ASCII signature or token got a 500 (TypeError
+    in compare_digest, UnicodeEncodeError for bytes that are not UTF-8), not a 401."""
+    base, _ = api
+    assert await status_of_raw(base, request_head) == b"401"

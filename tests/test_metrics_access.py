@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 
 from siarkan.config import Settings, parse_settings
 from siarkan.web.app import create_app
@@ -171,3 +172,13 @@ def test_default_allow_list(peer: str | None, headers: dict[str, str], expected:
 )
 def test_public_hostname(base_url: str, expected: str | None) -> None:
     assert public_hostname(base_url) == expected
+
+
+@pytest.mark.parametrize("credentials", ["Bearer \udcff", "Bearer rahasia-\u00e9"])
+def test_a_token_that_is_not_ascii_is_refused(credentials: str) -> None:
+    """aiohttp hands header bytes that are not UTF-8 over as lone surrogates; encoding them
+    raised (a 500 from an unauthenticated request)."""
+    settings = parse_settings("site: {name: X, base_url: https://x.example}\n", "t.yaml", {})
+    metrics = settings.metrics.model_copy(update={"token": SecretStr(SECRET)})
+    refusal = metrics_refusal(metrics, "203.0.113.9", {"Authorization": credentials}, None)
+    assert refusal == 401

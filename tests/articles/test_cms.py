@@ -373,3 +373,6 @@ def test_ghost_signatures() -> None:
     assert "does not match" in (check(f"{digest}, t=1") or "")
     assert "s away from now" in (check(ghost_sign(body, secret, now - timedelta(hours=1))) or "")
     assert "s away from now" in (check(ghost_sign(body, secret, now + timedelta(hours=1))) or "")
+    # A non-ASCII digit ("²") passes str.isdigit but not int(): the form's error, not a crash.
+    superscript = hmac.new(secret.encode(), body + "²".encode(), hashlib.sha256).hexdigest()
+    assert "form" in (check(f"sha256={superscript}, t=²") or "")

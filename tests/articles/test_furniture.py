@@ -11,6 +11,7 @@ from siarkan.articles.furniture import (
     is_promo_line,
     match_credit,
 )
+from tests.helpers import time_limit
 
 
 @pytest.mark.parametrize(
@@ -186,3 +187,16 @@ def test_rights_notices() -> None:
 )
 def test_story_sentences_that_look_like_rights_notices(line: str) -> None:
     assert not is_copyright(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Halaman " + "1" * 40 + " x", "Halaman: " + "1 " * 40 + "x", "halaman " + "12," * 30 + "x"],
+)
+def test_a_long_page_number_line_is_judged_at_once(line: str) -> None:
+    """ "Halaman" and a run of digits that ends in something else: the digits could be split
+    between page numbers in 2^n ways, and 24 of them took 20 s (40: days)."""
+    with time_limit(1.0):
+        assert not is_noise_line(line)
+    assert is_noise_line("Halaman: 1, 2, 3 | 4 Selanjutnya >>")
+    assert is_noise_line("Halaman 12 13 14,")

@@ -103,6 +103,28 @@ def test_bad_inputs_are_reported_and_the_rest_imported(
     assert rows(tmp_path, "select count(*) from article_tags where tag = 'x'") == [(0,)]
 
 
+def test_a_link_out_of_the_folder_is_not_imported(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder of reports from elsewhere (an archive, a shared drive) may hold a symlink named
+    like a report to a private file; importing the folder published that file."""
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "secrets").write_text("Kunci rahasia\n\nSIARKAN_ADMIN_TOKEN=hunter2.", "utf-8")
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "laporan.txt").symlink_to(private / "secrets")
+    (folder / "asli.txt").write_text("Judul Asli\n\nIsi berita asli.", encoding="utf-8")
+    (folder / "salinan.txt").symlink_to(folder / "asli.txt")  # inside the folder: kept
+
+    status = main(["--config", str(config), "import", str(folder)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert f"{folder / 'laporan.txt'}: failed: a link to a file outside the folder" in err
+    titles = [title for (title,) in rows(tmp_path, "select title from articles")]
+    assert titles == ["Judul Asli"]
+
+
 def test_json_summary_and_reimport(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -40,7 +40,10 @@ _NOISE_LINE = re.compile(
     # embed placeholders and ad scripts that lost their <script>
     r"|\[gambas:[^\]]{0,80}\]|\(adsbygoogle\b.*"
     # pagination of a story split over pages
-    rf"|halaman\s*:?\s*(?:\d+\s*[,|]?\s*)+(?:selanjutnya|berikutnya|next)?\s*{_NEXT}?"
+    # Numbers need a separator between them: "(?:\d+\s*[,|]?\s*)+" could split a run of n
+    # digits in 2^n ways (catastrophic backtracking): "Halaman " + 24 digits + "x" took 20 s.
+    r"|halaman\s*:?\s*\d+(?:(?:\s*[,|]\s*|\s+)\d+)*(?:\s*[,|])?\s*"
+    rf"(?:selanjutnya|berikutnya|next)?\s*{_NEXT}?"
     r"|halaman\s*\d+\s*(?:dari|/)\s*\d+"
     r"|lanjut(?:kan)?(?: baca| membaca)?(?: ke)? halaman (?:berikutnya|selanjutnya)"
     rf"|(?:halaman|laman)\s+(?:selanjutnya|berikutnya|sebelumnya)\s*{_NEXT}?"

@@ -129,7 +129,14 @@ def expand_targets(values: Iterable[str]) -> list[Target]:
                     and not _skipped_in_walk(child, root)
                 ):
                     shown = path / child.relative_to(root)
-                    targets.append(Target(str(shown), path=child))
+                    # A link inside the folder to a file outside it ("laporan.txt" ->
+                    # ~/.ssh/id_rsa) would publish that file: only what the folder holds.
+                    real = child.resolve()
+                    if real.is_relative_to(root):
+                        targets.append(Target(str(shown), path=real))
+                    else:
+                        error = "a link to a file outside the folder (not followed)"
+                        targets.append(Target(str(shown), error=error))
         elif path.is_file():
             if path.suffix.lower() in KINDS:
                 targets.append(Target(value, path=path.resolve()))

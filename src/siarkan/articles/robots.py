@@ -108,20 +108,27 @@ def _target(url: str) -> str:
 
 def _matches(pattern: str, target: str) -> bool:
     """`pattern` matches the start of `target`; `*` is any run of characters, a final `$` the
-    end (§2.2.3). Positions are tracked as a set, so a robots.txt full of stars costs
-    len(pattern) x len(target) steps, not the exponential backtracking of a regex."""
+    end (§2.2.3). The pieces between stars are found leftmost, one after the other (taking
+    the earliest place for each never loses a match), so a robots.txt full of stars costs a
+    few `str.find`s per rule: neither a regex's exponential backtracking nor the
+    len(pattern) x len(target) of tracking every position (500 KiB of "*a" rules against a
+    2,000-character URL: 52 s for one URL)."""
     anchored = pattern.endswith("$")
     if anchored:
         pattern = pattern[:-1]
-    positions = [0]
-    for char in pattern:
-        if char == "*":
-            positions = list(range(positions[0], len(target) + 1))
-            continue
-        positions = [p + 1 for p in positions if p < len(target) and target[p] == char]
-        if not positions:
+    first, *rest = pattern.split("*")
+    if not target.startswith(first):
+        return False
+    if not rest:
+        return not anchored or len(target) == len(first)
+    position = len(first)
+    middle, last = (rest[:-1], rest[-1]) if anchored else (rest, None)
+    for piece in middle:
+        found = target.find(piece, position)
+        if found < 0:
             return False
-    return not anchored or positions[-1] == len(target)
+        position = found + len(piece)
+    return last is None or (len(target) - len(last) >= position and target.endswith(last))
 
 
 def _groups(text: str) -> list[_Group]:

@@ -21,7 +21,6 @@ alone: a malformed one is reported with its index and the others are stored.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from typing import Any
@@ -47,6 +46,7 @@ from siarkan.store.articles import (
 )
 from siarkan.urls import article_url
 from siarkan.web.keys import CLOCK, DB, METRICS, SETTINGS
+from siarkan.web.security import same_secret
 
 log = logging.getLogger("siarkan.admin")
 routes = web.RouteTableDef()
@@ -64,7 +64,7 @@ def is_admin(request: web.Request) -> bool:
     # The scheme is case-insensitive (RFC 9110 section 11.1): "bearer x" is "Bearer x".
     if token is None or scheme.lower() != "bearer":
         return False
-    return hmac.compare_digest(credentials.strip().encode(), token.get_secret_value().encode())
+    return same_secret(credentials.strip(), token.get_secret_value())
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> web.Response:

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from siarkan.web.admin import Refused, accept_payload, decode_json, problem, read_body
 from siarkan.web.keys import CLOCK, SETTINGS
+from siarkan.web.security import same_secret
 
 log = logging.getLogger("siarkan.hooks")
 routes = web.RouteTableDef()
@@ -42,10 +43,10 @@ def ghost_signature_problem(
         name, _, value = part.strip().partition("=")
         fields[name.strip().lower()] = value.strip()
     signature, stamp = fields.get("sha256", ""), fields.get("t", "")
-    if not signature or not stamp.isdigit():
+    if not signature or not (stamp.isascii() and stamp.isdigit()):  # "²" is a digit to isdigit
         return f"{GHOST_SIGNATURE} is not of the form sha256=<hex>, t=<milliseconds>"
     expected = hmac.new(secret.encode(), body + stamp.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature.lower()):
+    if not same_secret(signature.lower(), expected):
         return f"{GHOST_SIGNATURE} does not match the body signed with admin.ghost_secret"
     age = abs(now.timestamp() * 1000 - int(stamp)) / 1000
     if age > max_age:

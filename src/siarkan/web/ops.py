@@ -7,7 +7,6 @@ GET /metrics | metrics_refusal(settings.metrics, peer address, headers, site's p
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from sqlalchemy import text
 
 from siarkan.config import IPNetwork, MetricsSettings
 from siarkan.web.keys import DB, METRICS, METRICS_REFRESH, SETTINGS
+from siarkan.web.security import same_secret
 
 routes = web.RouteTableDef()
 
@@ -89,8 +89,7 @@ def metrics_refusal(
     scheme, _, credentials = headers.get("Authorization", "").partition(" ")
     # The scheme is case-insensitive (RFC 9110 section 11.1).
     if token is not None and scheme.lower() == "bearer":
-        expected = token.get_secret_value().encode()
-        return None if hmac.compare_digest(credentials.strip().encode(), expected) else 401
+        return None if same_secret(credentials.strip(), token.get_secret_value()) else 401
     if not _relayed(headers, public_host) and _address_allowed(peer, settings.allow):
         return None
     return 401 if token is not None else 403

@@ -6,12 +6,16 @@ article bodies keep only http(s) images: articles/sanitize.py), no script at all
 block is a data block, which HTML neither runs nor checks against script-src). The excerpt
 preview stays one self-contained document: its inline <style> is allowed by its hash.
 tests/e2e load every page in Chromium, which reports each CSP violation in the console.
+
+`same_secret` compares a credential a request carries with ours (admin and metrics tokens,
+Ghost's webhook signature).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 from collections.abc import Mapping
 
 
@@ -48,3 +52,14 @@ def html_headers(policy: str) -> Mapping[str, str]:
 
 
 PAGE_HEADERS = html_headers(content_security_policy())
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time equality of a credential taken from a request header and ours.
+
+    aiohttp decodes header values as UTF-8 with surrogateescape, so bytes that are not UTF-8
+    arrive as lone surrogates: `str.encode()` then raised, and `compare_digest` refuses str
+    with non-ASCII characters (TypeError), each an unauthenticated 500 instead of a 401."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
