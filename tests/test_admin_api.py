@@ -444,3 +444,18 @@ async def test_api_outcomes_are_counted_in_metrics(api: tuple[str, Database]) ->
         'siarkan_articles_imported_total{outcome="unchanged"}': 1.0,
         'siarkan_articles_imported_total{outcome="rejected"}': 1.0,
     }, samples
+
+
+async def test_a_body_longer_than_one_network_read_arrives_whole(
+    api: tuple[str, Database],
+) -> None:
+    """A report over ~64 kB (a long report, or a WordPress post with _embed) is read to its
+    end: StreamReader.read(n) returns what has arrived so far, not n bytes, and the cut body
+    was refused as "Invalid JSON: Unterminated string"."""
+    base, _ = api
+    paragraphs = [f"{p} (Bagian {n}.)" for n in range(200) for p in PARAGRAPHS]
+    payload = json.dumps(report(body_text="\n\n".join(paragraphs))).encode()
+    assert 300_000 < len(payload) < 2_000_000  # under the default admin.max_body_bytes
+    status, _, body = await call("POST", f"{base}/api/articles", headers=JSON_BODY, data=payload)
+    assert status == 201, body
+    assert len(body["article"]["paragraphs"]) == len(paragraphs)

@@ -465,3 +465,15 @@ def test_metrics_port_from_the_environment() -> None:
     assert problem.startswith(
         "SIARKAN_METRICS_PORT (environment variable; cfg.yaml does not set it): metrics.port: "
     ), problem
+
+
+def test_urls_keep_their_trailing_slash_but_base_url() -> None:
+    """A source polled as written: WordPress's feed is /feed/, and /feed is another URL."""
+    text = GOOD.replace("news.example", "news.example/") + (
+        "sources:\n  - url: https://prologmedia.example/feed/\n"
+        "websub:\n  external_hub: https://pubsubhubbub.appspot.com/\n"
+    )
+    settings = parse_settings(text, "cfg.yaml", {})
+    assert settings.sources[0].url == "https://prologmedia.example/feed/"
+    assert settings.websub.external_hub == "https://pubsubhubbub.appspot.com/"
+    assert settings.site.base_url == "https://news.example"  # our paths are appended to it

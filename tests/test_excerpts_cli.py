@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -119,3 +122,23 @@ def test_out_of_range_overrides_are_refused(
         run_cli(config, JALAN.id, flag, value)
     assert exit_info.value.code == 2
     assert flag in capsys.readouterr().err
+
+
+def test_a_reader_that_leaves_early_is_not_a_database_error(config: Path) -> None:
+    """`siarkan excerpts ... | head`: the closed pipe ends the command quietly (141, as other
+    tools do), not with "cannot use the database ...: Broken pipe" (BrokenPipeError is a
+    ConnectionError, which the database-failure branch caught first)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first byte
+    try:
+        command = [sys.executable, "-m", "siarkan.cli.main", "--config", str(config)]
+        run = subprocess.run(
+            [*command, "excerpts", JALAN.id, "--json"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert "database" not in run.stderr.decode(), run.stderr.decode()
+    assert run.returncode == 141

@@ -53,7 +53,14 @@ def _check_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("an absolute http(s) URL, like https://news.example")
-    return value.rstrip("/")
+    # Kept as written: WordPress's feed is /feed/, and /feed is another URL (a redirect at
+    # best, a 404 on a static host).
+    return value
+
+
+def _check_base_url(value: str) -> str:
+    """Our own paths are appended to it: no trailing slash."""
+    return _check_url(value).rstrip("/")
 
 
 def _check_timezone(value: str) -> str:
@@ -99,6 +106,7 @@ def _duration(value: Any) -> Any:
 
 
 HttpUrl = Annotated[str, AfterValidator(_check_url)]
+BaseUrl = Annotated[str, AfterValidator(_check_base_url)]
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 Name = Annotated[str, AfterValidator(_check_name)]
@@ -114,7 +122,7 @@ class Strict(BaseModel):
 
 class SiteSettings(Strict):
     name: str
-    base_url: HttpUrl
+    base_url: BaseUrl
     language: str = "id"
     timezone: TimeZoneName = "Asia/Jakarta"
     description: str = ""

@@ -23,7 +23,7 @@ from siarkan.distribution.scheduler import Scheduler, next_due, tick
 from siarkan.distribution.sources import PollResult, poll_source
 from siarkan.federation.keys import ensure_actors
 from siarkan.metrics import Metrics
-from siarkan.store.articles import get_article
+from siarkan.store.articles import get_article, list_articles
 from siarkan.store.db import Database
 from siarkan.store.engine import create_engine
 from siarkan.store.tables import (
@@ -640,3 +640,33 @@ async def test_a_slow_source_never_holds_a_publication_back(
             assert site.page_hits and scheduler.polls == 0  # the poll is still fetching
         finally:
             await scheduler.stop(grace=0.1)
+
+
+async def test_stopping_lets_a_source_poll_under_way_finish(
+    db_settings: Settings, db: Database
+) -> None:
+    """SIGTERM finishes in-flight work: a poll fetching its pages when the scheduler stops
+    stores them before it ends, instead of being cancelled mid-fetch by APScheduler's
+    executor shutdown (agronholm/apscheduler#233)."""
+    from siarkan.clock import SystemClock
+
+    site = Publisher()
+    site.page_delay = 0.4  # two pages: the poll takes ~1 s
+    more_news(site, 1)
+    settings, _ = with_source(db_settings, site)
+    async with serve_app(site.app(), site.port), aiohttp.ClientSession() as session:
+        scheduler = Scheduler(db, settings, SystemClock(), lambda: session, holder="t")
+        scheduler.start()
+        try:
+            for _ in range(200):
+                if site.page_hits:
+                    break
+                await asyncio.sleep(0.02)
+            assert site.page_hits and scheduler.polls == 0  # the poll is under way
+        finally:
+            await scheduler.stop(grace=10)
+        assert scheduler.polls == 1
+        assert site.page_hits == ["/berita/0", "/berita/1"]
+    async with db.connect() as conn:
+        stored = await list_articles(conn)
+    assert sorted(a.title for a in stored) == ["Banjir Rendam Serang", "Berita Banten Nomor 0"]

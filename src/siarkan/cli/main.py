@@ -82,6 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AlembicCommandError as exc:  # `db downgrade nope`
         print(f"siarkan: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `siarkan excerpts ... | head`: the reader left; say nothing more, like other tools.
+        # Before ConnectionError, of which BrokenPipeError is a kind.
+        # stdout is pointed at devnull so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (sqlalchemy.exc.DBAPIError, ConnectionError) as exc:
         # Database down, wrong password, no such database: one line, not a traceback.
         reason = getattr(exc, "orig", None) or exc
@@ -93,11 +99,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # `siarkan excerpts ... | head`: the reader left; say nothing more, like other tools.
-        # stdout is pointed at devnull so the interpreter's final flush does not fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
     return result
 
 

@@ -284,16 +284,28 @@ class Scheduler:
         )
 
     async def stop(self, grace: float = 10.0) -> None:
+        # Paused, not shut down yet: APScheduler 3's AsyncIOExecutor.shutdown cancels the
+        # coroutine jobs under way whatever `wait` says (agronholm/apscheduler#233), which cut
+        # a tick or a poll off mid-fetch on every SIGTERM. Pausing only stops new runs.
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.pause()
+        try:
+            await self._finish(grace)
+        finally:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
+
+    async def _finish(self, grace: float) -> None:
+        # One deadline for both, so SIGTERM ends within a container's stop grace period.
+        deadline = asyncio.get_running_loop().time() + grace
         # Let a tick that is running finish its transaction rather than cut it.
         try:
-            async with asyncio.timeout(grace), self._lock:
+            async with asyncio.timeout_at(deadline), self._lock:
                 pass
         except TimeoutError:
             log.warning("scheduler tick still running at shutdown")
         try:
-            async with asyncio.timeout(grace), self._polling:
+            async with asyncio.timeout_at(deadline), self._polling:
                 pass
         except TimeoutError:
             # A poll pacing its page fetches may have a minute to go: stop it (what it stored

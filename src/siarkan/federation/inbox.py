@@ -126,6 +126,7 @@ class Inbox:
         }
         self.replays = ReplayGuard(settings.federation.signature_window * 2)
         self._hosts = _our_hosts(settings.site.base_url)
+        self._site_host = settings.site.host
         self._verified = metrics.inbox_verifications
         self._verified_ok = metrics.inbox_verifications.labels(result="ok")
         self._forwarded = metrics.inbox_verifications.labels(result="forwarded_ignored")
@@ -145,7 +146,13 @@ class Inbox:
         if host is not None and host.lower() not in self._hosts:
             # Signed for another server (its Host, its @authority): played back here within
             # the signature window, it must not count as sent to us.
-            return self._refuse(401, "the request is addressed to another host")
+            # Named in full: the usual cause is our own proxy rewriting Host (nginx's $host
+            # drops a non-default port; without proxy_set_header it sends the upstream's name).
+            return self._refuse(
+                401,
+                f"the request is addressed to another host (Host: {host[:200]}; this site is"
+                f" {self._site_host})",
+            )
         view = RequestView(request.method, request.target_uri, request.headers, request.path_qs)
         try:
             signed = parse_signed_request(view)

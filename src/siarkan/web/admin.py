@@ -139,12 +139,22 @@ async def read_body(request: web.Request) -> bytes:
         raise Refused(unsupported)
     limit = request.app[SETTINGS].admin.max_body_bytes
     declared = request.content_length
-    raw = (
-        b"" if declared is not None and declared > limit else await request.content.read(limit + 1)
-    )
+    raw = b"" if declared is not None and declared > limit else await _read_up_to(request, limit)
     if (declared is not None and declared > limit) or len(raw) > limit:
         raise Refused(problem(413, "Payload too large", f"the body must be at most {limit} bytes"))
     return raw
+
+
+async def _read_up_to(request: web.Request, limit: int) -> bytes:
+    """The body to its end, or its first limit + 1 bytes. StreamReader.read(n) returns what
+    has arrived (one network read, ~64 kB), not n bytes: a long report came in cut."""
+    body = bytearray()
+    while len(body) <= limit:
+        chunk = await request.content.read(limit + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body)
 
 
 async def _read_json(request: web.Request) -> Any:
