@@ -152,6 +152,10 @@ def test_no_cut_separates_a_name_from_its_degrees() -> None:
     for cut in clause_cuts(s) + word_cuts(s):
         assert not s[cut + 1 :].startswith(degrees), s[:cut]
     assert [s[:c].rsplit(" ", 1)[-1] for c in clause_cuts(s)] == ["hadir,", "M.Si.,"]
+    # The last degree may close the sentence and a quote (found by the property test).
+    quoted = "“Terima kasih, Bapak Irfan Alfi, S.Ag., M.Si.!” kata Tatu."
+    for cut in clause_cuts(quoted) + word_cuts(quoted):
+        assert not quoted[cut + 1 :].startswith(("S.Ag.,", "M.Si.!”")), quoted[:cut]
 
 
 def test_clause_cut_keeps_closing_quote_with_its_clause() -> None:

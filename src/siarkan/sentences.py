@@ -174,8 +174,9 @@ def split_sentences(text: str) -> list[str]:
 
 
 # An academic degree after a name's comma: "Yudha Satria, S.H., S.I.K., M.H." is one name,
-# so neither a clause nor a word cut goes before "S.H.," or "M.H." (nor "S.Pd, M.Pd").
-_DEGREE_RE = re.compile(r"[A-Z][A-Za-z]{0,3}\.(?:[A-Za-z]{1,4}\.?)+[,;:]?")
+# so neither a clause nor a word cut goes before "S.H.," or "M.H." (nor "S.Pd, M.Pd"), nor
+# before the last one when the sentence or a quote ends on it ("M.Si.!”").
+_DEGREE_RE = re.compile(r"[A-Z][A-Za-z]{0,3}\.(?:[A-Za-z]{1,4}\.?)+[,;:!?…”\"’»)\]]*")
 
 
 def _degree_follows(sentence: str, cut: int) -> bool:
