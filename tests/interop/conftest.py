@@ -34,7 +34,8 @@ def _require_peer() -> None:
 
 @pytest.fixture
 def fedify_peer_factory() -> Iterator[Callable[..., Peer]]:
-    """start(port=None, user="alice", first_knock=None) -> Peer; all are stopped at teardown."""
+    """start(port=None, user="alice", first_knock=None, inbox_spec=None) -> Peer; all are
+    stopped at teardown."""
     _require_peer()
     peers: list[Peer] = []
 

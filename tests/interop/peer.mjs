@@ -4,7 +4,8 @@
 //
 //   node peer.mjs [PORT]      (PORT 0 or absent: any free port)
 //   env: PEER_PORT, PEER_USER (alice), PEER_FIRST_KNOCK (rfc9421 |
-//        draft-cavage-http-signatures-12), PEER_LOG_LEVEL (warning)
+//        draft-cavage-http-signatures-12), PEER_LOG_LEVEL (warning),
+//        PEER_INBOX_SPEC (unset: both specs; else the only one its inboxes accept)
 //
 // Prints "PEER READY http://127.0.0.1:PORT" on stdout once listening.
 import http from "node:http";
@@ -13,15 +14,18 @@ import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
 import { configure } from "@logtape/logtape";
 import { Temporal } from "@js-temporal/polyfill";
-import { createFederation, generateCryptoKeyPair, MemoryKvStore, signRequest } from "@fedify/fedify";
 import {
-  Accept, Activity, Create, Endpoints, Follow, getTypeId, isActor, Link, Note, Person,
-  PUBLIC_COLLECTION, Undo,
+  createFederation, generateCryptoKeyPair, MemoryKvStore, signRequest, verifyRequest,
+} from "@fedify/fedify";
+import {
+  Accept, Activity, Announce, Create, Endpoints, Follow, getTypeId, isActor, Like, Link, Note,
+  Person, PUBLIC_COLLECTION, Tombstone, Undo,
 } from "@fedify/vocab";
 
 const PORT = Number(process.argv[2] ?? process.env.PEER_PORT ?? 0);
 const USER = process.env.PEER_USER || "alice";
 const FIRST_KNOCK = process.env.PEER_FIRST_KNOCK || "rfc9421";
+const INBOX_SPEC = process.env.PEER_INBOX_SPEC || null;
 
 await configure({
   contextLocalStorage: new AsyncLocalStorage(),
@@ -38,9 +42,13 @@ await configure({
 // Fedify resolves "@user@host" handles over https:// only (WebFinger, RFC 7033).  Loopback
 // test servers speak plain http, so https:// requests to loopback hosts go out as http://.
 const LOOPBACK = /^(127(\.\d{1,3}){3}|localhost|\[::1\])$/;
+// Every URL Fedify fetches is logged too (e.g. to see it refetch a rotated key).
+const fetches = [];
 const realFetch = globalThis.fetch;
 globalThis.fetch = (input, init) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
+  const method = (input instanceof Request ? input.method : init?.method) ?? "GET";
+  fetches.push({ method, url: url.href });
   if (url.protocol !== "https:" || !LOOPBACK.test(url.hostname)) return realFetch(input, init);
   url.protocol = "http:";
   return realFetch(input instanceof Request ? new Request(url, input) : url, init);
@@ -60,6 +68,7 @@ const followers = new Map(); // actor id -> actor object (Recipient)
 const following = new Map(); // actor id -> { follow, accepted }
 const outbox = []; // alice's Create(Note)s, newest first
 const notes = new Map(); // note uuid -> Note
+const reactions = new Map(); // id -> Like/Announce alice sent (for Undo)
 let seq = 0;
 
 const server = http.createServer((req, res) => handle(req, res).catch((e) => {
@@ -182,11 +191,28 @@ async function summarize(obj, ctx, depth = 0, raw = null) {
   }
   Object.assign(s, {
     content: text(obj.content), name: text(obj.name), summary: text(obj.summary),
+    summaries: obj.summaries.map(localized), contents: obj.contents.map(localized),
     url: obj.url instanceof Link ? text(obj.url.href) : text(obj.url),
     inReplyTo: obj.replyTargetId?.href ?? null, attributedTo: obj.attributionId?.href ?? null,
-    published: text(obj.published), to: obj.toIds.map(text), cc: obj.ccIds.map(text),
+    published: text(obj.published), updated: text(obj.updated),
+    to: obj.toIds.map(text), cc: obj.ccIds.map(text),
   });
+  if (obj instanceof Tombstone) {
+    Object.assign(s, { formerType: obj.formerType?.name ?? null, deleted: text(obj.deleted) });
+  }
+  if (isActor(obj)) { // the key as Fedify parsed it from the (embedded) actor, SPKI base64
+    const key = await obj.getPublicKey(offline(ctx)).catch(() => null);
+    s.publicKey = key?.publicKey && {
+      id: key.id?.href ?? null,
+      spki: Buffer.from(await crypto.subtle.exportKey("spki", key.publicKey)).toString("base64"),
+    };
+  }
   return s;
+}
+
+// A plain string, or a LanguageString ({summary,content}Map entries) with its language.
+function localized(v) {
+  return { language: v.locale?.baseName ?? null, value: String(v) };
 }
 
 async function lookup(ctx, { handle, limit = 20 }) {
@@ -242,12 +268,13 @@ const control = {
   }],
   "GET /_control/inbox": () => [200, inbox],
   "GET /_control/requests": () => [200, requests],
+  "GET /_control/fetches": () => [200, fetches],
   "GET /_control/state": () => [200, {
     followers: [...followers.keys()], sent, outbox: outbox.map((c) => c.id.href),
     following: [...following].map(([id, f]) => ({ id, follow: f.follow.id.href, accepted: f.accepted })),
   }],
   "POST /_control/reset": () => {
-    for (const list of [inbox, requests, sent]) list.length = 0;
+    for (const list of [inbox, requests, sent, fetches]) list.length = 0;
     return [200, { ok: true }];
   },
   "POST /_control/lookup": lookup,
@@ -258,6 +285,30 @@ const control = {
     });
     following.set(actor.id.href, { follow, accepted: false }); // before sending: Accept may be quick
     const entry = await deliver(ctx, actor, follow);
+    return [entry.ok ? 200 : 502, entry];
+  },
+  // Like or Announce `object` (a post URL), delivered to the actor `to`.
+  "POST /_control/react": async (ctx, { type, object, to }) => {
+    const actor = await findActor(ctx, to);
+    const make = { Like: (v) => new Like(v), Announce: (v) => new Announce(v) }[type];
+    if (make == null) return [400, { error: `cannot react with ${type}` }];
+    const audience = type === "Announce" // public, like a boost; a Like goes to the author only
+      ? { to: PUBLIC_COLLECTION, ccs: [ctx.getFollowersUri(USER), actor.id] } : { to: actor.id };
+    const activity = make({
+      id: newId(type.toLowerCase()), actor: ctx.getActorUri(USER), object: new URL(object), ...audience,
+    });
+    reactions.set(activity.id.href, activity);
+    const entry = await deliver(ctx, actor, activity);
+    return [entry.ok ? 200 : 502, entry];
+  },
+  "POST /_control/undo": async (ctx, { id, to }) => {
+    const actor = await findActor(ctx, to);
+    const undone = reactions.get(id);
+    if (undone == null) return [404, { error: `no reaction ${id}` }];
+    const undo = new Undo({
+      id: newId("undos"), actor: ctx.getActorUri(USER), object: undone, to: actor.id,
+    });
+    const entry = await deliver(ctx, actor, undo);
     return [entry.ok ? 200 : 502, entry];
   },
   "POST /_control/undo-follow": async (ctx, { target }) => {
@@ -325,6 +376,21 @@ function signatureInfo(h) {
   };
 }
 
+// PEER_INBOX_SPEC: an inbox that accepts one signature spec only.  Fedify's inbox verifies
+// either (it picks by the headers, and createFederation has no option to narrow it); its
+// verifyRequest() takes a `spec`, so that is asked first and a refusal answered with 401.
+async function refuseOtherSpec(request, url, data) {
+  if (!INBOX_SPEC || request.method !== "POST" || !/\/inbox$/.test(url.pathname)) return null;
+  const ctx = federation.createContext(new URL(ORIGIN), {});
+  const key = await verifyRequest(request.clone(), {
+    spec: INBOX_SPEC, documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader,
+  });
+  if (key != null) return null;
+  const keyId = data.http.signature?.keyId ?? null;
+  data.unverified = { reason: `not verified as ${INBOX_SPEC}`, keyId };
+  return new Response("Unauthorized", { status: 401 });
+}
+
 async function handle(req, res) {
   const chunks = [];
   for await (const chunk of req) chunks.push(chunk);
@@ -351,7 +417,8 @@ async function handle(req, res) {
   let raw = null;
   try { raw = hasBody ? JSON.parse(body.toString("utf8")) : null; } catch { /* Fedify answers 400 */ }
   const data = { http: signatureInfo(headers), raw, unverified: null };
-  const response = await federation.fetch(request, { contextData: data });
+  const response = await refuseOtherSpec(request, url, data)
+    ?? await federation.fetch(request, { contextData: data });
   if (req.method === "POST" && /\/inbox$/.test(url.pathname)) {
     requests.push({
       path: url.pathname, status: response.status, type: raw?.type ?? null, id: raw?.id ?? null,

@@ -100,6 +100,11 @@ class _Api(Generic[R]):
         and ``unverified`` (Fedify's reason) when the signature did not verify."""
         return self._call("GET", "/_control/requests")
 
+    def fetches(self) -> R:
+        """Every URL the peer fetched ({method, url}), oldest first; its document cache's hits
+        are not listed (Fedify keeps fetched documents for 5 minutes)."""
+        return self._call("GET", "/_control/fetches")
+
     def state(self) -> R:
         """followers, following (with ``accepted``), sent (delivery outcomes), outbox."""
         return self._call("GET", "/_control/state")
@@ -115,6 +120,14 @@ class _Api(Generic[R]):
     def follow(self, target: str) -> R:
         """Send Follow(target) signed by alice; target is an actor URL or a handle."""
         return self._call("POST", "/_control/follow", {"target": target})
+
+    def react(self, type_: str, obj: str, to: str) -> R:
+        """Send Like or Announce of ``obj`` (a post URL) to the actor ``to``."""
+        return self._call("POST", "/_control/react", {"type": type_, "object": obj, "to": to})
+
+    def undo(self, activity_id: str, to: str) -> R:
+        """Send Undo of a Like/Announce sent with ``react`` (embedded) to the actor ``to``."""
+        return self._call("POST", "/_control/undo", {"id": activity_id, "to": to})
 
     def undo_follow(self, target: str) -> R:
         return self._call("POST", "/_control/undo-follow", {"target": target})
@@ -237,6 +250,7 @@ def start_peer(
     *,
     user: str = "alice",
     first_knock: str | None = None,
+    inbox_spec: str | None = None,
     log_level: str = "warning",
     timeout: float = 30,
 ) -> Peer:
@@ -244,6 +258,7 @@ def start_peer(
 
     ``first_knock``: rfc9421 (Fedify's default) or draft-cavage-http-signatures-12, the scheme
     Fedify signs with first before double-knocking to the other one on a 4xx/5xx answer.
+    ``inbox_spec``: the only signature spec alice's inboxes accept (others get 401).
     """
     reason = unavailable_reason()
     if reason:
@@ -251,6 +266,8 @@ def start_peer(
     env = {**os.environ, "PEER_USER": user, "PEER_LOG_LEVEL": log_level}
     if first_knock:
         env["PEER_FIRST_KNOCK"] = first_knock
+    if inbox_spec:
+        env["PEER_INBOX_SPEC"] = inbox_spec
     log = Path(tempfile.mkstemp(prefix=f"fedify-peer-{user}-", suffix=".log")[1])
     with log.open("wb") as out:
         proc = subprocess.Popen(

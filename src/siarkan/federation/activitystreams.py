@@ -27,6 +27,14 @@ from siarkan.federation.vocab import AS_CONTEXT, CONTEXT, PUBLIC, as_time, first
 
 # Objects need only the terms they use; actors carry the full set (vocab.CONTEXT).
 POST_CONTEXT: list[Any] = [AS_CONTEXT, {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag"}]
+# The AS2 context types `formerType` as "@id", which makes "Note" a URL relative to the
+# document, not as:Note: JSON-LD readers drop it (Fedify: "Ignoring unknown vocabulary entity
+# type reference: Note"). Typed "@vocab", the same plain "Note" that Pleroma sends and plain
+# JSON readers compare with expands to as:Note (JSON-LD 1.1 §4.2.2, IRI expansion with vocab).
+TOMBSTONE_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    {**POST_CONTEXT[1], "formerType": {"@id": "as:formerType", "@type": "@vocab"}},
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +218,7 @@ def render_delete(
         to=[PUBLIC],
         cc=[followers],
     )
+    activity["@context"] = TOMBSTONE_CONTEXT
     activity["published"] = as_time(deleted)
     return activity
 

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from siarkan import urls
 from siarkan.config import ChannelSettings, Settings
 from siarkan.federation import collections
-from siarkan.federation.activitystreams import POST_CONTEXT, render_tombstone
+from siarkan.federation.activitystreams import TOMBSTONE_CONTEXT, render_tombstone
 from siarkan.federation.actors import (
     NODEINFO_SCHEMA,
     NODEINFO_VERSIONS,
@@ -404,7 +404,7 @@ async def post(request: web.Request) -> web.Response:
             uri, row.object.get("type", "Note"), row.updated_at or request.app[CLOCK].now()
         )
         if wants_json:
-            return ap_response(request, {"@context": POST_CONTEXT, **tombstone}, status=410)
+            return ap_response(request, {"@context": TOMBSTONE_CONTEXT, **tombstone}, status=410)
         raise web.HTTPGone(text="this post was deleted", headers={"Vary": "Accept"})
     if not wants_json:
         raise web.HTTPFound(row.object["url"], headers={"Vary": "Accept"})
@@ -430,7 +430,7 @@ async def activity(request: web.Request) -> web.Response:
         # its post, as Mastodon answers for the activities of a deleted status.
         tombstone = render_tombstone(uri, row.type, row.updated_at or request.app[CLOCK].now())
         if wants_activity_json(request.headers.get("Accept", "")):
-            return ap_response(request, {"@context": POST_CONTEXT, **tombstone}, status=410)
+            return ap_response(request, {"@context": TOMBSTONE_CONTEXT, **tombstone}, status=410)
         raise web.HTTPGone(text="this post was deleted", headers={"Vary": "Accept"})
     return ap_body_response(request, row.body.encode("utf-8"), cache=300)
 
