@@ -10,10 +10,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from pydantic import SecretStr
 
 from siarkan.config import Settings, parse_settings
+from siarkan.web import ops
 from siarkan.web.app import create_app
+from siarkan.web.keys import DB
 from siarkan.web.ops import metrics_refusal, public_hostname
 from tests.conftest import TEST_CONFIG
 from tests.helpers import serve_app
@@ -182,3 +185,18 @@ def test_a_token_that_is_not_ascii_is_refused(credentials: str) -> None:
     metrics = settings.metrics.model_copy(update={"token": SecretStr(SECRET)})
     refusal = metrics_refusal(metrics, "203.0.113.9", {"Authorization": credentials}, None)
     assert refusal == 401
+
+
+async def test_an_unhealthy_database_is_503_without_its_address(port: int) -> None:
+    """/healthz is public: the driver's error (which names the database host) goes to the log."""
+
+    class Unreachable:
+        def connect(self) -> Any:
+            raise ConnectionRefusedError("Connect call failed ('10.0.3.7', 5432)")
+
+    app = web.Application()
+    app[DB] = Unreachable()  # type: ignore[assignment]
+    app.router.add_get("/healthz", ops.healthz)
+    async with serve_app(app, port) as base:
+        status, _, body = await get(f"{base}/healthz")
+    assert status == 503 and "10.0.3.7" not in body and '"unavailable"' in body
