@@ -351,3 +351,20 @@ async def test_a_flush_cancelled_at_shutdown_keeps_its_rows_for_the_final_flush(
     assert [r["state"] for r in await rows(db)] == ["sent"]
     assert worker.stats.recorded == 1
     await worker._close_connection()
+
+
+async def test_deliveries_name_the_instance_in_their_user_agent(
+    db: Database,
+    dsettings: Settings,
+    key_pair: KeyPair,
+    clock: ManualClock,
+    inbox: Inbox,
+    make_worker: Callable[..., Worker],
+) -> None:
+    # A receiving server's admin sees which instance calls, as Mastodon's own User-Agent says.
+    await seed_actor(db, dsettings, key_pair, now=clock.now())
+    activity = await add_activity(db, dsettings, now=clock.now())
+    await queue_activity(db, activity, [inbox.url("/inbox")], clock.now())
+    await make_worker(dsettings).drain()
+    (received,) = inbox.received
+    assert f"(+{dsettings.site.base_url}/;" in received.headers["User-Agent"]

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from siarkan import USER_AGENT, urls
+from siarkan import instance_user_agent, urls
 from siarkan.config import Settings
 from siarkan.distribution.client import DeliveryClient, DeliveryError, UnusableTarget
 from siarkan.distribution.lifecycle import (
@@ -86,7 +86,7 @@ class ActivityPubSender:
         self.client = client or DeliveryClient(
             connect_timeout=settings.delivery.connect_timeout,
             read_timeout=settings.delivery.read_timeout,
-            user_agent=USER_AGENT,
+            user_agent=instance_user_agent(settings.site.base_url),
             allow_private=settings.federation.allow_private_addresses,
             max_body=MAX_RESPONSE,
         )

@@ -18,7 +18,7 @@ from types import ModuleType
 import aiohttp
 from aiohttp import web
 
-from siarkan import USER_AGENT
+from siarkan import instance_user_agent
 from siarkan.clock import Clock, SystemClock
 from siarkan.config import Settings
 from siarkan.distribution import http as distribution_http
@@ -82,7 +82,9 @@ def make_client_session(settings: Settings) -> aiohttp.ClientSession:
         sock_read=settings.delivery.read_timeout,
     )
     return aiohttp.ClientSession(
-        connector=connector, timeout=timeout, headers={"User-Agent": USER_AGENT}
+        connector=connector,
+        timeout=timeout,
+        headers={"User-Agent": instance_user_agent(settings.site.base_url)},
     )
 
 
