@@ -555,7 +555,11 @@ async def test_source_pages_follow_robots_txt(
 
 
 async def test_the_source_document_goes_through_the_address_guard(
-    db_settings: Settings, db: Database, clock: ManualClock, http: aiohttp.ClientSession
+    db_settings: Settings,
+    db: Database,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     site = Publisher()
     guarded = db_settings.model_copy(update={"federation": FederationSettings()})
@@ -564,6 +568,9 @@ async def test_the_source_document_goes_through_the_address_guard(
         result = await poll(db, settings, source, http, clock)
     assert result.error is not None and result.error.startswith("refused: 127.0.0.1")
     assert site.feed_hits == []
+    # A source that could not be read is a warning: alerting by log level sees it.
+    (polled,) = [r for r in caplog.records if r.getMessage() == "source polled"]
+    assert polled.levelname == "WARNING"
 
 
 async def test_apscheduler_ticks_and_stops(

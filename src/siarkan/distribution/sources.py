@@ -274,7 +274,9 @@ async def _finish(
         }
     async with db.begin() as conn:
         await conn.execute(update(sources_state).where(sources_state.c.url == url).values(**values))
-    log.info(
+    # A poll that could not read its source is a warning: alerting by level must see it.
+    log.log(
+        logging.WARNING if result.error else logging.INFO,
         "source polled",
         extra={
             "source": url,
