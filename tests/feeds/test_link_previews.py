@@ -151,3 +151,26 @@ async def test_a_profile_link_previews_with_the_accounts_avatar_and_summary(
     metas = {m.get("property"): m.get("content") for m in root.iter("meta") if m.get("property")}
     assert metas["og:type"] == "profile" and metas["profile:username"] == "prologmedia"
     assert metas["og:url"] == url
+
+
+async def test_home_channel_and_tag_pages_preview_with_site_name_and_address(
+    live: Live, store: Store
+) -> None:
+    """A shared section or topic page is a card too: site name, description and its own URL
+    (Facebook and WhatsApp fall back to the page's URL as given, tracking parameters and all)."""
+    await store([numbered(3)])
+    for path, title in (
+        ("/", None),
+        ("/kanal/utama", "Prolog Media — Berita Utama"),
+        ("/kanal/utama/tag/banjir", "#banjir"),
+    ):
+        url = f"{live.url}{path}"
+        _, body = await live.get(url + "?utm_source=wa", headers={"Accept": "text/html"})
+        root = html5lib.parse(body, treebuilder="lxml", namespaceHTMLElements=False)
+        metas = {
+            m.get("property"): m.get("content") for m in root.iter("meta") if m.get("property")
+        }
+        assert metas["og:site_name"] == "Prolog Media" and metas["og:description"]
+        assert metas["og:url"] == url
+        if title:
+            assert metas["og:title"] == title

@@ -506,6 +506,7 @@ async def channel_page(request: web.Request) -> web.Response:
             "articles": articles,
             "older": f"?sebelum={older}" if older else None,
             "newest": channel_url(settings, channel.name) if cursor else None,
+            "page_url": channel_url(settings, channel.name),
             "alternates": alternates(settings, channel),
         },
     )
@@ -545,6 +546,7 @@ async def tag_page(request: web.Request) -> web.Response:
             "articles": articles,
             "older": f"?sebelum={older}" if older else None,
             "newest": tag_url(settings, channel.name, name) if cursor else None,
+            "page_url": tag_url(settings, channel.name, name),
             "alternates": feeds,
         },
     )
