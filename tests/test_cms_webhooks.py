@@ -236,6 +236,28 @@ async def test_ghost_signatures_are_required(api: tuple[str, Database]) -> None:
     assert await count(db, articles) == 0
 
 
+async def test_a_ghost_request_played_again_changes_nothing(api: tuple[str, Database]) -> None:
+    """Ghost signs once and its client retries the same bytes; a captured post.published played
+    back after the post was deleted must not publish it again. Either is answered 2xx."""
+    base, db = api
+    published = json.dumps(ghost_event("post.published")).encode()
+    captured = ghost_headers(published)
+    url = f"{base}/api/hooks/ghost"
+    status, _, _ = await call("POST", url, headers=captured, data=published)
+    assert status == 201
+    status, deleted = await ghost(base, ghost_event("post.deleted"))
+    assert (status, deleted["outcome"]) == (200, "retracted")
+    status, _, again = await call("POST", url, headers=captured, data=published)
+    assert (status, again["status"]) == (200, "duplicate")
+    statuses = await db_statuses(db)
+    assert statuses == ["retracted"]
+
+
+async def db_statuses(db: Database) -> list[str]:
+    async with db.connect() as conn:
+        return list((await conn.execute(select(articles.c.status))).scalars())
+
+
 async def test_the_ghost_hook_is_off_without_a_secret(
     db_settings: Settings, db: Database, port: int
 ) -> None:

@@ -45,35 +45,11 @@ from siarkan.federation.signatures import (
 from siarkan.federation.vocab import first_id
 from siarkan.federation.writer import InboxWriter
 from siarkan.metrics import Metrics
+from siarkan.replays import ReplayGuard
 from siarkan.store.db import Database
 from siarkan.store.tables import followers, interactions, remote_actors
 
 log = logging.getLogger(__name__)
-
-REPLAY_CACHE = 200_000
-
-
-class ReplayGuard:
-    """Signatures already accepted, until they leave the signature window.
-
-    Senders sign every attempt afresh (a new Date), so the same signature twice is a captured
-    request played back: refused with 401 even inside the window. Bounded in memory; the
-    inbox_seen table still makes an older replay a no-op.
-    """
-
-    def __init__(self, window: int, size: int = REPLAY_CACHE) -> None:
-        self.window = window
-        self.size = size
-        self._seen: dict[bytes, float] = {}
-
-    def seen(self, signature: bytes, now: float) -> bool:
-        expiry = self._seen.get(signature)
-        return expiry is not None and expiry > now
-
-    def remember(self, signature: bytes, now: float) -> None:
-        self._seen[signature] = now + self.window
-        while len(self._seen) > self.size:
-            del self._seen[next(iter(self._seen))]
 
 
 @dataclass(slots=True)

@@ -17,16 +17,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 from aiohttp import web
 
+from siarkan.replays import ReplayGuard
 from siarkan.web.admin import Refused, accept_payload, decode_json, problem, read_body
 from siarkan.web.keys import CLOCK, SETTINGS
 from siarkan.web.security import same_secret
 
 log = logging.getLogger("siarkan.hooks")
 routes = web.RouteTableDef()
+GHOST_REPLAYS = web.AppKey("ghost_replays", ReplayGuard)
 
 GHOST_SIGNATURE = "X-Ghost-Signature"
 
@@ -73,8 +76,26 @@ async def ghost_hook(request: web.Request) -> web.Response:
     if reason is not None:
         log.warning("Ghost webhook refused", extra={"reason": reason})
         return problem(401, "Unauthorized", reason)
+    # The same signature again: Ghost retrying the very same request (it signs once and its
+    # HTTP client retries a timed-out attempt), or someone playing a captured one back (an old
+    # post.published after post.deleted would publish the post again). Either way it has been
+    # applied: 200, and nothing is done twice. Never 410: Ghost deletes a webhook on 410.
+    signature = (request.headers.get(GHOST_SIGNATURE) or "").encode("utf-8", "surrogatepass")
+    replays = request.app[GHOST_REPLAYS]
+    now = request.app[CLOCK].now().timestamp()
+    if replays.seen(signature, now):
+        return web.json_response({"status": "duplicate", "detail": "already applied"})
     try:
         data = decode_json(raw)
     except Refused as refused:
         return refused.response
-    return await accept_payload(request, data)
+    response = await accept_payload(request, data)
+    if response.status < 300:
+        replays.remember(signature, now)
+    return response
+
+
+async def lifespan(app: web.Application) -> AsyncIterator[None]:
+    # A signature is accepted for max_age seconds either side of now: remembered that long.
+    app[GHOST_REPLAYS] = ReplayGuard(2 * app[SETTINGS].admin.ghost_max_age, size=10_000)
+    yield
