@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -149,6 +150,35 @@ async def test_stale_scheduled_article_reaches_feeds_not_followers(
     report = await tick(db, db_settings, clock, http)
     assert report.published == ["a1b2c3d4e5f6"]
     assert await counts(db) == {"websub": 1}  # feeds are told; timelines are not flooded
+
+
+async def test_a_moved_embargo_goes_out_dated_and_federated_at_its_new_time(
+    db_settings: Settings,
+    db: Database,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+    make_article: Callable[..., Article],
+) -> None:
+    """The CMS moves a scheduled report two days later (WordPress sends only the new `date`):
+    the old release time, never public, must not become its publication date."""
+    await with_audience(db, db_settings, clock.now())
+    article = make_article(publish_at=START + timedelta(hours=1), published_at=None)
+    await store(db, db_settings, article, clock.now())
+    later = START + timedelta(days=2)  # further than stale_after from the first date
+    clock.advance(timedelta(minutes=5))
+    await store(
+        db, db_settings, replace(article, publish_at=later, title="Judul baru"), clock.now()
+    )
+    clock.set(later + timedelta(seconds=5))
+    report = await tick(db, db_settings, clock, http)
+    assert report.published == [article.id]
+    async with db.connect() as conn:
+        stored = await get_article(conn, article.id)
+        creates = await conn.scalar(
+            select(func.count()).select_from(activities).where(activities.c.type == "Create")
+        )
+    assert stored is not None and stored.published_at == later
+    assert creates  # pushed to followers, not taken for an old report
 
 
 async def test_two_schedulers_publish_once(

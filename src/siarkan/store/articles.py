@@ -250,8 +250,16 @@ async def upsert_article(
         slug = existing["slug"]
     else:
         slug = await _free_slug(conn, wanted_slug, slug_owner, article.id)
-    if existing is not None and article.published_at is None:
-        # An edit that names no publication time keeps the first one, not "now".
+    unreleased = (
+        existing is not None
+        and existing["status"] == Status.SCHEDULED.value
+        and existing["publish_at"] is not None
+        and existing["publish_at"] > now
+    )
+    if existing is not None and article.published_at is None and not unreleased:
+        # An edit that names no publication time keeps the first one, not "now". Not while
+        # still embargoed: that date was only the old release time, and a moved embargo kept
+        # on it would go out dated before it was public, and stale (is_stale) never federate.
         article = replace(article, published_at=existing["published_at"])
     stored = _settle_status(replace(article, slug=slug, content_hash=incoming_hash), now)
     if (
