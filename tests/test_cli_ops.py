@@ -87,3 +87,20 @@ def test_ids_listed_are_ids_show_accepts(config: Path, capsys: pytest.CaptureFix
     assert main(["--config", str(config), "articles", "show", listed]) == 0
     assert "Banjir" in capsys.readouterr().out
     assert main(["--config", str(config), "excerpts", listed]) == 0
+
+
+@pytest.mark.parametrize("command", [["articles", "list"], ["deliveries"]])
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_limit_must_be_positive(
+    config: Path, command: list[str], limit: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--limit -1` listed every row on SQLite (LIMIT -1 is "no limit") and was "cannot use the
+    # database" on PostgreSQL; `articles list --limit 0` said "no articles yet".
+    assert main(["--config", str(config), "import", str(SAMPLES)]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(["--config", str(config), *command, "--limit", limit])
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"argument --limit: {limit} is not a positive number" in err

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -189,6 +191,40 @@ def test_progress_bar_on_a_terminal(
     monkeypatch.setattr(cli_context.CliContext, "interactive", property(lambda self: True))
     assert main(["--config", str(config), "import", str(SAMPLES)]) == 0
     assert capsys.readouterr().out.strip() == "5 imported, 0 updated, 0 unchanged, 0 failed"
+
+
+def test_ctrl_c_says_what_was_kept_and_stores_no_half_article(
+    config: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C during the third article's store: a line on stderr saying the first two are
+    kept, no traceback, stdout empty (no half a --json), 130, and no third article."""
+    from siarkan.articles import importer
+
+    real = importer.store_article
+    calls = 0
+
+    async def interrupted_store(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            signal.raise_signal(signal.SIGINT)  # as the terminal sends it
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "store_article", interrupted_store)
+    status = main(["--config", str(config), "import", str(SAMPLES), "--json"])
+    out, err = capsys.readouterr()
+    assert status == 130
+    assert out == ""
+    assert "Traceback" not in err
+    assert err.splitlines() == [
+        "before the interrupt: 2 imported, 0 updated, 0 unchanged, 0 failed"
+        " (kept; importing the same inputs again does the rest)",
+        "siarkan: interrupted",
+    ]
+    assert rows(tmp_path, "select count(*) from articles") == [(2,)]
 
 
 def test_oversized_files_are_refused_before_reading(

@@ -590,10 +590,13 @@ async def import_targets(
     options: ImportOptions = ImportOptions(),
     session: aiohttp.ClientSession | None = None,
     progress: Progress | None = None,
+    report: ImportReport | None = None,
 ) -> ImportReport:
     """What `siarkan import` does. `db` may be None only for a dry run; `session` is needed
-    only when a URL is given."""
-    report = ImportReport(dry_run=options.dry_run)
+    only when a URL is given. A `report` passed in is filled as the import goes: after an
+    interrupt (Ctrl-C) it still says what was stored."""
+    if report is None:
+        report = ImportReport(dry_run=options.dry_run)
     targets = await asyncio.to_thread(expand_targets, values)
     if progress is not None:
         progress.found(len(targets))

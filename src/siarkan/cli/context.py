@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,3 +34,15 @@ class CliContext:
     @property
     def interactive(self) -> bool:
         return sys.stderr.isatty()
+
+
+def positive_int(text: str) -> int:
+    """An argparse type for --limit: SQLite reads LIMIT -1 as "no limit" and PostgreSQL
+    refuses it (reported as a database failure); 0 would show "nothing stored yet"."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value

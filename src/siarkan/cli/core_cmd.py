@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from siarkan.articles.model import Status, article_to_dict
-from siarkan.cli.context import CliContext
+from siarkan.cli.context import CliContext, positive_int
 from siarkan.config import Settings, advisories
 from siarkan.store import engine as store_engine
 from siarkan.store.articles import get_article, list_articles
@@ -77,7 +77,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     arts_sub = arts.add_subparsers(dest="articles_command", required=True, metavar="ACTION")
     lst = arts_sub.add_parser("list", help="newest first")
     lst.add_argument("--status", choices=[s.value for s in Status])
-    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument(
+        "--limit", type=positive_int, default=50, help="at most this many (default 50)"
+    )
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=run_articles_list)
     show = arts_sub.add_parser("show", help="one article by id or slug")

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from siarkan.cli.context import CliContext
+from siarkan.cli.context import CliContext, positive_int
 from siarkan.distribution import queue
 from siarkan.distribution.breaker import state_label
 from siarkan.distribution.worker import breaker_policy
@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         choices=STATUSES,
         help="one state; 'failed' = tried and not sent (retrying or dead)",
     )
-    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument(
+        "--limit", type=positive_int, default=50, help="at most this many (default 50)"
+    )
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=run_deliveries)
 

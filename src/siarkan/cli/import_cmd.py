@@ -10,6 +10,7 @@ robots.txt keeps us from is skipped, not failed: the site said no, nothing went 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -107,6 +108,16 @@ def _print_human(report: ImportReport) -> None:
     print(report.summary())
 
 
+def _print_interrupted(report: ImportReport) -> None:
+    """Ctrl-C: each article is stored in a transaction of its own, so what was stored stays and
+    the one in progress was rolled back. Said on stderr (stdout stays empty: no half a --json);
+    main adds "siarkan: interrupted"."""
+    for failed in report.failed:
+        print(f"{failed.source}: failed: {failed.reason}", file=sys.stderr)
+    then = "" if report.dry_run else " (kept; importing the same inputs again does the rest)"
+    print(f"before the interrupt: {report.summary()}{then}", file=sys.stderr)
+
+
 async def run(args: argparse.Namespace, ctx: CliContext) -> int:
     options = ImportOptions(
         section=args.section,
@@ -115,13 +126,35 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
         refetch=args.refetch,
     )
     needs_http = any(t.startswith(("http://", "https://")) for t in args.targets)
+    report = ImportReport(dry_run=options.dry_run)
+    try:
+        await _import(args, ctx, options, report, needs_http=needs_http)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        # asyncio.run turns Ctrl-C into a cancellation of this task, then KeyboardInterrupt.
+        _print_interrupted(report)
+        raise
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_human(report)
+    return 0 if report.ok else 1
+
+
+async def _import(
+    args: argparse.Namespace,
+    ctx: CliContext,
+    options: ImportOptions,
+    report: ImportReport,
+    *,
+    needs_http: bool,
+) -> None:
     async with AsyncExitStack() as stack:
         session: aiohttp.ClientSession | None = None
         if needs_http:
             session = await stack.enter_async_context(make_client_session(ctx.settings))
         db = None if options.dry_run else await stack.enter_async_context(ctx.database())
         progress = await stack.enter_async_context(_progress(ctx.interactive))
-        report = await import_targets(
+        await import_targets(
             args.targets,
             db=db,
             settings=ctx.settings,
@@ -129,9 +162,5 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
             options=options,
             session=session,
             progress=progress,
+            report=report,
         )
-    if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
-    else:
-        _print_human(report)
-    return 0 if report.ok else 1

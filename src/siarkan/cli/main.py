@@ -98,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"siarkan: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        # Ctrl-C: a line instead of a traceback, and 128 + SIGINT as shells report it.
+        print("siarkan: interrupted", file=sys.stderr)
         return 130
     return result
 
