@@ -101,6 +101,9 @@ async def test_retry_dead(
         dead = await conn.scalar(select(deliveries.c.id).where(deliveries.c.state == "dead"))
         sent = await conn.scalar(select(deliveries.c.id).where(deliveries.c.state == "sent"))
     assert await run(db_settings, "retry", "--id", str(sent)) == 1  # only dead rows
+    assert f"delivery {sent} not queued again: it is sent" in capsys.readouterr().err
+    assert await run(db_settings, "retry", "--id", "99999") == 1
+    assert "delivery 99999 not queued again: no such delivery" in capsys.readouterr().err
     assert await run(db_settings, "retry", "--id", str(dead)) == 0
     assert "1 dead delivery queued again" in capsys.readouterr().out
     async with db.connect() as conn:

@@ -95,18 +95,22 @@ async def run_deliveries(args: argparse.Namespace, ctx: CliContext) -> int:
 async def run_retry(args: argparse.Namespace, ctx: CliContext) -> int:
     ids = [*args.positional_ids, *args.ids]
     if ids and args.all_dead:
-        print("error: give ids or --all-dead, not both", file=sys.stderr)
+        print("siarkan: give ids or --all-dead, not both", file=sys.stderr)
         return 2
     async with ctx.database() as db, db.begin() as conn:
+        before = await queue.states_of(conn, ids) if ids else {}
         count = await queue.requeue_dead(conn, now=ctx.clock.now(), ids=ids or None)
     if args.json:
         print(json.dumps({"requeued": count, "ids": ids or None}))
     else:
         print(f"{count} dead deliver{'y' if count == 1 else 'ies'} queued again")
-    if ids and count < len(set(ids)):
-        print("note: only dead deliveries can be retried", file=sys.stderr)
-        return 1
-    return 0
+    # Each id that was not queued again, and why: unknown, or not dead.
+    refused = [n for n in dict.fromkeys(ids) if before.get(n) != "dead"]
+    for n in refused:
+        state = before.get(n)
+        why = "no such delivery" if state is None else f"it is {state}; only dead ones are retried"
+        print(f"siarkan: delivery {n} not queued again: {why}", file=sys.stderr)
+    return 1 if refused else 0
 
 
 async def run_hosts(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -575,6 +575,14 @@ async def requeue_dead(
     return result.rowcount
 
 
+async def states_of(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, str]:
+    """The state of each of `ids` that exists (for `siarkan retry` to say why one was not)."""
+    rows = await conn.execute(
+        select(deliveries.c.id, deliveries.c.state).where(deliveries.c.id.in_(list(ids)))
+    )
+    return {row_id: state for row_id, state in rows.all()}
+
+
 async def list_hosts(conn: AsyncConnection) -> list[tuple[HostHealth, dict[str, int]]]:
     """Every known host with its waiting deliveries by state."""
     healths = {
