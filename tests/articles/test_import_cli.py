@@ -127,6 +127,19 @@ def test_a_link_out_of_the_folder_is_not_imported(
     assert titles == ["Judul Asli"]
 
 
+def test_a_folder_with_nothing_to_import_says_so(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bare "0 imported, 0 failed" for a folder of PDFs (or the wrong folder) said nothing of
+    why; it names the folder and what it expected. Not a failure: a drop folder that a cron
+    job imports is often empty."""
+    folder = tmp_path / "unduhan"
+    folder.mkdir()
+    (folder / "laporan.pdf").write_bytes(b"%PDF-1.7")
+    assert main(["--config", str(config), "import", str(folder)]) == 0
+    assert f"{folder}: warning: no files to import here (expected" in capsys.readouterr().err
+
+
 def test_json_summary_and_reimport(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

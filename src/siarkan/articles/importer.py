@@ -99,6 +99,7 @@ class Target:
     path: Path | None = None
     url: str | None = None
     error: str | None = None
+    note: str | None = None  # nothing to import, and worth saying (an empty folder)
 
 
 def _is_url(value: str) -> bool:
@@ -121,6 +122,7 @@ def expand_targets(values: Iterable[str]) -> list[Target]:
             continue
         path = Path(value)
         if path.is_dir():
+            found = len(targets)
             root = path.resolve()  # once: children of a resolved root are resolved
             for child in sorted(root.rglob("*")):
                 if (
@@ -137,6 +139,10 @@ def expand_targets(values: Iterable[str]) -> list[Target]:
                     else:
                         error = "a link to a file outside the folder (not followed)"
                         targets.append(Target(str(shown), error=error))
+            if len(targets) == found:
+                # Said, not failed: a drop folder that a cron job imports is often empty.
+                nothing = f"no files to import here (expected {expected})"
+                targets.append(Target(value, note=nothing))
         elif path.is_file():
             if path.suffix.lower() in KINDS:
                 targets.append(Target(value, path=path.resolve()))
@@ -657,6 +663,8 @@ async def _run(
         index += 1
         if target.error is not None:
             await batch.handle(Failed(target.display, target.error))
+        elif target.note is not None:
+            report.warnings.append((target.display, target.note))
         elif target.url is not None:
             if crawler is None:
                 raise ValueError("import_targets needs an aiohttp session for URLs")
