@@ -30,6 +30,7 @@ from siarkan.articles.htmlbody import (
     clean_container,
     clean_fragment,
     image_src,
+    xml_text,
 )
 from siarkan.articles.model import Image, picture_name, same_picture
 from siarkan.articles.paging import Paging, find_paging
@@ -584,7 +585,7 @@ def _fromstring(html: str) -> lxml.html.HtmlElement:
     # lxml refuses str input that carries an XML encoding declaration (XHTML pages).
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
     try:
-        return lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(xml_text(html))
     except (etree.ParserError, ValueError):
         raise NoArticleFound("empty HTML document") from None
 

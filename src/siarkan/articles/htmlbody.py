@@ -42,15 +42,29 @@ from siarkan.articles.text import (
     related_marker,
 )
 
+# C0 controls: libxml2's HTML parser keeps them in text, but lxml refuses to write such text
+# back into the tree (ValueError "All strings must be XML compatible") when a block is trimmed.
+# Those that Python counts as whitespace become a space; the rest go, as in text.normalize.
+_CONTROL_DROP = re.compile("[\x00-\x08\x0e-\x1b]")
+_CONTROL_SPACE = re.compile("[\x0b\x0c\x1c-\x1f]")
+
+
+def xml_text(html: str) -> str:
+    """HTML source with the characters XML text cannot hold removed (see _CONTROL_DROP)."""
+    return _CONTROL_SPACE.sub(" ", _CONTROL_DROP.sub("", html))
+
 
 def absolute_url(url: str | None, base: str | None) -> str | None:
     """`url` resolved against `base`; None unless it ends up an absolute http(s) URL."""
     if not url:
         return None
     url = url.strip()
-    if base:
-        url = urljoin(base, url)
-    parts = urlsplit(url)
+    try:
+        if base:
+            url = urljoin(base, url)
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1" or "http://[null]/": urlsplit checks bracketed hosts
+        return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return url
@@ -711,6 +725,7 @@ def clean_container(
 
 def clean_fragment(html: str, *, base_url: str | None) -> Body:
     """An HTML body (markdown output, JSON body_html) -> Body, with the same rules as pages."""
+    html = xml_text(html)
     if not html.strip():
         return Body(paragraphs=(), html="")
     container = lxml.html.fragment_fromstring(html, create_parent="div")

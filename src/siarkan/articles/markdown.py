@@ -138,7 +138,9 @@ def parse_markdown(
             and not first_line.startswith(("#", "*", "-", ">", "!", "[", "<", "|"))
         ):
             title, markdown = first_line, rest
-    body = clean_fragment(render(markdown), base_url=fields.get("canonical_url"))
+    # Not validated yet (that needs the body): `canonical: [a, b]` must not reach urljoin.
+    base = fields.get("canonical_url")
+    body = clean_fragment(render(markdown), base_url=base if isinstance(base, str) else None)
     if not body.paragraphs:
         raise ArticleRejected("the markdown body holds no text")
     if not title:

@@ -33,7 +33,11 @@ _WP_SIZE = re.compile(r"(?:-\d{2,5}x\d{2,5}|-scaled)(?=\.\w+$)")
 
 def picture_name(url: str) -> str:
     """The file name of a picture, whatever size of it the URL asks for."""
-    return _WP_SIZE.sub("", urlsplit(url).path.rsplit("/", 1)[-1])
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # "http://[x/a.jpg" (urlsplit checks the brackets): no picture to match
+        return ""
+    return _WP_SIZE.sub("", path.rsplit("/", 1)[-1])
 
 
 def same_picture(a: str, b: str) -> bool:

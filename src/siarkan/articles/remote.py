@@ -239,7 +239,12 @@ class FeedEntry:
 
 
 def _local(tag: object) -> str:
-    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
+    if not isinstance(tag, str):
+        return ""
+    try:
+        return str(etree.QName(tag).localname).lower()
+    except ValueError:  # recover=True keeps names QName refuses ("<a:" -> tag "a:")
+        return tag.rpartition("}")[2].lower()
 
 
 def _child(el: etree._Element, *names: str) -> etree._Element | None:
@@ -354,7 +359,12 @@ def parse_feed_or_sitemap(xml_bytes: bytes, base_url: str, *, tz: tzinfo = UTC) 
         parent = el.getparent()
         if _local(el.tag) == "url" and parent is not None and _local(parent.tag) != "urlset":
             continue
-        entry = _item(el, base_url, tz)
+        try:
+            entry = _item(el, base_url, tz)
+        except UnicodeDecodeError:
+            # recover=True keeps a character reference to a surrogate ("&#xD800;") as bytes
+            # lxml cannot decode on reading: that entry is skipped, not the whole feed.
+            continue
         if entry is not None and entry.url not in entries:
             entries[entry.url] = entry
     return list(entries.values())

@@ -54,6 +54,19 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
     relative: tuple[Literal["rewrite_with_base"], str] | Literal["deny"] = (
         ("rewrite_with_base", base_url) if base_url else "deny"
     )
+    try:
+        cleaned = _clean(html, relative)
+    except ValueError:
+        # nh3 parses the base with the WHATWG URL parser, stricter than urlsplit: a base it
+        # refuses ("https://a b.example/", a bad IDN) is no base, not a failed article.
+        if relative == "deny":
+            raise
+        cleaned = _clean(html, "deny")
+    cleaned = _DEAD_LINK.sub(r"\1", cleaned)
+    return _DEAD_IMAGE.sub("", cleaned).strip()
+
+
+def _clean(html: str, relative: tuple[Literal["rewrite_with_base"], str] | Literal["deny"]) -> str:
     cleaned: str = nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
@@ -65,5 +78,4 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
         url_relative=relative,
         strip_comments=True,
     )
-    cleaned = _DEAD_LINK.sub(r"\1", cleaned)
-    return _DEAD_IMAGE.sub("", cleaned).strip()
+    return cleaned

@@ -77,7 +77,10 @@ def absolute_url(url: Any) -> str | None:
     if not isinstance(url, str):
         return None
     url = html.unescape(url.strip())
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[x": urlsplit checks bracketed hosts; not a usable URL
+        return None
     return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 

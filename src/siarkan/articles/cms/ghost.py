@@ -86,7 +86,8 @@ def from_webhook(data: dict[str, Any]) -> Intent:
             if isinstance(a, dict) and a.get("name")
         ],
     )
-    tags = [t for t in (current.get("tags") or ()) if _ghost_public_tag(t)]
+    tags = current.get("tags")
+    tags = [t for t in (tags if isinstance(tags, list) else ()) if _ghost_public_tag(t)]
     primary = as_dict(current.get("primary_tag"))
     if _ghost_public_tag(primary):
         out["section"] = primary["name"]

@@ -181,8 +181,13 @@ def _put_date(
     put(out, "publish_at" if status == "scheduled" else "published_at", published)
 
 
+def _post_type(value: Any) -> str:
+    # A set lookup hashes its key: a payload's {"type": {...}} must not raise TypeError.
+    return value if isinstance(value, str) else ""
+
+
 def from_rest(post: dict[str, Any]) -> Intent:
-    if post.get("type") in _WP_NOT_ARTICLES:
+    if _post_type(post.get("type")) in _WP_NOT_ARTICLES:
         return Ignore(f"a WordPress {post['type']}, not a post", "wordpress")
     content = as_dict(post.get("content"))
     link = absolute_url(post.get("link"))
@@ -279,9 +284,8 @@ def autop(content: str) -> str:
 
 def from_webhook(data: dict[str, Any]) -> Intent:
     post = data["post"]
-    if post.get("post_type") in _WP_NOT_ARTICLES or str(post.get("post_type", "")).startswith(
-        "wp_"
-    ):
+    post_type = _post_type(post.get("post_type"))
+    if post_type in _WP_NOT_ARTICLES or post_type.startswith("wp_"):
         return Ignore(f"a WordPress {post.get('post_type')}, not a post", "wp-webhooks")
     link = absolute_url(data.get("post_permalink"))
     article_id, id_field = _wp_id(post.get("guid"), link, post.get("ID", data.get("post_id")))
