@@ -420,6 +420,54 @@ async def test_hostile_json_and_queries_get_problems_not_server_errors(
     assert status == 200 and body["items"] == [], body
 
 
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        # int() refuses more than 4300 digits (CVE-2020-10735): a ValueError json.loads let out.
+        (b'{"title": "x", "body_text": "y", "image": {"url": "https://e.x/a.jpg", "width": 1'
+         + b"0" * 5000 + b"}}", 400),
+        # Valid ISO 8601, but past datetime.max (or before datetime.min) once in UTC.
+        (b'{"title": "x", "body_text": "y", "published_at": "9999-12-31T23:59:59-23:59"}', 422),
+        (b'{"title": "x", "body_text": "y", "publish_at": "0001-01-01T00:00:00"}', 422),
+        # Characters XML 1.0 forbids, leading a body_html: lxml raised ValueError.
+        (b'{"title": "x", "body_html": "\\u0001y \\u000bz <p>w\\u0000</p>"}', 201),
+    ],
+)  # fmt: skip
+async def test_odd_json_gets_an_answer_not_a_server_error(
+    api: tuple[str, Database], raw: bytes, status: int
+) -> None:
+    base, _ = api
+    got, headers, body = await call("POST", f"{base}/api/articles", headers=JSON_BODY, data=raw)
+    assert got == status, body
+    if status == 201:
+        assert body["article"]["paragraphs"] == ["y z", "w"]
+    else:
+        assert headers["Content-Type"].startswith("application/problem+json")
+
+
+async def test_openapi_documents_every_status_an_operation_answers(
+    api: tuple[str, Database],
+) -> None:
+    base, _ = api
+    _, _, spec = await call("GET", f"{base}/api/openapi.json")
+    ops = spec["paths"]
+    for path, method in [
+        ("/api/articles", "post"),
+        ("/api/articles", "get"),
+        ("/api/articles/{key}", "get"),
+        ("/api/articles/{key}", "delete"),
+    ]:
+        assert {"401", "403"} <= set(ops[path][method]["responses"]), (path, method)
+    assert "400" in ops["/api/articles"]["get"]["responses"]  # ?status=AAA
+    assert "409" in ops["/api/articles"]["post"]["responses"]  # a taken canonical_url
+    assert {"400", "413", "415"} <= set(ops["/api/hooks/ghost"]["post"]["responses"])
+    # An empty batch is a 422: the schema must not call [] valid.
+    batch = ops["/api/articles"]["post"]["requestBody"]["content"]["application/json"]
+    assert batch["schema"]["oneOf"][1]["minItems"] == 1
+    status, _, _ = await call("POST", f"{base}/api/articles", headers=TOKEN, json=[])
+    assert status == 422
+
+
 async def test_the_bearer_scheme_is_case_insensitive(api: tuple[str, Database]) -> None:
     base, _ = api
     lower = {"Authorization": "bearer test-token-123"}

@@ -303,3 +303,31 @@ async def test_credentials_that_are_not_ascii_are_refused_not_a_crash(
     in compare_digest, UnicodeEncodeError for bytes that are not UTF-8), not a 401."""
     base, _ = api
     assert await status_of_raw(base, request_head) == b"401"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status"),
+    [
+        # A stray control character leading Ghost's html: lxml raised ValueError (a 500, which
+        # Ghost retries as a failure).
+        ({"html": "\x01Atap \x0bambruk.<p>Warga\x00 mengungsi.</p>"}, 201),
+        # Valid ISO 8601 that has no UTC datetime: OverflowError in the store (a 500).
+        ({"published_at": "9999-12-31T23:59:59-23:59"}, 422),
+    ],
+)
+async def test_odd_ghost_posts_get_an_answer_not_a_server_error(
+    api: tuple[str, Database], overrides: dict[str, Any], status: int
+) -> None:
+    base, _ = api
+    got, answer = await ghost(base, ghost_event("post.published", **overrides))
+    assert got == status, answer
+
+
+async def test_a_signed_ghost_body_with_a_huge_number_is_a_400(api: tuple[str, Database]) -> None:
+    base, _ = api
+    body = b'{"post": {"current": {"id": 1' + b"0" * 5000 + b"}}}"
+    status, headers, answer = await call(
+        "POST", f"{base}/api/hooks/ghost", headers=ghost_headers(body), data=body
+    )
+    assert status == 400, answer
+    assert headers["Content-Type"].startswith("application/problem+json")

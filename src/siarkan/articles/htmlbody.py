@@ -44,10 +44,11 @@ from siarkan.articles.text import (
 
 # C0 controls: libxml2's HTML parser keeps them in text, but lxml refuses to write such text
 # back into the tree (ValueError "All strings must be XML compatible") when a block is trimmed.
-# Those that Python counts as whitespace become a space; the rest go, as in text.normalize.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Those that Python counts as whitespace become a space; the rest go, as in text.normalize,
+# and so do U+FFFE and U+FFFF, which XML 1.0 (section 2.2) forbids too.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CONTROL_TABLE = str.maketrans(
-    {c: None for c in (*range(0x00, 0x09), *range(0x0E, 0x1C))}
+    {c: None for c in (*range(0x00, 0x09), *range(0x0E, 0x1C), 0xFFFE, 0xFFFF)}
     | {c: " " for c in (0x0B, 0x0C, *range(0x1C, 0x20))}
 )
 

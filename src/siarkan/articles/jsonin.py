@@ -15,6 +15,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from pydantic import ValidationError
@@ -158,12 +159,27 @@ def build_article(
         canonical_url=model.canonical_url,
         image=image,
         related=_merge_related([RelatedLink(r.title, r.url) for r in model.related], body.related),
-        published_at=aware(model.published_at, tz) if model.published_at else None,
-        updated_at=aware(model.updated_at, tz) if model.updated_at else None,
-        publish_at=aware(model.publish_at, tz) if model.publish_at else None,
+        published_at=_instant(model, "published_at", tz),
+        updated_at=_instant(model, "updated_at", tz),
+        publish_at=_instant(model, "publish_at", tz),
         status=Status(model.status),
         source=source,
     )
+
+
+def _instant(model: ArticleIn, field: str, tz: tzinfo) -> datetime | None:
+    """The field as an aware datetime that has a UTC equivalent: "9999-12-31T23:59-05:00" is
+    valid ISO 8601 but past datetime.max in UTC, and the store writes UTC (was a 500)."""
+    value: datetime | None = getattr(model, field)
+    if value is None:
+        return None
+    moment = aware(value, tz)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        problem = "out of range: the instant must fall in years 1-9999 UTC"
+        raise ArticleInvalid([(field, problem)]) from None
+    return moment
 
 
 def _body_field(model: ArticleIn) -> str:

@@ -172,6 +172,8 @@ def decode_json(raw: bytes) -> Any:
         raise Refused(problem(400, "Invalid JSON", "the body is not UTF-8")) from None
     except RecursionError:  # json.loads recurses once per [ or {: a deep nest is not an article
         raise Refused(problem(400, "Invalid JSON", "the body is nested too deeply")) from None
+    except ValueError as exc:  # int() refuses over 4300 digits (CVE-2020-10735): was a 500
+        raise Refused(problem(400, "Invalid JSON", str(exc))) from None
 
 
 def _taken_field(message: str) -> str:
@@ -400,6 +402,11 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
     problem_ref = {"$ref": "#/components/schemas/Problem"}
     problem_response = {"content": {PROBLEM: {"schema": problem_ref}}}
     secured: list[dict[str, list[str]]] = [{"bearer": []}]
+    # Every bearer-guarded operation can answer these two (see _unauthorized).
+    guarded = {
+        "401": problem_response | {"description": "no or wrong token"},
+        "403": problem_response | {"description": "no admin.token: the admin API is off"},
+    }
     key_param = {
         "name": "key",
         "in": "path",
@@ -458,6 +465,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                                         {
                                             "type": "array",
                                             "items": {"$ref": "#/components/schemas/ArticleIn"},
+                                            "minItems": 1,
                                             "maxItems": MAX_BATCH,
                                         },
                                     ],
@@ -469,8 +477,9 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                         "201": {"description": "created"},
                         "200": {"description": "updated, unchanged, or a batch's results"},
                         "400": problem_response | {"description": "not JSON"},
-                        "401": problem_response | {"description": "no or wrong token"},
-                        "413": problem_response | {"description": "body too large"},
+                        **guarded,
+                        "409": problem_response | {"description": "id, slug or URL taken"},
+                        "413": problem_response | {"description": "body or batch too large"},
                         "415": problem_response | {"description": "not application/json"},
                         "422": problem_response | {"description": "invalid article"},
                     },
@@ -495,7 +504,11 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                             "schema": {"type": "integer", "minimum": 0},
                         },
                     ],
-                    "responses": {"200": {"description": "a page of articles"}},
+                    "responses": {
+                        "200": {"description": "a page of articles"},
+                        "400": problem_response | {"description": "bad status, limit or offset"},
+                        **guarded,
+                    },
                 },
             },
             "/api/hooks/ghost": {
@@ -513,8 +526,12 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "updated, unchanged, retracted or absent"},
                         "201": {"description": "created"},
+                        "400": problem_response | {"description": "not JSON"},
                         "401": problem_response | {"description": "missing, forged or stale"},
                         "403": problem_response | {"description": "no admin.ghost_secret"},
+                        "409": problem_response | {"description": "id, slug or URL taken"},
+                        "413": problem_response | {"description": "body or batch too large"},
+                        "415": problem_response | {"description": "not application/json"},
                         "422": problem_response | {"description": "invalid post"},
                     },
                 },
@@ -526,6 +543,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "parameters": [key_param],
                     "responses": {
                         "200": {"description": "the article"},
+                        **guarded,
                         "404": problem_response | {"description": "unknown"},
                     },
                 },
@@ -535,6 +553,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "parameters": [key_param],
                     "responses": {
                         "200": {"description": "retracted"},
+                        **guarded,
                         "404": problem_response | {"description": "unknown"},
                     },
                 },
