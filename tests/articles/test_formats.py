@@ -157,6 +157,25 @@ def test_payload_error_paths(site: SiteSettings) -> None:
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "https://a b.example/berita",  # urlsplit takes it; no reader or server would
+        "https://news.example/berita baru",
+        "https://news.example:99999/x",
+        "https://news.example/x\x00",
+        'https://news.example/"x"',
+        "https:///berita",
+    ],
+)
+def test_a_url_no_reader_could_follow_is_refused(site: SiteSettings, url: str) -> None:
+    """Stored, it would be every feed's broken link and every post's dead one."""
+    payload = {"title": "Judul", "body_text": BODY, "canonical_url": url}
+    with pytest.raises(ArticleInvalid) as info:
+        article_from_payload(payload, settings=site, source="api")
+    assert dict(info.value.errors)["canonical_url"] == "an absolute http(s) URL"
+
+
+@pytest.mark.parametrize(
     ("payload", "path"),
     [
         ({"title": "T"}, "body_html"),

@@ -9,6 +9,7 @@ ISO 8601; naive ones are taken in the site's time zone by `jsonin`.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -18,9 +19,23 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 BODY_FIELDS = ("body_html", "body_text", "paragraphs")
 
 
+# Never in a URL as written (RFC 3986 section 2; WHATWG URL): whitespace, controls, <>"\.
+# urlsplit is lenient and takes "https://a b.example/x"; stored, it would be a feed's broken
+# link (the W3C validator's "not a valid URI") and a post's dead one.
+_NOT_IN_URL = re.compile(r'[\s\x00-\x1f\x7f<>"\\]')
+
+
 def _absolute_http(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number 0-65535
+    except ValueError:
+        raise ValueError("an absolute http(s) URL") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or _NOT_IN_URL.search(value) is not None
+    ):
         raise ValueError("an absolute http(s) URL")
     return value
 
