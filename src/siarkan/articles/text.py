@@ -189,7 +189,9 @@ def find_lead(paragraphs: list[str]) -> tuple[str | None, list[str]]:
     for k, paragraph in enumerate(paragraphs[:LEAD_SEARCH]):
         if k and not is_header_line(paragraphs[k - 1]):
             break
-        if k + 1 < len(paragraphs):
+        # A dateline running on into the next paragraph starts in a short one ("Tangerang -"):
+        # a lead paragraph is not matched twice.
+        if k + 1 < len(paragraphs) and len(paragraph) <= _HEADER_MAX:
             joined = f"{paragraph} {paragraphs[k + 1]}"
             m = match_dateline(joined)
             if m is not None and m.end > len(paragraph):

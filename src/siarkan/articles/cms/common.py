@@ -8,10 +8,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import lxml.html
 from lxml.etree import ParserError
+
+from siarkan.articles.htmlbody import absolute_url as resolve_url
 
 ID_NAMESPACE = uuid.NAMESPACE_URL
 
@@ -74,14 +75,11 @@ def rendered(value: Any) -> Any:
 
 
 def absolute_url(url: Any) -> str | None:
+    """A CMS's URL field (entities decoded: WordPress renders "&amp;") as the page importer
+    reads its links: an absolute http(s) URL, else None."""
     if not isinstance(url, str):
         return None
-    url = html.unescape(url.strip())
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # "http://[x": urlsplit checks bracketed hosts; not a usable URL
-        return None
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
+    return resolve_url(html.unescape(url), None)
 
 
 def stable_id(url: str) -> str:
