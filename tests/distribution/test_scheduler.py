@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -707,3 +708,137 @@ async def test_stopping_lets_a_source_poll_under_way_finish(
     async with db.connect() as conn:
         stored = await list_articles(conn)
     assert sorted(a.title for a in stored) == ["Banjir Rendam Serang", "Berita Banten Nomor 0"]
+
+
+def series_settings(settings: Settings, interval: timedelta) -> Settings:
+    """`settings` with the main channel publishing series of 6 parts, `interval` apart."""
+    utama = settings.channels[0]
+    excerpts = utama.excerpts.overridden(mode="series", series_parts=6, series_interval=interval)
+    series = utama.model_copy(update={"excerpts": excerpts})
+    return settings.model_copy(update={"channels": (series, *settings.channels[1:])})
+
+
+async def series_parts(db: Database, article_id: str) -> list[tuple[str, datetime | None, Any]]:
+    """(state, published_at, due_at) of an article's series parts, in part order."""
+    async with db.connect() as conn:
+        rows = await conn.execute(
+            select(posts.c.state, posts.c.published_at, posts.c.due_at)
+            .where(posts.c.actor_name == "utama", posts.c.article_id == article_id)
+            .order_by(posts.c.part)
+        )
+        return [(state, published, due) for state, published, due in rows.all()]
+
+
+async def test_series_parts_overdue_after_downtime_come_spaced_not_in_a_burst(
+    db_settings: Settings,
+    db_url: str,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+    make_article: Callable[..., Article],
+) -> None:
+    """Down for 3 h with parts due every 30 min: on restart one part goes, the rest keep the
+    series' spacing from it (stored, so a second restart does not burst either)."""
+    interval = timedelta(minutes=30)
+    settings = series_settings(db_settings, interval)
+    first = Database(create_engine(db_url))
+    await with_audience(first, settings, clock.now())
+    article = make_article(published_at=clock.now())
+    await store(first, settings, article, clock.now())
+    parts = await series_parts(first, article.id)
+    assert len(parts) == 6 and [s for s, _, _ in parts] == ["published"] + ["scheduled"] * 5
+    await first.close()  # down from 10:00 until 11:40: parts 1-3 come due meanwhile
+
+    clock.advance(timedelta(minutes=100))
+    second = Database(create_engine(db_url))
+    try:
+        report = await tick(second, settings, clock, http)
+        assert report.posts_released == 1
+        parts = await series_parts(second, article.id)
+        restart = clock.now()
+        assert [s for s, _, _ in parts] == ["published"] * 2 + ["scheduled"] * 4
+        assert parts[1][1] == restart
+        # Part 4 was due at 12:00, only 20 min after part 1: pushed too.
+        assert [due for _, _, due in parts[2:]] == [restart + k * interval for k in (1, 2, 3, 4)]
+        clock.advance(timedelta(minutes=10))
+        assert (await tick(second, settings, clock, http)).posts_released == 0
+    finally:
+        await second.close()  # down again from 11:50 until 13:20: parts 2-4 come due
+
+    clock.advance(timedelta(minutes=90))
+    third = Database(create_engine(db_url))
+    try:
+        report = await tick(third, settings, clock, http)
+        assert report.posts_released == 1
+        restart = clock.now()
+        parts = await series_parts(third, article.id)
+        assert [s for s, _, _ in parts] == ["published"] * 3 + ["scheduled"] * 3
+        assert [due for _, _, due in parts[3:]] == [restart + k * interval for k in (1, 2, 3)]
+        for _ in range(3):  # then one part per interval, in order
+            clock.advance(interval)
+            assert (await tick(third, settings, clock, http)).posts_released == 1
+        parts = await series_parts(third, article.id)
+        released = [published for _, published, _ in parts if published is not None]
+        assert len(released) == 6 and released == sorted(released)
+        assert all(b - a >= interval for a, b in itertools.pairwise(released))
+        async with third.connect() as conn:
+            created = (
+                await conn.execute(
+                    select(activities.c.object_uri)
+                    .where(activities.c.type == "Create", activities.c.actor_name == "utama")
+                    .order_by(activities.c.id)
+                )
+            ).scalars()
+            uris = (
+                await conn.execute(
+                    select(posts.c.uri)
+                    .where(posts.c.actor_name == "utama", posts.c.article_id == article.id)
+                    .order_by(posts.c.part)
+                )
+            ).scalars()
+            assert list(created) == list(uris)  # Creates went out in the series' order
+    finally:
+        await third.close()
+
+
+async def test_downtime_respaces_series_only_each_on_its_own(
+    db_settings: Settings,
+    db: Database,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+    make_article: Callable[..., Article],
+) -> None:
+    """After downtime, each overdue series sends one part now (series are per article), while
+    embargoed reports whose time passed meanwhile go out when due, whole, as before."""
+    settings = series_settings(db_settings, timedelta(minutes=30))
+    await with_audience(db, settings, clock.now())
+    for n in range(2):  # two series in the main channel, started at 10:00
+        await store(
+            db,
+            settings,
+            make_article(
+                id=f"seri{n}", slug=f"seri-{n}", section="Nasional", published_at=clock.now()
+            ),
+            clock.now(),
+        )
+    for n in range(2):  # two embargoed Banten reports, due at 10:20 and 10:40
+        embargoed = make_article(
+            id=f"emb{n}",
+            slug=f"embargo-{n}",
+            publish_at=START + timedelta(minutes=20 + 20 * n),
+            published_at=None,
+        )
+        await store(db, settings, embargoed, clock.now())
+    clock.advance(timedelta(hours=3))  # down until 13:00
+    report = await tick(db, settings, clock, http)
+    assert sorted(report.published) == ["emb0", "emb1"]
+    async with db.connect() as conn:
+        banten = (
+            await conn.execute(select(posts.c.state).where(posts.c.actor_name == "banten"))
+        ).scalars()
+        assert list(banten) == ["published"] * 2  # both embargoed reports, released at once
+    for article_id in ("seri0", "seri1"):
+        states = [state for state, _, _ in await series_parts(db, article_id)]
+        assert states == ["published"] * 2 + ["scheduled"] * 4
+    for article_id in ("emb0", "emb1"):  # their series starts now, as any new series does
+        states = [state for state, _, _ in await series_parts(db, article_id)]
+        assert states == ["published"] + ["scheduled"] * 5

@@ -9,7 +9,8 @@
             visible, posts exist   -> re-render; object_hash differs -> Update (published parts)
             not visible any more   -> Delete + Tombstone for published parts; scheduled dropped
     scheduler tick
-        | release_due_posts: due parts -> Create (+ Announce by the site actor) -> deliveries,
+        | release_due_posts: series parts overdue after downtime respaced (stored due_at moved)
+          | due parts -> Create (+ Announce by the site actor) -> deliveries,
           thread order kept per inbox (each part's delivery waits for the previous part's)
 
 Only rows are written here (transactional outbox); the delivery worker sends them.
@@ -23,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -51,6 +52,7 @@ from siarkan.federation.schedule import (
     SCHEDULED,
     out_of_quiet_hours,
     part_times,
+    respaced,
 )
 from siarkan.federation.vocab import as_time
 from siarkan.store.tables import activities, actors, deliveries, posts
@@ -417,6 +419,7 @@ async def release_due_posts(
     for part n's there (deliveries.after_id). Safe to run on several nodes: each part is claimed
     with a conditional UPDATE, so exactly one node releases it.
     """
+    await _respace_overdue_series(conn, settings, now, article_id=article_id)
     query = (
         select(posts)
         .where(posts.c.state == SCHEDULED, posts.c.due_at <= now)
@@ -499,6 +502,65 @@ async def release_due_posts(
         if row["part"] == 0:
             await _announce(conn, settings, channel, row["article_id"], row["uri"], now, chain[key])
     return len(claimed)
+
+
+async def _respace_overdue_series(
+    conn: AsyncConnection, settings: Settings, now: datetime, *, article_id: str | None
+) -> None:
+    """Move the due times of series parts that came due while we were down (schedule.respaced),
+    so the release that follows sends one part per series, not a burst. Stored, so a restart
+    before the next part does not burst either. Stale parts (scheduler.stale_after) keep their
+    time: they reach the outbox, not timelines, as before."""
+    series = {c.name: c for c in fediverse_channels(settings) if c.excerpts.mode == "series"}
+    if not series:
+        return
+    overdue = posts.alias("overdue")
+    query = (
+        select(posts.c.id, posts.c.actor_name, posts.c.article_id, posts.c.due_at)
+        .where(
+            posts.c.state == SCHEDULED,
+            posts.c.actor_name.in_(series),
+            posts.c.due_at >= now - settings.scheduler.stale_after,
+            exists().where(
+                overdue.c.actor_name == posts.c.actor_name,
+                overdue.c.article_id == posts.c.article_id,
+                overdue.c.state == SCHEDULED,
+                overdue.c.due_at <= now,
+                overdue.c.due_at >= now - settings.scheduler.stale_after,
+            ),
+        )
+        .order_by(posts.c.actor_name, posts.c.article_id, posts.c.part)
+        # PostgreSQL: a series another node is respacing (or an edit holds) is skipped, and
+        # its release with it (release_due_posts skips the same locked rows).
+        .with_for_update(skip_locked=True)
+    )
+    if article_id is not None:
+        query = query.where(posts.c.article_id == article_id)
+    by_series: dict[tuple[str, str], list[RowMapping]] = {}
+    for row in (await conn.execute(query)).mappings():
+        by_series.setdefault((row["actor_name"], row["article_id"]), []).append(row)
+    moved: list[dict[str, Any]] = []
+    for (actor_name, _), rows in by_series.items():
+        channel = series[actor_name]
+        quiet = channel.schedule.quiet_hours
+        times = respaced(
+            [row["due_at"] for row in rows],
+            now,
+            interval=channel.excerpts.series_interval,
+            quiet=quiet.window if quiet else None,
+            tz=settings.site.tz,
+            slack=timedelta(seconds=settings.scheduler.tick_seconds),
+        )
+        moved += [
+            {"post_id": row["id"], "due": when}
+            for row, when in zip(rows, times, strict=True)
+            if when != row["due_at"]
+        ]
+    if moved:
+        await conn.execute(
+            update(posts).where(posts.c.id == bindparam("post_id")).values(due_at=bindparam("due")),
+            moved,
+        )
 
 
 def release_times(rows: Sequence[RowMapping], now: datetime) -> list[datetime]:

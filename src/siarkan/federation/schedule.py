@@ -2,6 +2,8 @@
 
     now | part k due at previous + series_interval (series) or together (summary, thread)
         | pushed out of the channel's quiet hours (site time zone; the window may wrap midnight)
+    restart after downtime | respaced: a series' overdue parts go one now, the rest an interval
+                             apart from it (not all at once)
 
 A post's lifecycle (stored in posts.state):
 
@@ -15,6 +17,7 @@ an id it holds a Tombstone for).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -68,4 +71,32 @@ def part_times(
         else:
             due = times[-1]
         times.append(due)
+    return times
+
+
+def respaced(
+    due: Sequence[datetime],
+    now: datetime,
+    *,
+    interval: timedelta,
+    quiet: tuple[time, time] | None,
+    tz: ZoneInfo,
+    slack: timedelta = timedelta(0),
+) -> list[datetime]:
+    """New due times of one series' scheduled parts (`due`, in part order) at `now`.
+
+    Parts that came due while the service was down would all go out on the first tick after
+    it, flooding timelines, which a series exists to avoid. So the first part goes now (its
+    time is kept: it is due), each later one at least `interval` after the one before it (out
+    of quiet hours, as part_times spaces them) and never earlier than it was due. Nothing
+    moves while the first part is not due yet. A first part late by no more than `slack` (a
+    scheduler tick: normal running) counts as on time, so ticks do not drift the series."""
+    if not due or due[0] > now:
+        return list(due)
+    times = [due[0]]
+    # When the first part is actually released.
+    previous = due[0] if now - due[0] <= slack else now
+    for when in due[1:]:
+        previous = max(when, out_of_quiet_hours(previous + interval, quiet, tz))
+        times.append(previous)
     return times
