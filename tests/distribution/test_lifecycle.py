@@ -13,12 +13,14 @@ from siarkan.distribution.lifecycle import (
     MAX_RETRY_AFTER,
     RETRY_INTERVALS,
     VERIFY_MAX_ATTEMPTS,
+    Abandoned,
     Effect,
     Failure,
     Obsolete,
     Refused,
     Response,
     State,
+    abandoned,
     backoff,
     decide,
     knock_again,
@@ -89,6 +91,16 @@ def test_last_try_is_dead(result: object) -> None:
 
 def test_success_on_the_last_try_is_sent() -> None:
     assert outcome(Response(200), attempts=16).state is State.SENT
+
+
+def test_a_row_is_abandoned_when_its_leases_ran_out_the_bound_times() -> None:
+    assert abandoned(0, 5) is None
+    assert abandoned(4, 5) is None
+    assert abandoned(5, 5) == Abandoned(5)
+    outcome = decide(Abandoned(5), attempts=1, max_attempts=16, now=NOW)
+    assert outcome.state is State.DEAD and outcome.final and outcome.due_at is None
+    assert outcome.reason == "abandoned: lease expired 5 times without a result"
+    assert outcome.effects == frozenset()  # nothing says the host is at fault
 
 
 def test_waits_grow_with_each_failure() -> None:

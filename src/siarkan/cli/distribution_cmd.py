@@ -68,6 +68,7 @@ async def run_deliveries(args: argparse.Namespace, ctx: CliContext) -> int:
                 "activity_id": r["activity_id"],
                 "subscription_id": r["subscription_id"],
                 "attempts": r["attempts"],
+                "lease_expiries": r["lease_expiries"],
                 "due_at": _iso(r["due_at"]),
                 "last_status": r["last_status"],
                 "last_error": r["last_error"],

@@ -1,6 +1,6 @@
 """The life of one delivery, declared in one place. Pure: no I/O, no clock, no randomness.
 
-    worker sends a row -> Result (Response | Failure | Refused | Obsolete)
+    worker sends a row -> Result (Response | Failure | Refused | Obsolete | Abandoned)
         -> decide(result, attempts=, max_attempts=, now=, jitter=) -> Outcome(state, due_at, ...)
         -> queue.record writes the row, the host's health and the effects
 
@@ -11,6 +11,8 @@
        └──5xx, 3xx, 401, 408, 429, network error──> retrying ──(same rules, due_at later)──┐
                                  ▲──────────────────────────────────────────────────────────┘
                                  └─ after max_attempts tries (16 = Mastodon's) ──────────> dead
+    pending/retrying ──lease ran out without a result, max_lease_expiries times──> dead
+        (a "poison" row: sending it kills or hangs the worker every time; it is not sent again)
 
 Waits between tries follow RETRY_INTERVALS (Sidekiq's `count**4 + 15` seconds, which Mastodon's
 DeliveryWorker uses): 16 s, 31 s, 96 s, 4.5 min, ... 14 h; the 15 waits of 16 tries add up to
@@ -139,7 +141,24 @@ class Obsolete:
     reason: str
 
 
-Result = Response | Failure | Refused | Obsolete
+@dataclass(frozen=True, slots=True)
+class Abandoned:
+    """Not sent: the row's lease ran out `expiries` times without a result (abandoned())."""
+
+    expiries: int
+
+
+Result = Response | Failure | Refused | Obsolete | Abandoned
+
+
+def abandoned(lease_expiries: int, max_lease_expiries: int) -> Abandoned | None:
+    """A row whose leases keep ending without a result is given up instead of claimed again.
+
+    A claim is not a try: a row whose sending kills the worker (OOM, segfault) or outlasts its
+    lease every time never reaches max_attempts, and would be reclaimed forever (Sidekiq and
+    Oban likewise count a job a dead worker held as a failed try).
+    """
+    return Abandoned(lease_expiries) if lease_expiries >= max_lease_expiries else None
 
 
 # --- what happens next --------------------------------------------------------------------------
@@ -207,6 +226,10 @@ def decide(
     match result:
         case Obsolete(reason):
             return Outcome(State.SKIPPED, None, reason)
+        case Abandoned(expiries):
+            # No host effects: nothing says the host is at fault.
+            reason = f"abandoned: lease expired {expiries} times without a result"
+            return Outcome(State.DEAD, None, reason)
         case Refused(reason, answered):
             return Outcome(State.DEAD, None, reason, up if answered else frozenset())
         case Failure(error):

@@ -5,9 +5,12 @@
         -> worker sends -> [Done] -> record (rows, hosts, per-kind effects) in one transaction
 
 Claims are leases (`lease_until`, `leased_by`): a worker that dies loses nothing, its rows become
-claimable again when the lease runs out. On PostgreSQL, concurrent workers skip each other's
-rows (`FOR UPDATE SKIP LOCKED`) and re-check the lease on the locked row, so a row is never
-claimed twice while its lease lasts. SQLite has one worker process (see docs/deployment.md).
+claimable again when the lease runs out. A lease that ends without a result (taken over by a
+claim, or cleared by housekeeping or a SQLite start-up) is counted in `lease_expiries`: the
+worker gives up a row whose sending keeps killing it (lifecycle.abandoned). On PostgreSQL,
+concurrent workers skip each other's rows (`FOR UPDATE SKIP LOCKED`) and re-check the lease on
+the locked row, so a row is never claimed twice while its lease lasts. SQLite has one worker
+process (see docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ class Claimed:
     actor_name: str | None
     shared: bool
     attempts: int  # tries before this one
+    lease_expiries: int = 0  # leases that ended without a result, before this claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +192,8 @@ def _claim_statement(dialect: str, by_kind: bool, skipping: bool) -> Update:
         .limit(bindparam("c_limit", type_=Integer))
     )
     free = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
+    # A lease still set on a free row ran out: whoever held it died or hung before recording.
+    expired = case((deliveries.c.lease_until.is_not(None), literal(1)), else_=literal(0))
     chosen = picked
     if dialect == "postgresql":
         # The ranking above is driven from the small candidate set and the rows are then
@@ -207,6 +213,7 @@ def _claim_statement(dialect: str, by_kind: bool, skipping: bool) -> Update:
         .values(
             lease_until=bindparam("c_until", type_=deliveries.c.lease_until.type),
             leased_by=bindparam("c_worker", type_=deliveries.c.leased_by.type),
+            lease_expiries=deliveries.c.lease_expiries + expired,
         )
         .returning(*_CLAIM_RETURNS)
     )
@@ -248,9 +255,9 @@ async def claim(
     # the worker's own instructions per delivery went to those ten lookups).
     claimed = [
         Claimed(id_, kind, target, host, activity_id, subscription_id, topic, actor, bool(shared),
-                attempts)
-        for id_, kind, target, host, activity_id, subscription_id, topic, actor, shared, attempts
-        in (await conn.execute(stmt, params)).all()
+                attempts, expiries)
+        for (id_, kind, target, host, activity_id, subscription_id, topic, actor, shared, attempts,
+             expiries) in (await conn.execute(stmt, params)).all()
     ]  # fmt: skip
     claimed.sort(key=lambda c: c.id)
     return claimed
@@ -286,12 +293,17 @@ async def renew(
     return set(result.scalars())
 
 
+# A lease cleared without a result: counted, or clearing it would hide a poison row from claim.
+_EXPIRED = {"lease_expiries": deliveries.c.lease_expiries + 1}
+
+
 async def release_all(conn: AsyncConnection, *, worker_id: str | None = None) -> int:
-    """Drop leases: all of them (SQLite start-up: the one worker is us) or one worker's."""
+    """Drop the leases of workers that died: all of them (SQLite start-up: the one worker is
+    us) or one worker's. Each counts as a lease that ended without a result."""
     stmt = update(deliveries).where(deliveries.c.lease_until.is_not(None), active())
     if worker_id is not None:
         stmt = stmt.where(deliveries.c.leased_by == worker_id)
-    result = await conn.execute(stmt.values(lease_until=None, leased_by=None))
+    result = await conn.execute(stmt.values(lease_until=None, leased_by=None, **_EXPIRED))
     return result.rowcount
 
 
@@ -300,7 +312,7 @@ async def release_expired(conn: AsyncConnection, now: datetime) -> int:
     result = await conn.execute(
         update(deliveries)
         .where(deliveries.c.lease_until.is_not(None), deliveries.c.lease_until < now)
-        .values(lease_until=None, leased_by=None)
+        .values(lease_until=None, leased_by=None, **_EXPIRED)
     )
     return result.rowcount
 
@@ -558,7 +570,8 @@ async def list_deliveries(
 async def requeue_dead(
     conn: AsyncConnection, *, now: datetime, ids: Sequence[int] | None = None
 ) -> int:
-    """Dead rows back to pending, due now, with a fresh try budget (`siarkan retry`)."""
+    """Dead rows back to pending, due now, with a fresh try budget and lease count
+    (`siarkan retry`)."""
     stmt = update(deliveries).where(deliveries.c.state == State.DEAD.value)
     if ids is not None:
         stmt = stmt.where(deliveries.c.id.in_(list(ids)))
@@ -566,6 +579,7 @@ async def requeue_dead(
         stmt.values(
             state=State.PENDING.value,
             attempts=0,
+            lease_expiries=0,
             due_at=now,
             finished_at=None,
             lease_until=None,

@@ -1,6 +1,8 @@
 """The delivery worker: a loop that claims due rows and applies the lifecycle to them.
 
-    loop: claim (a batch when few rows wait; per-host allowance, breaker) | sender.prepare
+    loop: claim (a batch when few rows wait; per-host allowance, breaker)
+        | rows whose leases kept running out without a result: dead at once (abandoned)
+        | sender.prepare
         | ready queue | sender.send (a task per busy slot; bounded globally and per host)
         | lifecycle.decide | buffer | record (every FLUSH_SECONDS or FLUSH_ROWS, one transaction)
 
@@ -51,6 +53,7 @@ from siarkan.distribution.lifecycle import (
     Failure,
     Obsolete,
     State,
+    abandoned,
     decide,
     max_attempts_for,
 )
@@ -241,8 +244,11 @@ class Worker:
         """Deliver everything due now, batch by batch (tests, `siarkan deliver --once`)."""
         total = 0
         for _ in range(rounds):
+            recorded = self.stats.recorded
             rows = await self.claim(self.settings.delivery.batch_size)
             if not rows:
+                if self.stats.recorded > recorded:
+                    continue  # a batch of abandoned rows only: more may be due
                 break
             await asyncio.gather(*(self._deliver(row) for row in rows))
             await self.flush()
@@ -288,31 +294,64 @@ class Worker:
             # A row of ours whose lease ran out (the loop stalled past a renewal) is claimed
             # again: it is already waiting or in flight here, and must not be sent twice.
             rows = [r for r in rows if r.id not in self._held]
-            if not rows:
-                return []
-            batch_hosts = {r.host for r in rows}
-            await self._refresh_hosts(conn, batch_hosts)
-            schemes: dict[str, str] = {}
-            for host in batch_hosts:
-                health = self._healths.get(host)
-                if health is None or health.probing:
-                    self._probing.add(host)
-                else:
-                    self._probing.discard(host)
-                if health is not None and health.signature_scheme:
-                    schemes[host] = health.signature_scheme
-            by_kind: dict[str, list[Claimed]] = {}
-            for row in rows:
-                by_kind.setdefault(row.kind, []).append(row)
-            for kind, items in by_kind.items():
-                sender = self.senders.get(kind)
-                if sender is not None:
-                    await sender.prepare(conn, items, schemes)
+            given_up = self._abandon(rows, now)
+            if given_up:
+                # Recorded in the claim's transaction, not sent or prepared: preparing or
+                # sending it is what kept killing its workers.
+                settle = {kind: sender.settle for kind, sender in self.senders.items()}
+                await queue.record(
+                    conn, given_up, worker_id=self.worker_id, now=now, policy=self.policy,
+                    settle=settle,
+                )  # fmt: skip
+                gone = {d.row.id for d in given_up}
+                rows = [r for r in rows if r.id not in gone]
+            if rows:
+                await self._prepare(conn, rows)
+        self._recorded(given_up)
         self._held.update(r.id for r in rows)
         self._lease_until.update((r.id, now + self.lease) for r in rows)
         self._held_per_host.update(r.host for r in rows)
         self.stats.claimed += len(rows)
         return rows
+
+    async def _prepare(self, conn: AsyncConnection, rows: list[Claimed]) -> None:
+        """Note which hosts are probed, and let each kind's sender load what its rows need."""
+        batch_hosts = {r.host for r in rows}
+        await self._refresh_hosts(conn, batch_hosts)
+        schemes: dict[str, str] = {}
+        for host in batch_hosts:
+            health = self._healths.get(host)
+            if health is None or health.probing:
+                self._probing.add(host)
+            else:
+                self._probing.discard(host)
+            if health is not None and health.signature_scheme:
+                schemes[host] = health.signature_scheme
+        by_kind: dict[str, list[Claimed]] = {}
+        for row in rows:
+            by_kind.setdefault(row.kind, []).append(row)
+        for kind, items in by_kind.items():
+            sender = self.senders.get(kind)
+            if sender is not None:
+                await sender.prepare(conn, items, schemes)
+
+    def _abandon(self, rows: list[Claimed], now: datetime) -> list[Done]:
+        """The claimed rows whose leases ran out too often without a result, as dead tries."""
+        bound = self.settings.delivery.max_lease_expiries
+        given_up: list[Done] = []
+        for row in rows:
+            result = abandoned(row.lease_expiries, bound)
+            if result is not None:
+                outcome = decide(result, attempts=row.attempts + 1, max_attempts=1, now=now)
+                given_up.append(Done(row, result, outcome))
+        return given_up
+
+    def _recorded(self, batch: list[Done]) -> None:
+        """Logs, metrics and stats of tries recorded (not held: unhold is the caller's)."""
+        for done in batch:
+            self._observe(done)
+        self._count(batch)
+        self.stats.recorded += len(batch)
 
     async def _refresh_hosts(self, conn: AsyncConnection, names: set[str]) -> None:
         """Read the health of the hosts not read or written within HEALTH_TTL. A fan-out claims
@@ -366,9 +405,7 @@ class Worker:
         self._health_read.update((host, read) for host in healths)
         for done in batch:
             self._unhold(done.row)
-            self._observe(done)
-        self._count(batch)
-        self.stats.recorded += len(batch)
+        self._recorded(batch)
         self._signal.set()  # a recorded thread part may unblock the next one
 
     async def renew(self) -> None:

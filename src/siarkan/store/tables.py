@@ -322,6 +322,9 @@ deliveries = Table(
     Column("due_at", UtcDateTime, nullable=False),
     Column("lease_until", UtcDateTime, nullable=True),
     Column("leased_by", String(100), nullable=True),
+    # Leases that ended without a result (the worker died or hung): a row whose sending kills
+    # its worker every time is given up after delivery.max_lease_expiries (queue.claim).
+    Column("lease_expiries", Integer, nullable=False, default=0, server_default="0"),
     # Thread order: this row waits until the delivery it follows has been sent.
     Column("after_id", BigInteger, nullable=True, index=True),
     Column("last_status", Integer, nullable=True),
