@@ -9,6 +9,7 @@ import hmac
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from siarkan.store.db import Database
 from siarkan.store.tables import activities, articles
 from siarkan.web.app import create_app
 from tests.cms_payloads import ghost_body, wp_rest_post, wp_webhook
-from tests.helpers import serve_app
+from tests.helpers import free_port, serve_app
 from tests.test_admin_api import TOKEN, call
 
 SECRET = "ghost-webhook-secret-9f2c"
@@ -43,15 +44,26 @@ def ghost_event(event: str, **overrides: Any) -> dict[str, Any]:
     return ghost_body(event, **{"published_at": stamp, "updated_at": stamp, **overrides})
 
 
+def ghost_settings(db_settings: Settings) -> Settings:
+    admin = AdminSettings(token="test-token-123", ghost_secret=SECRET)
+    return db_settings.model_copy(update={"admin": admin})
+
+
 @pytest.fixture
 async def api(
     db_settings: Settings, db: Database, port: int
 ) -> AsyncIterator[tuple[str, Database]]:
-    admin = AdminSettings(token="test-token-123", ghost_secret=SECRET)
-    settings = db_settings.model_copy(update={"admin": admin})
-    app = create_app(settings, db=db, roles={"web"}, migrate=False)
+    app = create_app(ghost_settings(db_settings), db=db, roles={"web"}, migrate=False)
     async with serve_app(app, port) as base:
         yield base, db
+
+
+@asynccontextmanager
+async def node(db_settings: Settings, port: int | None = None) -> AsyncIterator[str]:
+    """Another siarkan process on the same database: its own engine, its own memory."""
+    app = create_app(ghost_settings(db_settings), roles={"web"}, migrate=False)
+    async with serve_app(app, port or free_port()) as base:
+        yield base
 
 
 def ghost_headers(body: bytes, *, secret: str = SECRET, at_ms: int | None = None) -> dict[str, str]:
@@ -251,6 +263,101 @@ async def test_a_ghost_request_played_again_changes_nothing(api: tuple[str, Data
     assert (status, again["status"]) == (200, "duplicate")
     statuses = await db_statuses(db)
     assert statuses == ["retracted"]
+
+
+async def test_a_ghost_replay_to_another_node_or_after_a_restart_changes_nothing(
+    api: tuple[str, Database], db_settings: Settings, port: int
+) -> None:
+    """Several nodes share the work: a captured post.published played back to the node that
+    did not receive it, or to a restarted one, is a duplicate too (it was remembered in the
+    memory of one process only, and applied again elsewhere)."""
+    base, db = api
+    published = json.dumps(ghost_event("post.published")).encode()
+    captured = ghost_headers(published)
+    status, _, _ = await call("POST", f"{base}/api/hooks/ghost", headers=captured, data=published)
+    assert status == 201
+    status, deleted = await ghost(base, ghost_event("post.deleted"))
+    assert (status, deleted["outcome"]) == (200, "retracted")
+    async with node(db_settings) as other:
+        status, _, again = await call(
+            "POST", f"{other}/api/hooks/ghost", headers=captured, data=published
+        )
+        assert (status, again.get("status")) == (200, "duplicate"), again
+    assert await db_statuses(db) == ["retracted"]
+
+
+async def test_a_ghost_replay_after_a_restart_changes_nothing(
+    db_settings: Settings, db: Database
+) -> None:
+    published = json.dumps(ghost_event("post.published")).encode()
+    captured = ghost_headers(published)
+    port = free_port()
+    async with node(db_settings, port) as base:
+        status, _, _ = await call(
+            "POST", f"{base}/api/hooks/ghost", headers=captured, data=published
+        )
+        assert status == 201
+        status, deleted = await ghost(base, ghost_event("post.deleted"))
+        assert (status, deleted["outcome"]) == (200, "retracted")
+    async with node(db_settings, port) as base:  # the same node, restarted
+        status, _, again = await call(
+            "POST", f"{base}/api/hooks/ghost", headers=captured, data=published
+        )
+        assert (status, again.get("status")) == (200, "duplicate"), again
+    assert await db_statuses(db) == ["retracted"]
+
+
+async def test_one_ghost_request_at_two_nodes_at_once_is_applied_once(
+    api: tuple[str, Database], db_settings: Settings
+) -> None:
+    """Ghost's client retries an attempt that timed out while the first may still be running,
+    and a load balancer may send the retry to another node: one of them applies it."""
+    base, db = api
+    published = json.dumps(ghost_event("post.published")).encode()
+    captured = ghost_headers(published)
+    async with node(db_settings) as other:
+        answers = await asyncio.gather(
+            *(
+                call("POST", f"{url}/api/hooks/ghost", headers=captured, data=published)
+                for url in (base, other, base, other)
+            )
+        )
+    outcomes = sorted(str(answer.get("outcome", answer.get("status"))) for _, _, answer in answers)
+    assert outcomes == ["created", "duplicate", "duplicate", "duplicate"], answers
+    assert await count(db, articles) == 1
+
+
+async def test_a_respelled_ghost_signature_is_still_a_replay(api: tuple[str, Database]) -> None:
+    """The HMAC is compared in any case and the fields in any order: the replay key is the HMAC
+    itself, not the header's spelling (a respelled header was a new request to the guard)."""
+    base, db = api
+    published = json.dumps(ghost_event("post.published")).encode()
+    captured = ghost_headers(published)
+    url = f"{base}/api/hooks/ghost"
+    status, _, _ = await call("POST", url, headers=captured, data=published)
+    assert status == 201
+    status, _ = await ghost(base, ghost_event("post.deleted"))
+    assert status == 200
+    signature, stamp = captured["X-Ghost-Signature"].split(", ")
+    respelled = {**captured, "X-Ghost-Signature": f"{stamp},SHA256={signature[7:].upper()}"}
+    status, _, again = await call("POST", url, headers=respelled, data=published)
+    assert (status, again.get("status")) == (200, "duplicate"), again
+    assert await db_statuses(db) == ["retracted"]
+
+
+async def test_a_ghost_request_that_failed_is_applied_when_retried(
+    api: tuple[str, Database],
+) -> None:
+    """Not applied, not remembered: Ghost retries the same bytes, and a "duplicate" 200 would
+    tell it that an event nobody applied was delivered."""
+    base, _ = api
+    body = json.dumps(ghost_event("post.published", published_at="9999-12-31T23:59:59-23:59"))
+    headers = ghost_headers(body.encode())
+    for _attempt in range(2):
+        status, _, answer = await call(
+            "POST", f"{base}/api/hooks/ghost", headers=headers, data=body.encode()
+        )
+        assert status == 422, answer
 
 
 async def db_statuses(db: Database) -> list[str]:

@@ -36,6 +36,7 @@ from siarkan.store.tables import (
     job_leases,
     posts,
     remote_actors,
+    signatures_seen,
     sources_state,
     websub_subscriptions,
 )
@@ -307,6 +308,13 @@ async def test_housekeeping(
                 activity_id="https://x/a", type="Like", actor_uri="https://x/u", received_at=old
             )
         )
+        await conn.execute(
+            insert(signatures_seen),
+            [
+                {"digest": "expired", "expires_at": now - timedelta(seconds=1)},
+                {"digest": "current", "expires_at": now + timedelta(hours=1)},
+            ],
+        )
     report = await tick(db, db_settings, clock, http)
     assert report.subscriptions_expired == 1
     assert report.housekeeping == {
@@ -315,12 +323,14 @@ async def test_housekeeping(
         "held_given_up": 0,
         "remote_actors_expired": 1,
         "inbox_seen_deleted": 1,
+        "signatures_seen_expired": 1,
     }
     assert (await tick(db, db_settings, clock, http)).housekeeping is None  # once per period
     clock.advance(timedelta(minutes=11))
     assert (await tick(db, db_settings, clock, http)).housekeeping is not None
     async with db.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(job_leases)) == 1
+        assert list(await conn.scalars(select(signatures_seen.c.digest))) == ["current"]
 
 
 # --- sources ------------------------------------------------------------------------------------

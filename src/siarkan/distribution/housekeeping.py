@@ -3,6 +3,7 @@
 expired leases (release) | sent/dead/skipped deliveries older than keep_sent_days (delete)
 | rows held for an unavailable host longer than the retry span (dead)
 | remote actor/key cache older than key_cache_seconds | inbox_seen older than INBOX_SEEN
+| signatures_seen past their expiry
 -> counts per step
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from siarkan.config import Settings
 from siarkan.distribution import queue
 from siarkan.distribution.lifecycle import total_retry_span
+from siarkan.store import replays
 from siarkan.store.tables import inbox_seen, remote_actors
 
 # Activity ids seen in the inbox are kept this long: Mastodon retries for ~2 days, so a
@@ -45,4 +47,5 @@ async def housekeeping(conn: AsyncConnection, settings: Settings, now: datetime)
         delete(inbox_seen).where(inbox_seen.c.received_at < now - INBOX_SEEN)
     )
     counts["inbox_seen_deleted"] = result.rowcount
+    counts["signatures_seen_expired"] = await replays.prune(conn, now)
     return counts

@@ -206,6 +206,15 @@ inbox_seen = Table(
     Column("received_at", UtcDateTime, nullable=False, index=True),
 )
 
+# Signed requests already applied (the Ghost webhook's X-Ghost-Signature), shared by every
+# node: a replay sent to another node, or after a restart, is still recognised (store/replays.py).
+signatures_seen = Table(
+    "signatures_seen",
+    metadata,
+    Column("digest", String(64), primary_key=True),  # sha256 hex of the signature
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
 interactions = Table(
     "interactions",
     metadata,

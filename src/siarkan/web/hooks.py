@@ -4,7 +4,9 @@
                                post.unpublished, post.deleted (also post.scheduled ...)
         | admin.ghost_secret set (403) | size bound, JSON media type (413, 415)
         | X-Ghost-Signature checked against the raw body (401: missing, forged or stale)
-        | JSON (400) | admin.accept_payload (the same path as POST /api/articles)
+        | JSON (400) | signature claimed in signatures_seen (a replay: 200 "duplicate")
+        | admin.accept_payload (the same path as POST /api/articles); the claim is released
+          if that does not answer 2xx
 
 Ghost signs `body + timestamp` with HMAC-SHA256 and sends
 `X-Ghost-Signature: sha256=<hex>, t=<milliseconds since the epoch>` when the webhook has a
@@ -17,21 +19,36 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from siarkan.replays import ReplayGuard
+from siarkan.store import replays
 from siarkan.web.admin import Refused, accept_payload, decode_json, problem, read_body
-from siarkan.web.keys import CLOCK, SETTINGS
+from siarkan.web.keys import CLOCK, DB, SETTINGS
 from siarkan.web.security import same_secret
 
 log = logging.getLogger("siarkan.hooks")
 routes = web.RouteTableDef()
-GHOST_REPLAYS = web.AppKey("ghost_replays", ReplayGuard)
 
 GHOST_SIGNATURE = "X-Ghost-Signature"
+
+
+def _signature_fields(header: str) -> tuple[str, str]:
+    """(sha256, t) of an X-Ghost-Signature header; empty strings for missing fields."""
+    fields: dict[str, str] = {}
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        fields[name.strip().lower()] = value.strip()
+    return fields.get("sha256", ""), fields.get("t", "")
+
+
+def ghost_replay_key(header: str) -> str:
+    """The replay key of a verified X-Ghost-Signature: the HMAC alone, as it was checked (hex
+    in any case), so that a replay cannot pass as new by respelling the header (`T=` first,
+    upper-case hex, other spaces)."""
+    signature, _ = _signature_fields(header)
+    return replays.signature_digest("ghost", signature.lower())
 
 
 def ghost_signature_problem(
@@ -41,11 +58,7 @@ def ghost_signature_problem(
     otherwise why not (for the 401's detail)."""
     if not header:
         return f"missing {GHOST_SIGNATURE}: give the Ghost webhook the secret in admin.ghost_secret"
-    fields: dict[str, str] = {}
-    for part in header.split(","):
-        name, _, value = part.strip().partition("=")
-        fields[name.strip().lower()] = value.strip()
-    signature, stamp = fields.get("sha256", ""), fields.get("t", "")
+    signature, stamp = _signature_fields(header)
     if not signature or not (stamp.isascii() and stamp.isdigit()):  # "²" is a digit to isdigit
         return f"{GHOST_SIGNATURE} is not of the form sha256=<hex>, t=<milliseconds>"
     expected = hmac.new(secret.encode(), body + stamp.encode(), hashlib.sha256).hexdigest()
@@ -76,26 +89,31 @@ async def ghost_hook(request: web.Request) -> web.Response:
     if reason is not None:
         log.warning("Ghost webhook refused", extra={"reason": reason})
         return problem(401, "Unauthorized", reason)
-    # The same signature again: Ghost retrying the very same request (it signs once and its
-    # HTTP client retries a timed-out attempt), or someone playing a captured one back (an old
-    # post.published after post.deleted would publish the post again). Either way it has been
-    # applied: 200, and nothing is done twice. Never 410: Ghost deletes a webhook on 410.
-    signature = (request.headers.get(GHOST_SIGNATURE) or "").encode("utf-8", "surrogatepass")
-    replays = request.app[GHOST_REPLAYS]
-    now = request.app[CLOCK].now().timestamp()
-    if replays.seen(signature, now):
-        return web.json_response({"status": "duplicate", "detail": "already applied"})
     try:
         data = decode_json(raw)
     except Refused as refused:
         return refused.response
-    response = await accept_payload(request, data)
-    if response.status < 300:
-        replays.remember(signature, now)
+    # The same signature again: Ghost retrying the very same request (it signs once and its
+    # HTTP client retries a timed-out attempt), or someone playing a captured one back (an old
+    # post.published after post.deleted would publish the post again). Either way it has been
+    # applied, or is being applied: 200, and nothing is done twice. Never 410: Ghost deletes a
+    # webhook on 410. Claimed in the database, not in memory: several nodes share the work, and
+    # a replay sent to another node, or after a restart, must be recognised too.
+    digest = ghost_replay_key(request.headers.get(GHOST_SIGNATURE) or "")
+    db = request.app[DB]
+    # A signature is accepted max_age either side of its timestamp: kept 2 * max_age after it
+    # was first seen, it outlives every moment it could be accepted again.
+    window = timedelta(seconds=2 * admin.ghost_max_age)
+    async with db.begin() as conn:
+        fresh = await replays.claim(conn, digest, now=request.app[CLOCK].now(), window=window)
+    if not fresh:
+        return web.json_response({"status": "duplicate", "detail": "already applied"})
+    applied = False
+    try:
+        response = await accept_payload(request, data)
+        applied = response.status < 300
+    finally:
+        if not applied:  # refused or failed: Ghost's retry of these bytes must be applied
+            async with db.begin() as conn:
+                await replays.release(conn, digest)
     return response
-
-
-async def lifespan(app: web.Application) -> AsyncIterator[None]:
-    # A signature is accepted for max_age seconds either side of now: remembered that long.
-    app[GHOST_REPLAYS] = ReplayGuard(2 * app[SETTINGS].admin.ghost_max_age, size=10_000)
-    yield
