@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import takewhile
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -32,11 +33,9 @@ from siarkan.articles.text import (
     is_caption_line,
     is_copyright,
     is_furniture,
-    is_header_line,
-    is_weak_dateline,
+    locate_lead,
     looks_like_headline,
     match_credit,
-    match_dateline,
     match_initials,
     related_link,
     related_marker,
@@ -476,31 +475,19 @@ def _table_to_paragraphs(block: _Block) -> None:
 
 
 def _lead_dateline(blocks: list[_Block]) -> str | None:
-    """The lead's dateline, trimmed off. As in text reports (text.find_lead), the lead may sit
+    """The lead's dateline, trimmed off. As in text reports (text.locate_lead), the lead may sit
     under a dateline alone in its paragraph ("<p><strong>Tangerang</strong> -</p>") and, in a
     body pasted from another page, under its header lines; those go with the dateline."""
     paragraphs = [b for b in blocks if b.el.tag != "figure" and b.texts]  # not a picture
-    first: tuple[_Block, int, str] | None = None
-    for k, block in enumerate(paragraphs[:LEAD_SEARCH]):
-        if block.el.tag != "p" or (k and not is_header_line(paragraphs[k - 1].texts[0])):
-            break
-        raw = _raw_text(block.el)
-        after = paragraphs[k + 1] if k + 1 < len(paragraphs) else None
-        if after is not None and after.el.tag == "p":
-            m = match_dateline(f"{raw} {_raw_text(after.el)}")
-            if m is not None and m.end > len(raw):
-                return _cut_dateline(blocks, paragraphs[: k + 1], after, m.end - len(raw) - 1,
-                                     m.dateline)  # fmt: skip
-        m = match_dateline(raw)
-        if m is None or (k and is_weak_dateline(m.dateline)):
-            continue
-        if k == 0 and is_weak_dateline(m.dateline) and is_header_line(inline(raw[m.end :])):
-            first = (block, m.end, m.dateline)  # "Nama Penulis - detikNews"?
-            continue
-        return _cut_dateline(blocks, paragraphs[:k], block, m.end, m.dateline)
-    if first is None:
+    # The lead and what stands above it are <p>s; the one after the last searched may finish
+    # its dateline.
+    leading = list(takewhile(lambda b: b.el.tag == "p", paragraphs[: LEAD_SEARCH + 1]))
+    lead = locate_lead([_raw_text(b.el) for b in leading], inline)
+    if lead is None:
         return None
-    return _cut_dateline(blocks, [], *first)
+    return _cut_dateline(
+        blocks, leading[: lead.index], leading[lead.index], lead.start, lead.dateline
+    )
 
 
 def _cut_dateline(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from email.utils import parsedate_to_datetime
@@ -37,11 +38,12 @@ from siarkan.articles.furniture import (
 from siarkan.articles.model import RelatedLink
 
 __all__ = [
-    "LEAD_SEARCH", "ArticleRejected", "Body", "TextReport", "derive_title", "drop_furniture",
-    "find_lead", "inline", "is_caption_line", "is_copyright", "is_furniture", "is_header_line",
-    "is_noise_line", "is_promo_line", "is_weak_dateline", "looks_like_headline", "match_credit",
-    "match_dateline", "match_initials", "normalize", "parse_datetime", "parse_report",
-    "pull_related", "related_link", "related_marker", "split_dateline", "strip_trailer",
+    "LEAD_SEARCH", "ArticleRejected", "Body", "Lead", "TextReport", "derive_title",
+    "drop_furniture", "find_lead", "inline", "is_caption_line", "is_copyright", "is_furniture",
+    "is_header_line", "is_noise_line", "is_promo_line", "is_weak_dateline", "locate_lead",
+    "looks_like_headline", "match_credit", "match_dateline", "match_initials", "normalize",
+    "parse_datetime", "parse_report", "pull_related", "related_link", "related_marker",
+    "split_dateline", "strip_trailer",
 ]  # fmt: skip
 
 
@@ -180,32 +182,55 @@ def is_weak_dateline(dateline: str) -> bool:
     return re.search(r"[,(]", dateline) is None
 
 
-def find_lead(paragraphs: list[str]) -> tuple[str | None, list[str]]:
-    """The dateline and the story from its lead on. The lead is the first paragraph, or one
-    below header lines (see is_header_line) when it opens with a dateline that cannot be story:
-    a dateline alone on its line ("Tangerang -", "JAKARTA, KOMPAS.com" over "– Harga ..."),
-    or one naming place and source ("SERANG, KOMPAS.com -", "Serang (ANTARA) -")."""
-    first: tuple[str | None, list[str]] = (None, paragraphs)
+@dataclass(frozen=True, slots=True)
+class Lead:
+    dateline: str
+    index: int  # the lead paragraph; those above it are header lines, not story
+    start: int  # offset of the story's first character in it (white space may follow)
+
+
+def locate_lead(paragraphs: Sequence[str], clean: Callable[[str], str] = str) -> Lead | None:
+    """Where the lead is, for find_lead and the HTML importer (htmlbody), which cuts it out of
+    its markup. The lead is the first paragraph, or one below header lines (see
+    is_header_line) when it opens with a dateline that cannot be story: a dateline alone on its
+    line ("Tangerang -", "JAKARTA, KOMPAS.com" over "– Harga ..."), or one naming place and
+    source ("SERANG, KOMPAS.com -", "Serang (ANTARA) -"). `clean` gives a paragraph as it
+    reads (HTML text keeps the markup's line breaks; a text report's is already clean); the
+    offsets are in the paragraphs as given."""
+    weak: Lead | None = None
+    plain = ""  # the paragraph above, cleaned
     for k, paragraph in enumerate(paragraphs[:LEAD_SEARCH]):
-        if k and not is_header_line(paragraphs[k - 1]):
+        if k and not is_header_line(plain):
             break
+        plain = clean(paragraph)
         # A dateline running on into the next paragraph starts in a short one ("Tangerang -"):
         # a lead paragraph is not matched twice.
-        if k + 1 < len(paragraphs) and len(paragraph) <= _HEADER_MAX:
-            joined = f"{paragraph} {paragraphs[k + 1]}"
-            m = match_dateline(joined)
+        if k + 1 < len(paragraphs) and len(plain) <= _HEADER_MAX:
+            m = match_dateline(f"{paragraph} {paragraphs[k + 1]}")
             if m is not None and m.end > len(paragraph):
-                return m.dateline, [joined[m.end :].lstrip(), *paragraphs[k + 2 :]]
+                return Lead(m.dateline, k + 1, m.end - len(paragraph) - 1)
         m = match_dateline(paragraph)
         if m is None or (k and is_weak_dateline(m.dateline)):
             continue
-        lead = paragraph[m.end :].lstrip()
-        if k == 0 and is_weak_dateline(m.dateline) and is_header_line(lead):
+        if (
+            k == 0
+            and is_weak_dateline(m.dateline)
+            and is_header_line(clean(paragraph[m.end :].lstrip()))
+        ):
             # "Fikri Haikal - detikNews": taken only if no dateline follows
-            first = (m.dateline, [lead, *paragraphs[1:]])
+            weak = Lead(m.dateline, 0, m.end)
             continue
-        return m.dateline, [lead, *paragraphs[k + 1 :]]
-    return first
+        return Lead(m.dateline, k, m.end)
+    return weak
+
+
+def find_lead(paragraphs: list[str]) -> tuple[str | None, list[str]]:
+    """The dateline and the story from its lead on (see locate_lead)."""
+    lead = locate_lead(paragraphs)
+    if lead is None:
+        return None, paragraphs
+    story = paragraphs[lead.index][lead.start :].lstrip()
+    return lead.dateline, [story, *paragraphs[lead.index + 1 :]]
 
 
 # --- "Baca Juga:" related-link blocks ---------------------------------------------------------
