@@ -13,17 +13,20 @@
     GET    /api/articles          newest first (?status=, ?limit=, ?offset=)
     GET    /api/articles/{key}    id or slug, any status
     DELETE /api/articles/{key}    retract: feeds drop it, followers get a Delete
-    GET    /api/openapi.json      the contract, built from the same pydantic model that validates
+    GET    /api/openapi.json      the contract (web/openapi.py), built from the pydantic models
+                                  that validate requests (ArticleIn) and build every answer
+                                  (web/admin_shapes.py)
 
 Errors are RFC 9457 problem documents (application/problem+json). In a batch each item stands
-alone: a malformed one is reported with its index and the others are stored.
+alone: a malformed one is reported with its index and the others are stored. Every body is
+built through a model of admin_shapes (answer(), problem()), so the document cannot drift.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +35,6 @@ from siarkan.articles import cms
 from siarkan.articles.importer import release_pending, store_article
 from siarkan.articles.jsonin import ArticleInvalid, article_from_upsert, translate
 from siarkan.articles.model import Article, Status, article_to_dict
-from siarkan.articles.schema import ArticleIn
 from siarkan.articles.text import ArticleRejected
 from siarkan.config import Settings
 from siarkan.distribution.http import wake_worker
@@ -45,15 +47,34 @@ from siarkan.store.articles import (
     retract_article,
 )
 from siarkan.urls import article_url
+from siarkan.web.admin_shapes import (
+    MAX_BATCH,
+    MAX_LIST,
+    PROBLEM,
+    ArticlePage,
+    ArticleView,
+    Batch,
+    BatchCounts,
+    BatchIgnored,
+    BatchItem,
+    BatchRejected,
+    BatchStored,
+    BatchWithdrawn,
+    FieldError,
+    Ignored,
+    Problem,
+    Retracted,
+    Shape,
+    Stored,
+    Withdrawn,
+)
 from siarkan.web.keys import CLOCK, DB, METRICS, SETTINGS
+from siarkan.web.openapi import openapi_document
 from siarkan.web.security import same_secret
 
 log = logging.getLogger("siarkan.admin")
 routes = web.RouteTableDef()
 
-PROBLEM = "application/problem+json"
-MAX_BATCH = 500
-MAX_LIST = 200
 MAX_OFFSET = 2**63 - 1  # a database integer: a larger offset was an OverflowError (500)
 
 
@@ -67,12 +88,23 @@ def is_admin(request: web.Request) -> bool:
     return same_secret(credentials.strip(), token.get_secret_value())
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> web.Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+def answer(
+    shape: Shape, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """A JSON answer whose body is a documented shape (see admin_shapes)."""
+    return web.json_response(shape.body(), status=status, headers=headers)
+
+
+def problem(
+    status: int, title: str, detail: str, *, errors: list[FieldError] | None = None
+) -> web.Response:
+    shape = Problem(type="about:blank", title=title, status=status, detail=detail)
+    if errors is not None:  # given or left out, never null (see admin_shapes)
+        shape = shape.model_copy(update={"errors": errors})
     headers = {"WWW-Authenticate": 'Bearer realm="siarkan"'} if status == 401 else None
     return web.Response(
         status=status,
-        text=json.dumps(body, ensure_ascii=False),
+        text=json.dumps(shape.body(), ensure_ascii=False),
         content_type=PROBLEM,
         headers=headers,
     )
@@ -86,16 +118,16 @@ def _unauthorized(request: web.Request) -> web.Response | None:
     return None
 
 
-def _errors(exc: ArticleRejected, prefix: str = "") -> list[dict[str, str]]:
+def _errors(exc: ArticleRejected, prefix: str = "") -> list[FieldError]:
     if isinstance(exc, ArticleInvalid):
-        return [{"loc": prefix + loc, "msg": msg} for loc, msg in exc.errors]
-    return [{"loc": prefix.rstrip(".") or "(root)", "msg": str(exc)}]
+        return [FieldError(loc=prefix + loc, msg=msg) for loc, msg in exc.errors]
+    return [FieldError(loc=prefix.rstrip(".") or "(root)", msg=str(exc))]
 
 
-def _view(settings: Settings, article: Article) -> dict[str, Any]:
-    data = article_to_dict(article)
-    data["url"] = article_url(settings, article)
-    return data
+def _view(settings: Settings, article: Article) -> ArticleView:
+    return ArticleView.model_validate(
+        {**article_to_dict(article), "url": article_url(settings, article)}
+    )
 
 
 class Refused(Exception):
@@ -241,26 +273,28 @@ async def accept_payload(request: web.Request, data: Any) -> web.Response:
         return problem(422, "Invalid article", str(exc), errors=_errors(exc))
     if isinstance(intent, cms.Ignore):
         log.info("payload ignored", extra={"cms": intent.cms, "reason": intent.reason})
-        return web.json_response({"outcome": "ignored", "reason": intent.reason})
+        return answer(Ignored(outcome="ignored", reason=intent.reason))
     if isinstance(intent, cms.Retract):
-        outcome, retracted = await _withdraw(request, intent)
-        body: dict[str, Any] = {"outcome": outcome, "reason": intent.reason}
-        if retracted is not None:
-            body["article"] = _view(settings, retracted)
-        return web.json_response(body)
+        withdrawn, retracted = await _withdraw(request, intent)
+        if retracted is None:
+            return answer(Withdrawn(outcome=withdrawn, reason=intent.reason))
+        view = _view(settings, retracted)
+        return answer(Withdrawn(outcome=withdrawn, reason=intent.reason, article=view))
     try:
         outcome, stored = await _store(request, article)
     except _Conflict as exc:
         return problem(409, "Conflict", str(exc), errors=_errors(exc))
     status = 201 if outcome is Outcome.CREATED else 200
-    return web.json_response(
-        {"outcome": str(outcome), "article": _view(settings, stored)},
+    return answer(
+        Stored(outcome=outcome, article=_view(settings, stored)),
         status=status,
         headers={"Location": f"/api/articles/{stored.id}"},
     )
 
 
-async def _withdraw(request: web.Request, intent: cms.Retract) -> tuple[str, Article | None]:
+async def _withdraw(
+    request: web.Request, intent: cms.Retract
+) -> tuple[Literal["retracted", "absent"], Article | None]:
     """A post its CMS took off the public web: retracted if siarkan has it ("retracted"),
     nothing otherwise ("absent": a draft never published here has nothing to withdraw)."""
     async with request.app[DB].connect() as conn:
@@ -294,7 +328,7 @@ async def _post_batch(request: web.Request, items: list[Any]) -> web.Response:
     if len(items) > MAX_BATCH:
         return problem(413, "Batch too large", f"send at most {MAX_BATCH} articles at a time")
     settings = request.app[SETTINGS]
-    results: list[dict[str, Any]] = []
+    results: list[BatchItem] = []
     for index, item in enumerate(items):
         try:
             intent = translate(item)
@@ -304,40 +338,27 @@ async def _post_batch(request: web.Request, items: list[Any]) -> web.Response:
         except ArticleRejected as exc:  # invalid, or a conflict (_store counted those)
             if not isinstance(exc, _Conflict):
                 request.app[METRICS].articles_imported.labels("rejected").inc()
-            results.append(
-                {"index": index, "outcome": "rejected", "errors": _errors(exc, f"[{index}].")}
-            )
+            errors = _errors(exc, f"[{index}].")
+            results.append(BatchRejected(index=index, outcome="rejected", errors=errors))
             continue
         if isinstance(intent, cms.Ignore):
-            results.append({"index": index, "outcome": "ignored", "reason": intent.reason})
+            results.append(BatchIgnored(index=index, outcome="ignored", reason=intent.reason))
         elif isinstance(intent, cms.Retract):
             withdrawn, retracted = await _withdraw(request, intent)
-            result = {"index": index, "outcome": withdrawn, "reason": intent.reason}
+            item = BatchWithdrawn(index=index, outcome=withdrawn, reason=intent.reason)
             if retracted is not None:
-                result |= {"id": retracted.id, "slug": retracted.slug}
-            results.append(result)
+                item = item.model_copy(update={"id": retracted.id, "slug": retracted.slug})
+            results.append(item)
         else:
             results.append(
-                {"index": index, "outcome": str(outcome), "id": stored.id, "slug": stored.slug}
+                BatchStored(index=index, outcome=outcome, id=stored.id, slug=stored.slug)
             )
     # One bulk release for the batch's posts (if it fails, the scheduler releases them).
     async with request.app[DB].connect() as conn:
         await release_pending(conn, settings, now=request.app[CLOCK].now())
     wake_worker(request.app)
-    counts = {
-        name: sum(r["outcome"] == name for r in results)
-        for name in (
-            "created",
-            "updated",
-            "unchanged",
-            "rejected",
-            "retracted",
-            "absent",
-            "ignored",
-        )
-    }
     # 200 even with rejections: the batch as a whole was processed; each item says how it went.
-    return web.json_response({"counts": counts, "results": results})
+    return answer(Batch(counts=BatchCounts.of(results), results=results))
 
 
 @routes.get("/api/articles")
@@ -357,13 +378,8 @@ async def get_articles(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     async with request.app[DB].connect() as conn:
         found = await list_articles(conn, status=status, limit=limit, offset=offset)
-    return web.json_response(
-        {
-            "items": [_view(settings, article) for article in found],
-            "limit": limit,
-            "offset": offset,
-        }
-    )
+    items = [_view(settings, article) for article in found]
+    return answer(ArticlePage(items=items, limit=limit, offset=offset))
 
 
 @routes.get("/api/articles/{key}")
@@ -374,7 +390,7 @@ async def get_one(request: web.Request) -> web.Response:
         article = await get_article(conn, request.match_info["key"])
     if article is None:
         return problem(404, "Not found", f"no article {request.match_info['key']!r}")
-    return web.json_response(_view(request.app[SETTINGS], article))
+    return answer(_view(request.app[SETTINGS], article))
 
 
 @routes.delete("/api/articles/{key}")
@@ -385,178 +401,9 @@ async def delete_one(request: web.Request) -> web.Response:
     retracted = await _retract(request, request.match_info["key"])
     if retracted is None:
         return problem(404, "Not found", f"no article {request.match_info['key']!r}")
-    return web.json_response(
-        {"outcome": "retracted", "article": _view(request.app[SETTINGS], retracted)}
-    )
+    return answer(Retracted(outcome="retracted", article=_view(request.app[SETTINGS], retracted)))
 
 
 @routes.get("/api/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document(request.app[SETTINGS]))
-
-
-def openapi_document(settings: Settings) -> dict[str, Any]:
-    """OpenAPI 3.1 (its schemas are JSON Schema, so pydantic's output fits as is)."""
-    article_schema = ArticleIn.model_json_schema(ref_template="#/components/schemas/{model}")
-    defs = article_schema.pop("$defs", {})
-    problem_ref = {"$ref": "#/components/schemas/Problem"}
-    problem_response = {"content": {PROBLEM: {"schema": problem_ref}}}
-    secured: list[dict[str, list[str]]] = [{"bearer": []}]
-    # Every bearer-guarded operation can answer these two (see _unauthorized).
-    guarded = {
-        "401": problem_response | {"description": "no or wrong token"},
-        "403": problem_response | {"description": "no admin.token: the admin API is off"},
-    }
-    key_param = {
-        "name": "key",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": "article id or slug",
-    }
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": f"{settings.site.name} — siarkan admin API", "version": "1"},
-        "servers": [{"url": settings.site.base_url.rstrip("/")}],
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "ArticleIn": article_schema,
-                **defs,
-                "Problem": {
-                    "type": "object",
-                    "properties": {
-                        "type": {"type": "string"},
-                        "title": {"type": "string"},
-                        "status": {"type": "integer"},
-                        "detail": {"type": "string"},
-                        "errors": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {
-                                    "loc": {"type": "string"},
-                                    "msg": {"type": "string"},
-                                },
-                            },
-                        },
-                    },
-                },
-            },
-        },
-        "paths": {
-            "/api/articles": {
-                "post": {
-                    "summary": "Create or update an article (or a list of them)",
-                    "security": secured,
-                    "requestBody": {
-                        "required": True,
-                        "description": (
-                            "an ArticleIn (or a list); also taken as they come, translated: "
-                            "a WordPress REST post (/wp-json/wp/v2/posts/<id>, ?_embed) or "
-                            "a page of them, a WP Webhooks post_create / post_update / "
-                            "post_trash body, a Ghost post.* webhook body"
-                        ),
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "oneOf": [
-                                        {"$ref": "#/components/schemas/ArticleIn"},
-                                        {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/ArticleIn"},
-                                            "minItems": 1,
-                                            "maxItems": MAX_BATCH,
-                                        },
-                                    ],
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "201": {"description": "created"},
-                        "200": {"description": "updated, unchanged, or a batch's results"},
-                        "400": problem_response | {"description": "not JSON"},
-                        **guarded,
-                        "409": problem_response | {"description": "id, slug or URL taken"},
-                        "413": problem_response | {"description": "body or batch too large"},
-                        "415": problem_response | {"description": "not application/json"},
-                        "422": problem_response | {"description": "invalid article"},
-                    },
-                },
-                "get": {
-                    "summary": "List articles, newest first",
-                    "security": secured,
-                    "parameters": [
-                        {
-                            "name": "status",
-                            "in": "query",
-                            "schema": {"type": "string", "enum": [s.value for s in Status]},
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIST},
-                        },
-                        {
-                            "name": "offset",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 0},
-                        },
-                    ],
-                    "responses": {
-                        "200": {"description": "a page of articles"},
-                        "400": problem_response | {"description": "bad status, limit or offset"},
-                        **guarded,
-                    },
-                },
-            },
-            "/api/hooks/ghost": {
-                "post": {
-                    "summary": "Ghost's post.* webhooks, signed with admin.ghost_secret",
-                    "parameters": [
-                        {
-                            "name": "X-Ghost-Signature",
-                            "in": "header",
-                            "required": True,
-                            "schema": {"type": "string"},
-                            "description": "sha256=<hex HMAC of body + t>, t=<ms timestamp>",
-                        }
-                    ],
-                    "responses": {
-                        "200": {"description": "updated, unchanged, retracted or absent"},
-                        "201": {"description": "created"},
-                        "400": problem_response | {"description": "not JSON"},
-                        "401": problem_response | {"description": "missing, forged or stale"},
-                        "403": problem_response | {"description": "no admin.ghost_secret"},
-                        "409": problem_response | {"description": "id, slug or URL taken"},
-                        "413": problem_response | {"description": "body or batch too large"},
-                        "415": problem_response | {"description": "not application/json"},
-                        "422": problem_response | {"description": "invalid post"},
-                    },
-                },
-            },
-            "/api/articles/{key}": {
-                "get": {
-                    "summary": "One article, any status",
-                    "security": secured,
-                    "parameters": [key_param],
-                    "responses": {
-                        "200": {"description": "the article"},
-                        **guarded,
-                        "404": problem_response | {"description": "unknown"},
-                    },
-                },
-                "delete": {
-                    "summary": "Retract an article (feeds drop it, followers get a Delete)",
-                    "security": secured,
-                    "parameters": [key_param],
-                    "responses": {
-                        "200": {"description": "retracted"},
-                        **guarded,
-                        "404": problem_response | {"description": "unknown"},
-                    },
-                },
-            },
-        },
-    }

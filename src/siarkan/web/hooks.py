@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from siarkan.store import replays
-from siarkan.web.admin import Refused, accept_payload, decode_json, problem, read_body
+from siarkan.web.admin import Refused, accept_payload, answer, decode_json, problem, read_body
+from siarkan.web.admin_shapes import Duplicate
 from siarkan.web.keys import CLOCK, DB, SETTINGS
 from siarkan.web.security import same_secret
 
@@ -107,7 +108,7 @@ async def ghost_hook(request: web.Request) -> web.Response:
     async with db.begin() as conn:
         fresh = await replays.claim(conn, digest, now=request.app[CLOCK].now(), window=window)
     if not fresh:
-        return web.json_response({"status": "duplicate", "detail": "already applied"})
+        return answer(Duplicate(status="duplicate", detail="already applied"))
     applied = False
     try:
         response = await accept_payload(request, data)
