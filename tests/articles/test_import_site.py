@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from siarkan import USER_AGENT, instance_user_agent
 from siarkan.articles.crawl import Crawler
 from siarkan.articles.html import decode_html
 from siarkan.articles.importer import (
@@ -124,7 +125,12 @@ def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def outcomes(url: str, settings: Settings, *, allow_private: bool) -> list[UrlOutcome]:
     async with aiohttp.ClientSession() as session:
-        crawler = Crawler(session, settings.imports, allow_private=allow_private)
+        crawler = Crawler(
+            session,
+            settings.imports,
+            allow_private=allow_private,
+            user_agent=instance_user_agent(settings.site.base_url),
+        )
         return [o async for o in url_outcomes(crawler, url, settings=settings.site)]
 
 
@@ -210,7 +216,7 @@ async def test_a_page_listed_twice_is_fetched_once(settings: Settings) -> None:
     app.router.add_get("/news.xml", news)
     app.router.add_get("/index.xml", index)
     async with serve_app(app, port), aiohttp.ClientSession() as session:
-        crawler = Crawler(session, settings.imports, allow_private=True)
+        crawler = Crawler(session, settings.imports, allow_private=True, user_agent=USER_AGENT)
         seen: set[str] = set()
         found = [
             o

@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from siarkan import USER_AGENT
+from siarkan import USER_AGENT, instance_user_agent
 from siarkan.articles import crawl, importer
 from siarkan.articles.importer import ImportOptions, ImportReport, import_targets
 from siarkan.articles.text import ArticleRejected
@@ -177,6 +177,11 @@ async def test_robots_txt_disallowed_pages_are_skipped_with_the_reason(
     assert [h.path for h in site.requested("/privat/")] == ["/privat/3"]
     assert site.requested("/arsip/") == []  # neither listed nor redirected-to
     assert len(site.requested("/robots.txt")) == 1  # once per run
+    # robots.txt, the feed and the pages all name this instance, so the site's operator can
+    # tell which one is calling (and the group for our product token is the one followed).
+    agent = instance_user_agent(db_settings.site.base_url)
+    assert agent.startswith("siarkan/") and db_settings.site.base_url in agent
+    assert {h.headers.get("User-Agent") for h in site.hits} == {agent}
 
 
 async def test_the_switch_off_reads_everything_without_robots_txt(
@@ -188,7 +193,9 @@ async def test_the_switch_off_reads_everything_without_robots_txt(
     )
     assert len(report.imported) == 3 and report.skipped == [] and report.failed == []
     assert site.requested("/robots.txt") == []
-    assert {h.headers.get("User-Agent") for h in site.hits} == {USER_AGENT}
+    assert {h.headers.get("User-Agent") for h in site.hits} == {
+        instance_user_agent(settings.site.base_url)
+    }
 
 
 @pytest.mark.parametrize(
@@ -408,7 +415,9 @@ async def test_a_page_timing_out_in_a_redirect_leaves_robots_txt_to_the_others(
         serve_app(hop, port),
         aiohttp.ClientSession() as session,
     ):
-        crawler = crawl.Crawler(session, settings.imports, allow_private=True)
+        crawler = crawl.Crawler(
+            session, settings.imports, allow_private=True, user_agent=USER_AGENT
+        )
         first, second = await asyncio.gather(
             crawler.fetch(f"http://127.0.0.1:{port}/ke-sana", listed=True, time_limit=0.2),
             crawler.fetch(slow.url("/artikel/1"), listed=True),
@@ -503,7 +512,9 @@ async def test_robots_txt_redirected_to_a_refused_address_disallows_the_site(
 
     site.robots_txt = moved_robots  # type: ignore[method-assign]
     async with serve_app(site.app(), site.port), aiohttp.ClientSession() as session:
-        crawler = crawl.Crawler(session, settings.imports, allow_private=False)
+        crawler = crawl.Crawler(
+            session, settings.imports, allow_private=False, user_agent=USER_AGENT
+        )
         with pytest.raises(crawl.Disallowed) as refused:
             await crawler.fetch(site.url("/artikel/1"), listed=True)
         assert not refused.value.lasting

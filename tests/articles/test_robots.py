@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from siarkan import USER_AGENT, instance_user_agent
 from siarkan.articles.robots import (
     PRODUCT_TOKEN,
     _matches,
@@ -27,6 +28,21 @@ def allowed(text: str, path: str) -> bool:
 
 def test_our_product_token_is_the_user_agents() -> None:
     assert PRODUCT_TOKEN == "siarkan"
+    # What robots.txt groups are matched against is what every request of ours announces.
+    for agent in (USER_AGENT, instance_user_agent("https://kabarbanten.test")):
+        assert agent.split("/", 1)[0].lower() == PRODUCT_TOKEN
+
+
+def test_a_user_agent_line_names_the_product_token_at_its_start() -> None:
+    # Sites paste a whole User-Agent (our instance's, from their logs) into the line: the
+    # product token at its start is what names us (§2.2.1), whatever follows it.
+    pasted = instance_user_agent("https://kabarbanten.test")
+    for line in (pasted, "Siarkan (+https://kabarbanten.test/)", "siarkan/0.1", "siarkan"):
+        assert not allowed(f"User-agent: *\nAllow: /\n\nUser-agent: {line}\nDisallow: /\n", "/x")
+    # A longer token is another crawler's; `*` is the any-agent group only as a word of its own.
+    assert allowed("User-agent: siarkanbot\nDisallow: /\n", "/x")
+    assert not allowed("User-agent: * (everyone)\nDisallow: /\n", "/x")
+    assert allowed("User-agent: *bot\nDisallow: /\n", "/x")
 
 
 def test_longest_match_wins_and_allow_wins_a_tie() -> None:

@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, insert, select
 
+from siarkan import instance_user_agent
 from siarkan.articles.importer import store_article
 from siarkan.articles.model import Article, Status
 from siarkan.clock import ManualClock
@@ -415,6 +416,8 @@ async def test_sources_are_polled_with_conditional_get(
         report = await tick(db, settings, clock, http)
         assert report.sources_polled == 1 and report.articles_stored == 1
         assert site.page_hits == ["/berita/0"]
+        # The poll names this instance, not just the software: its operator can be reached.
+        assert site.feed_hits[0]["User-Agent"] == instance_user_agent(settings.site.base_url)
         assert (await tick(db, settings, clock, http)).sources_polled == 0  # not due yet
         clock.advance(timedelta(minutes=15))
         report = await tick(db, settings, clock, http, metrics=metrics)

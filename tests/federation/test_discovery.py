@@ -14,9 +14,13 @@ import pytest
 from multidict import CIMultiDict
 
 from siarkan.articles.model import Article
+from siarkan.config import Settings
 from siarkan.federation import publish
 from siarkan.store.articles import retract_article, upsert_article
-from tests.federation.conftest import Running
+from siarkan.store.db import Database
+from siarkan.store.tables import posts
+from tests.federation.conftest import Running, start
+from tests.federation.test_publish import SERIES, all_rows, store
 
 AP = "application/activity+json"
 LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -475,3 +479,39 @@ async def test_profile_and_article_pages_revalidate_and_change_with_posts(
         status, headers, body = await fetch_headers(http, url, BROWSER, tags[url])
         assert status == 200 and headers["ETag"] != tags[url], url
     assert 'rel="alternate"; type="application/activity+json"' in headers["Link"]
+
+
+async def test_a_part_withdrawn_before_its_release_is_not_found_not_gone(
+    db: Database,
+    port: int,
+    http: aiohttp.ClientSession,
+    make_settings: Callable[..., Settings],
+    make_article: Callable[..., Article],
+) -> None:
+    """A series part waiting for its time, then retracted with the report: it was never
+    public, so its id answers 404 (as it did while scheduled), not 410 "was here"; the part
+    that did go out keeps its Tombstone."""
+    settings = make_settings(channels_extra=SERIES)
+    # 20:30 in Jakarta: part 1 goes out now, parts 2 and 3 wait for the end of quiet hours.
+    published = datetime(2026, 11, 28, 13, 30, tzinfo=UTC)
+    article = make_article(published_at=published, updated_at=published)
+    now = published + timedelta(seconds=5)
+    await store(db, settings, article, now)
+    out, waiting, *_ = await all_rows(db, posts, posts.c.actor_name == "seri", order=posts.c.part)
+    assert (out["state"], waiting["state"]) == ("published", "scheduled")
+    async with start(settings, db, port):
+        status, _, _ = await get(http, waiting["uri"])
+        assert status == 404
+        async with db.begin() as conn:
+            retracted = await retract_article(conn, article.id, now=now)
+            assert retracted is not None
+            await publish.on_article_change(conn, settings, retracted, previous=article, now=now)
+        states = {
+            r["uri"]: r["state"] for r in await all_rows(db, posts, posts.c.actor_name == "seri")
+        }
+        assert states[waiting["uri"]] == states[out["uri"]] == "deleted"
+        for accept in (AP, BROWSER):
+            status, _, body = await get(http, waiting["uri"], accept)
+            assert status == 404 and "Tombstone" not in str(body), accept
+        status, _, tombstone = await get(http, out["uri"])
+        assert status == 410 and tombstone["type"] == "Tombstone"

@@ -164,6 +164,23 @@ async def test_scheduled_and_retracted_timing(
     assert gone.status == 410
 
 
+async def test_a_report_retracted_under_embargo_was_never_there(
+    live: Live, store: Store, db: Database, clock: ManualClock
+) -> None:
+    # 410 says the page was public once (RFC 9110 §15.5.11); one never released is a 404,
+    # as it was while scheduled, and says nothing of what was planned.
+    due = clock.now() + timedelta(hours=2)
+    await store([numbered(51, publish_at=due, published_at=None, status=Status.SCHEDULED)])
+    clock.advance(timedelta(hours=1))
+    async with db.begin() as conn:
+        await retract_article(conn, "art00051", now=clock.now())
+    page, body = await live.get("/artikel/berita-nomor-51")
+    assert page.status == 404 and b"ditarik" not in body
+    clock.advance(timedelta(hours=2))  # past the embargo it was never released at
+    page, _ = await live.get("/artikel/berita-nomor-51")
+    assert page.status == 404
+
+
 async def test_edit_keeps_guid_and_bumps_updated(
     live: Live, store: Store, clock: ManualClock
 ) -> None:

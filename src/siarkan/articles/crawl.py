@@ -7,7 +7,8 @@
         | wait for the host's turn: one request at a time per host, `crawl_delay` seconds from
           the end of one to the start of the next (robots.txt's Crawl-delay when it names one,
           capped at `max_crawl_delay`, or at `crawl_delay` if that is longer)
-        | remote.fetch (SSRF guard, size and time bounds, our User-Agent, conditional headers)
+        | remote.fetch (SSRF guard, size and time bounds, the instance's User-Agent (robots.txt
+          too: its product token is the one robots.txt groups name), conditional headers)
 
 A Crawler lives for one run (one `siarkan import`, one poll of a source): robots.txt is fetched
 once per origin (scheme, host, port; RFC 9309 §2.3) when a listed URL first needs it, and kept
@@ -93,10 +94,14 @@ class Crawler:
         settings: ImportSettings,
         *,
         allow_private: bool,
+        user_agent: str,
     ) -> None:
         self.session = session
         self.settings = settings
         self.allow_private = allow_private
+        # Required, not defaulted to USER_AGENT: a crawler always runs for an instance, and
+        # the site's operator should see which (siarkan.instance_user_agent).
+        self.user_agent = user_agent
         self.turns = HostTurns()
         self._robots: dict[str, asyncio.Task[Robots]] = {}
 
@@ -120,6 +125,7 @@ class Crawler:
                 allow_private=self.allow_private,
                 time_limit=ROBOTS_TIMEOUT,
                 headers={"Accept": "text/plain, */*;q=0.5"},
+                user_agent=self.user_agent,
             )
         except HTTPStatusRejected as exc:
             return robots_from_answer(robots_url, exc.status, b"")
@@ -178,4 +184,5 @@ class Crawler:
                 time_limit=time_limit,
                 headers=validators.request_headers() if validators else None,
                 check_hop=check,
+                user_agent=self.user_agent,
             )

@@ -34,6 +34,7 @@ import aiohttp
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from siarkan import instance_user_agent
 from siarkan.articles.crawl import Crawler, Disallowed
 from siarkan.articles.model import Article, Status
 from siarkan.articles.multipage import PageHook, read_report
@@ -385,7 +386,12 @@ async def fetch_and_parse_url(
     imports: ImportSettings | None = None,
 ) -> list[Article]:
     """Every article behind a URL (a page, a feed or a sitemap); failures are logged."""
-    crawler = Crawler(session, imports or ImportSettings(), allow_private=allow_private)
+    crawler = Crawler(
+        session,
+        imports or ImportSettings(),
+        allow_private=allow_private,
+        user_agent=instance_user_agent(settings.base_url),
+    )
     articles: list[Article] = []
     async for outcome in url_outcomes(crawler, url, settings=settings):
         if isinstance(outcome, Parsed):
@@ -632,6 +638,7 @@ async def _run(
             session,
             settings.imports,
             allow_private=settings.federation.allow_private_addresses,
+            user_agent=instance_user_agent(settings.site.base_url),
         )
         if session is not None
         else None

@@ -164,12 +164,15 @@ async def fetch(
     allow_private: bool = False,
     headers: Mapping[str, str] | None = None,
     check_hop: HopCheck | None = None,
+    user_agent: str = USER_AGENT,
 ) -> Fetched:
     """GET with a size and time bound, redirects followed by hand and every hop's address
     checked (`allow_private` is `federation.allow_private_addresses`: tests and laptops only);
     every failure is an ArticleRejected with one line. `headers` are added to ours (Accept,
-    User-Agent); `check_hop` may refuse a redirect's target before it is requested."""
-    sent = {"Accept": ACCEPT, "User-Agent": USER_AGENT, **(headers or {})}
+    User-Agent); `check_hop` may refuse a redirect's target before it is requested.
+    `user_agent`: the instance's (siarkan.instance_user_agent) wherever settings are known, so
+    a site operator reading the logs sees which instance calls; USER_AGENT only without."""
+    sent = {"Accept": ACCEPT, "User-Agent": user_agent, **(headers or {})}
     try:
         async with asyncio.timeout(time_limit):
             current = url.split("#", 1)[0]

@@ -24,12 +24,17 @@ import string
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
-from siarkan import USER_AGENT
+from siarkan import PRODUCT
 
-# RFC 9309 §2.2.1: the product token of our User-Agent, matched case-insensitively.
-PRODUCT_TOKEN = USER_AGENT.split("/", 1)[0].lower()
+# RFC 9309 §2.2.1: the product token every User-Agent of ours starts with (USER_AGENT and
+# instance_user_agent alike), matched case-insensitively.
+PRODUCT_TOKEN = PRODUCT.lower()
 PARSE_LIMIT = 500 * 1024  # §2.5: a crawler MUST read at least 500 KiB
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+# §2.2.1: a product token is letters, "_" and "-"; a user-agent line may carry more after it
+# ("siarkan/0.1", "siarkan (+https://...)", as sites paste a whole User-Agent). Google's
+# parser reads the leading token the same way (robots.cc, ExtractUserAgent).
+_AGENT_TOKEN = re.compile(r"[A-Za-z_-]*")
 # RFC 3986 §2.3: "%7E" and "~" are the same URI; a reserved character's escape ("%2F", "%2A",
 # "%24") is not the character itself, so it stays an escape (and never a wildcard).
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
@@ -131,6 +136,14 @@ def _matches(pattern: str, target: str) -> bool:
     return last is None or (len(target) - len(last) >= position and target.endswith(last))
 
 
+def _agent_token(value: str) -> str:
+    """The product token a user-agent line names, lowercase; "*" for the any-agent group."""
+    if value == "*" or value.startswith(("* ", "*\t")):
+        return "*"
+    token = _AGENT_TOKEN.match(value)
+    return token.group(0).lower() if token else ""
+
+
 def _groups(text: str) -> list[_Group]:
     groups: list[_Group] = []
     current: _Group | None = None
@@ -145,7 +158,7 @@ def _groups(text: str) -> list[_Group]:
             if current is None or current.closed:
                 current = _Group()
                 groups.append(current)
-            current.agents.append(value.split("/", 1)[0].strip().lower())
+            current.agents.append(_agent_token(value))
         elif current is None:
             continue  # a rule before any user-agent line belongs to no group
         elif key in ("allow", "disallow"):

@@ -281,13 +281,15 @@ async def _serve(
 ) -> int:
     app = create_app(settings, roles=roles, freeze_heap=True)
     runner = web.AppRunner(app, shutdown_timeout=settings.server.shutdown_timeout)
-    await runner.setup()
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     ops_runner: web.AppRunner | None = None
     try:
+        # Inside the try: a startup cut short (Ctrl-C before the handlers below exist cancels
+        # this task) still cleans up what had started (database engine, HTTP session).
+        await runner.setup()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
         if ops_port is not None:
             ops_runner = web.AppRunner(create_ops_app(app), access_log=None)
             await ops_runner.setup()

@@ -31,6 +31,7 @@ import aiohttp
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from siarkan import instance_user_agent
 from siarkan.articles.crawl import Crawler, Disallowed
 from siarkan.articles.importer import (
     FeedEntry,
@@ -168,7 +169,10 @@ async def poll_source(
     if validators is None:
         return None
     crawler = Crawler(
-        session, settings.imports, allow_private=settings.federation.allow_private_addresses
+        session,
+        settings.imports,
+        allow_private=settings.federation.allow_private_addresses,
+        user_agent=instance_user_agent(settings.site.base_url),
     )
     try:
         # The source itself is the operator's choice: fetched as named, robots.txt or not

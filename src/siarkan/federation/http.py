@@ -4,7 +4,8 @@
     GET  /ap/actors/{name}            actor (JSON-LD) or -> profile page (browsers)
     GET  /@{username}                 profile page (HTML) or -> actor (AP clients)
     GET  /ap/actors/{name}/outbox|followers|following|featured
-    GET  /ap/posts/{token}            object, 410 Tombstone once deleted, or -> permalink
+    GET  /ap/posts/{token}            object, 410 Tombstone once deleted (404 if deleted
+                                      before its release), or -> permalink
     GET  /ap/activities/{token}       an activity as sent
     POST /ap/actors/{name}/inbox, /ap/inbox    signed deliveries (inbox.py)
 
@@ -45,7 +46,7 @@ from siarkan.federation.fetch import Signer
 from siarkan.federation.inbox import Inbox, InboxRequest
 from siarkan.federation.keys import ensure_actors, fediverse_channels, load_signing_key
 from siarkan.federation.remote import RemoteDirectory
-from siarkan.federation.schedule import DELETED, PUBLISHED
+from siarkan.federation.schedule import DELETED, PUBLISHED, was_released
 from siarkan.federation.signatures import header_map, sign_cavage
 from siarkan.federation.vocab import (
     ACTIVITY_JSON,
@@ -392,10 +393,15 @@ async def post(request: web.Request) -> web.Response:
     async with request.app[DB].connect() as conn:
         row = (
             await conn.execute(
-                select(posts.c.object, posts.c.state, posts.c.updated_at).where(posts.c.uri == uri)
+                select(
+                    posts.c.object, posts.c.state, posts.c.updated_at, posts.c.published_at
+                ).where(posts.c.uri == uri)
             )
         ).first()
-    if row is None or row.state not in (PUBLISHED, DELETED):
+    if row is None or not was_released(row.state, row.published_at):
+        # Not yet out, or withdrawn before it was (a series part, a quiet-hours part, an
+        # article retracted under embargo): nothing was ever here to be "gone" (RFC 9110
+        # §15.5.11), so 404 like any unknown id, saying nothing of what was planned.
         raise web.HTTPNotFound(text="no such post")
     wants_json = wants_activity_json(request.headers.get("Accept", ""))
     if row.state == DELETED:

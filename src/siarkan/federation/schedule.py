@@ -10,7 +10,9 @@ A post's lifecycle (stored in posts.state):
     scheduled --release (due)--> published --retraction / part dropped--> deleted
     scheduled --retraction-----> deleted      (never federated: no Delete is sent)
 
-Deleted is final: the row stays and its id answers 410 with a Tombstone. Published again, or
+Deleted is final: the row stays and its id answers 410 with a Tombstone, if it was ever
+released (published_at set); deleted before its release it was never public, and answers 404
+like a scheduled one (was_released). Published again, or
 needed again by a later edit, the part is a new row with a new id (Mastodon drops a Create of
 an id it holds a Tombstone for).
 """
@@ -24,6 +26,12 @@ from zoneinfo import ZoneInfo
 SCHEDULED = "scheduled"
 PUBLISHED = "published"
 DELETED = "deleted"
+
+
+def was_released(state: str, published_at: datetime | None) -> bool:
+    """Has the post been public at its id (live now, or deleted after it went out)? Only then
+    does its id answer: the object, or a 410 Tombstone once deleted."""
+    return state == PUBLISHED or (state == DELETED and published_at is not None)
 
 
 def in_window(local: time, start: time, end: time) -> bool:

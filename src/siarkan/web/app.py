@@ -110,11 +110,16 @@ def create_app(
     app[DB] = database
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
-        if migrate:
-            await database.ensure_schema()
-        yield
-        if owned_db:
-            await database.close()
+        try:
+            if migrate:
+                await database.ensure_schema()
+            yield
+        finally:
+            # Also when the migration fails or is cancelled (Ctrl-C while starting): aiohttp
+            # cleans up only the contexts that got to their yield, and an engine left open
+            # keeps an aiosqlite thread that answers into the closed loop, with a traceback.
+            if owned_db:
+                await database.close()
 
     async def http_ctx(app: web.Application) -> AsyncIterator[None]:
         session = http or make_client_session(settings)

@@ -1,7 +1,8 @@
 """Public HTML pages: home, article permalink, channel and tag pages, static files.
 
     GET /                          channels + newest articles
-    GET /artikel/{slug}            the article (404 unknown / not yet due, 410 retracted)
+    GET /artikel/{slug}            the article (404 unknown / not yet due / retracted before
+                                   its embargo ended, 410 retracted)
     GET /kanal/{name}              a channel's newest articles, ?sebelum=<cursor> for older
     GET /kanal/{name}/tag/{slug}   the same for one tag
     GET /static/{name}             CSS, served from memory with a year-long cache (versioned URL)
@@ -84,6 +85,14 @@ def is_public(article: Article, now: datetime) -> bool:
     if article.status is Status.PUBLISHED:
         return due
     return article.status is Status.SCHEDULED and article.publish_at is not None and due
+
+
+def was_released(article: Article, now: datetime) -> bool:
+    """Was a retracted article public before its retraction? Not if its embargo (publish_at)
+    had not come by then (updated_at: the retraction stamps it). Such an address answers 404,
+    as while it was scheduled: 410 says "was here" (RFC 9110 §15.5.11), and would tell anyone
+    guessing slugs that a report had been planned."""
+    return article.publish_at is None or article.publish_at <= (article.updated_at or now)
 
 
 def local_time(settings: Settings, when: datetime) -> str:
@@ -425,7 +434,7 @@ async def article_page(request: web.Request) -> web.Response:
         )
     if article is None or article.slug != request.match_info["slug"]:
         return not_found(request)
-    if article.status is Status.RETRACTED:
+    if article.status is Status.RETRACTED and was_released(article, request.app[CLOCK].now()):
         return _error(
             request,
             410,
