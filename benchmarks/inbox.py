@@ -18,6 +18,10 @@ parsing) with N requests in flight; `http` serves the real aiohttp app on 127.0.
 separate load-generator process keeps N connections busy (keep-alive), so HTTP parsing and the
 socket are included; it also runs the same requests against an aiohttp handler that only
 reads the body and answers 202, the ceiling of any inbox served by aiohttp on this machine.
+In `inprocess` mode the same run also times the inbox's checks alone (signature parsing,
+Date window, digest, JSON, cached key, owner, RSA verification: the functions Inbox.receive
+calls, one request after another, no event loop, no database), so the gap to the target can be
+placed: in the checks themselves, or in the event loop, handler and durable rows after them.
 Target (issue 5): inbox/bare >= 0.5. Each run is paired with a bare figure taken just
 before it, and both are reported per wall-clock second and per second of this process's CPU
 time: on a shared machine the CPU figure is the steady one. Medians over --runs runs.
@@ -47,7 +51,15 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from siarkan.config import Settings, parse_settings
 from siarkan.federation.http import INBOX
 from siarkan.federation.inbox import InboxRequest
-from siarkan.federation.signatures import header_map, sign_cavage, sign_rfc9421
+from siarkan.federation.signatures import (
+    RequestView,
+    check_signed_request,
+    header_map,
+    parse_signed_request,
+    sign_cavage,
+    sign_rfc9421,
+    verify_signature,
+)
 from siarkan.store.db import Database
 from siarkan.store.engine import create_engine, upgrade
 from siarkan.web.app import create_app
@@ -221,6 +233,33 @@ async def run_inprocess(
     return rates
 
 
+def run_checks(
+    app: web.Application, inbox_url: str, batch: list[tuple[bytes, dict[str, str]]]
+) -> Rate:
+    """The inbox's checks alone, one request after another with no event loop and no
+    database: signature parsing, Date window and digest, JSON, the cached key, its owner and
+    the RSA verification (the functions Inbox.receive calls). What an accepted request costs
+    beyond this is the event loop's task per request, the handler and the durable rows."""
+    inbox = app[INBOX]
+    window = inbox.settings.federation.signature_window
+    requests = [
+        InboxRequest("POST", inbox_url, header_map(headers.items()), body, path_qs="/ap/inbox")
+        for body, headers in batch
+    ]
+    start, cpu = time.perf_counter(), time.process_time()
+    for request in requests:
+        view = RequestView(request.method, request.target_uri, request.headers, request.path_qs)
+        signed = parse_signed_request(view)
+        now = inbox.clock.now()
+        check_signed_request(signed, view, request.body, now=now, window=window)
+        activity = json.loads(request.body.decode())
+        key = inbox.remote.cached_key(signed.key_id, now)
+        assert key is not None and key.owner == activity["actor"]
+        assert verify_signature(key.public_key, signed)
+    elapsed, cpu_used = time.perf_counter() - start, time.process_time() - cpu
+    return Rate(len(requests) / elapsed, len(requests) / cpu_used)
+
+
 def _load_generator(
     url: str, batch: list[tuple[bytes, dict[str, str]]], concurrency: int, out: Any
 ) -> None:
@@ -291,6 +330,7 @@ async def main(args: argparse.Namespace) -> int:
         # mode -> [(inbox rate, bare rate measured just before it)]
         results: dict[str, list[tuple[Rate, Rate]]] = {}
         floors: list[Rate] = []  # http mode: the empty handler, same requests, same generator
+        checks: list[tuple[Rate, Rate]] = []  # inprocess mode: the checks alone, and their bare
         try:
             await warm(inbox_url, senders, post_base)
             for mode in ("inprocess", "http"):
@@ -304,6 +344,10 @@ async def main(args: argparse.Namespace) -> int:
                     # each inbox run is compared with a bare figure taken right before it.
                     bare = bare_verifications_per_second(0.5)
                     if mode == "inprocess":
+                        if run:
+                            alone = signed_requests(senders, inbox_url, post_base, args.requests,
+                                                    f"checks{run}")  # fmt: skip
+                            checks.append((run_checks(app, inbox_url, alone), bare))
                         (rate,) = await run_inprocess(app, inbox_url, [batch], args.concurrency)
                     else:
                         (rate,) = await run_http(inbox_url, [batch], args.connections)
@@ -337,6 +381,12 @@ async def main(args: argparse.Namespace) -> int:
                 f"core); ratio {ratio:.2f} (runs {', '.join(f'{x:.2f}' for x in ratios)}): "
                 f"{'meets' if ratio >= 0.5 else 'below'} the 0.5 target"
             )
+            if mode == "inprocess" and checks:
+                alone = statistics.median(getattr(c, clock) / getattr(b, clock) for c, b in checks)
+                print(
+                    f"    the checks alone (signature, Date, digest, JSON, cached key, owner, "
+                    f"RSA; no event loop, no database): ratio {alone:.2f}"
+                )
             if mode == "http" and floors:
                 empty = statistics.median(getattr(f, clock) for f in floors)
                 print(
