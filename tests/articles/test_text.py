@@ -9,20 +9,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from siarkan.articles.lead import match_dateline, split_dateline
 from siarkan.articles.model import RelatedLink
 from siarkan.articles.text import (
-    DROPPED_CHARS,
     TITLE_MAX,
     derive_title,
     first_sentence,
-    match_dateline,
-    normalize,
     parse_datetime,
     parse_report,
     pull_related,
-    split_dateline,
     strip_trailer,
 )
+from siarkan.articles.whitespace import DROPPED_CHARS, normalize
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 

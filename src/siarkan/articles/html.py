@@ -32,16 +32,11 @@ from siarkan.articles.htmlbody import (
     image_src,
     xml_text,
 )
+from siarkan.articles.lead import split_dateline
 from siarkan.articles.model import Image, picture_name, same_picture
 from siarkan.articles.paging import Paging, find_paging
-from siarkan.articles.text import (
-    ArticleRejected,
-    Body,
-    inline,
-    parse_datetime,
-    parse_report,
-    split_dateline,
-)
+from siarkan.articles.text import ArticleRejected, Body, parse_datetime, parse_report
+from siarkan.articles.whitespace import inline
 
 __all__ = ["NoArticleFound", "PageArticle", "PageMeta", "clean_fragment", "decode_html",
            "parse_page", "read_meta"]  # fmt: skip

@@ -24,26 +24,25 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
+from siarkan.articles.lead import LEAD_SEARCH, locate_lead
 from siarkan.articles.model import RelatedLink
 from siarkan.articles.sanitize import sanitize_html
 from siarkan.articles.text import (
-    LEAD_SEARCH,
     Body,
-    inline,
     is_caption_line,
     is_copyright,
     is_furniture,
-    locate_lead,
     looks_like_headline,
     match_credit,
     match_initials,
     related_link,
     related_marker,
 )
+from siarkan.articles.whitespace import inline
 
 # C0 controls: libxml2's HTML parser keeps them in text, but lxml refuses to write such text
 # back into the tree (ValueError "All strings must be XML compatible") when a block is trimmed.
-# Those that Python counts as whitespace become a space; the rest go, as in text.normalize,
+# Those that Python counts as whitespace become a space; the rest go, as in whitespace.normalize,
 # and so do U+FFFE and U+FFFF, which XML 1.0 (section 2.2) forbids too.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CONTROL_TABLE = str.maketrans(
@@ -475,7 +474,7 @@ def _table_to_paragraphs(block: _Block) -> None:
 
 
 def _lead_dateline(blocks: list[_Block]) -> str | None:
-    """The lead's dateline, trimmed off. As in text reports (text.locate_lead), the lead may sit
+    """The lead's dateline, trimmed off. As in text reports (lead.locate_lead), the lead may sit
     under a dateline alone in its paragraph ("<p><strong>Tangerang</strong> -</p>") and, in a
     body pasted from another page, under its header lines; those go with the dateline."""
     paragraphs = [b for b in blocks if b.el.tag != "figure" and b.texts]  # not a picture

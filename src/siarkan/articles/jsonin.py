@@ -24,7 +24,8 @@ from siarkan.articles import cms
 from siarkan.articles.htmlbody import clean_fragment
 from siarkan.articles.model import Article, Image, RelatedLink, Status
 from siarkan.articles.schema import BODY_FIELDS, ArticleIn
-from siarkan.articles.text import ArticleRejected, Body, aware, inline, parse_report
+from siarkan.articles.text import ArticleRejected, Body, aware, parse_report
+from siarkan.articles.whitespace import inline
 from siarkan.config import SiteSettings
 from siarkan.urls import slugify
 

@@ -21,14 +21,8 @@ from markdown_it import MarkdownIt
 
 from siarkan.articles.htmlbody import clean_fragment
 from siarkan.articles.jsonin import ArticleInvalid, Built, build_article, validate_payload
-from siarkan.articles.text import (
-    ArticleRejected,
-    derive_title,
-    inline,
-    looks_like_title,
-    normalize_newlines,
-    parse_datetime,
-)
+from siarkan.articles.text import ArticleRejected, derive_title, looks_like_title, parse_datetime
+from siarkan.articles.whitespace import inline, normalize_newlines
 from siarkan.config import SiteSettings
 
 _FENCE = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)

@@ -28,7 +28,8 @@ import lxml.html
 from lxml import etree
 
 from siarkan.articles.model import RelatedLink
-from siarkan.articles.text import Body, inline
+from siarkan.articles.text import Body
+from siarkan.articles.whitespace import inline
 
 ALL: Literal["all"] = "all"
 PageNumber = int | Literal["all"]

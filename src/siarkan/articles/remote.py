@@ -26,7 +26,8 @@ import aiohttp
 from lxml import etree
 
 from siarkan import USER_AGENT
-from siarkan.articles.text import ArticleRejected, inline, parse_datetime
+from siarkan.articles.text import ArticleRejected, parse_datetime
+from siarkan.articles.whitespace import inline
 from siarkan.federation.fetch import AddressNotAllowed, FetchError, open_pinned
 
 MAX_BYTES = 10 * 1024 * 1024

@@ -1,9 +1,10 @@
 """Plain-text report cleaning: pure functions, no I/O.
 
-    raw text | normalize | drop_furniture (ad slots, promos, captions: articles.furniture)
+    raw text | normalize (articles.whitespace)
+        | drop_furniture (ad slots, promos, captions: articles.furniture)
         | pull_related (Baca Juga blocks)
         | take_title | paragraphs
-        | find_lead (dateline; a copied page's header lines above it)
+        | find_lead (dateline; a copied page's header lines above it: articles.lead)
         | strip_trailer (editor initials, credits) -> TextReport
 
 The publisher's reports look like this (see samples/):
@@ -15,7 +16,7 @@ The publisher's reports look like this (see samples/):
     ...
     (fai/idh)                                                 <- editor initials, dropped
 
-The same helpers (dateline, related-link marker, trailer) serve the HTML and markdown importers,
+The same helpers (related-link marker, trailer) serve the HTML and markdown importers,
 which apply them to their first/last paragraphs.
 """
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from email.utils import parsedate_to_datetime
@@ -35,202 +35,20 @@ from siarkan.articles.furniture import (
     is_promo_line,
     match_credit,
 )
+from siarkan.articles.lead import find_lead, match_dateline
 from siarkan.articles.model import RelatedLink
+from siarkan.articles.whitespace import inline, normalize
 
 __all__ = [
-    "LEAD_SEARCH", "ArticleRejected", "Body", "Lead", "TextReport", "derive_title",
-    "drop_furniture", "find_lead", "inline", "is_caption_line", "is_copyright", "is_furniture",
-    "is_header_line", "is_noise_line", "is_promo_line", "is_weak_dateline", "locate_lead",
-    "looks_like_headline", "match_credit", "match_dateline", "match_initials", "normalize",
-    "parse_datetime", "parse_report", "pull_related", "related_link", "related_marker",
-    "split_dateline", "strip_trailer",
+    "ArticleRejected", "Body", "TextReport", "derive_title", "drop_furniture",
+    "is_caption_line", "is_copyright", "is_furniture", "is_noise_line", "is_promo_line",
+    "looks_like_headline", "match_credit", "match_initials", "parse_datetime", "parse_report",
+    "pull_related", "related_link", "related_marker", "strip_trailer",
 ]  # fmt: skip
 
 
 class ArticleRejected(ValueError):
     """The input holds no usable article; str(exc) is a one-line reason for the user."""
-
-
-# --- normalisation ----------------------------------------------------------------------------
-
-# Invisible characters that carry no text: BOM / zero-width no-break space (also met mid-text
-# when files are concatenated), zero-width space, word joiner, soft hyphen, and C0/C1 control
-# characters that are not whitespace. Everything else that is not whitespace is kept as is
-# (typographic quotes “…” ‘…’ included).
-DROPPED_CHARS = "\ufeff\u200b\u2060\u00ad" + "".join(
-    chr(c) for c in (*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F, *range(0x80, 0x85),
-                     *range(0x86, 0xA0))
-)  # fmt: skip
-# A character class, not str.translate: translate walks a dict per character and costs ~15x
-# more on the non-ASCII text every report is (quotes, dashes).
-_DROP = re.compile("[" + re.escape(DROPPED_CHARS) + "]")
-
-
-def normalize(text: str) -> str:
-    """CRLF/CR and Unicode line breaks -> LF; BOM, zero-width and control characters dropped;
-    NBSP, tabs and runs of spaces -> one space; lines stripped; at most one blank line in a
-    row; no leading or trailing blank lines. Idempotent."""
-    out: list[str] = []
-    # str.split() (C, Unicode whitespace) rather than a regex: this runs on every report.
-    for raw in _DROP.sub("", text).splitlines():
-        line = " ".join(raw.split())
-        if line:
-            out.append(line)
-        elif out and out[-1]:
-            out.append("")
-    if out and not out[-1]:
-        out.pop()
-    return "\n".join(out)
-
-
-def normalize_newlines(text: str) -> str:
-    """CRLF/CR -> LF and invisibles dropped, indentation kept (markdown, YAML need it)."""
-    return "\n".join(_DROP.sub("", text).splitlines())
-
-
-def inline(text: str) -> str:
-    """One paragraph or title on one line: all whitespace runs -> one space, invisibles gone."""
-    return " ".join(_DROP.sub("", text).split())
-
-
-# --- datelines --------------------------------------------------------------------------------
-
-# "SERANG, PROLOGMEDIA –", "PROLOGMEDIA –", "Serang, PROLOGMEDIA -", "KOMPAS.com –",
-# "SERANG (ANTARA) -", "Jakarta -" (PROTOCOLS.md, Indonesian text); the portals' own forms:
-# "Liputan6.com, Jakarta -", "TRIBUNBANTEN.COM, SERANG -", "suara.com -", "Jakarta, CNN
-# Indonesia --", and a press release's "SERANG, (14/11/2025) -". En/em dash with or without
-# spaces; a hyphen (or "--") only between spaces, so hyphenated words are never cut.
-_CAPS_WORDS = r"[A-Z0-9][A-Z0-9&.'’]*(?:[ -][A-Z0-9][A-Z0-9&.'’]*){0,4}"
-# A sentence may open with a capitalised word before a dash too ("Di Serang, BPBD – bersama
-# TNI – mengevakuasi ..."): a place never starts with a preposition or conjunction.
-_NOT_PLACE = (
-    r"(?!(?:Di|Ke|Dari|Pada|Dalam|Untuk|Bagi|Oleh|Menurut|Sementara|Selain|Sedangkan|Namun"
-    r"|Adapun|Kemudian|Lalu|Saat|Ketika|Setelah|Sebelum|Sejak|Selama|Hingga|Sampai|Meski"
-    r"|Walau|Jika|Kalau|Karena|Akibat|Tak|Tidak|Ini|Itu|Para|Warga|Pihak)\b)"
-)
-_TITLE_WORDS = rf"{_NOT_PLACE}[A-Z][a-z]+(?:[ -][A-Z][a-z]+){{0,2}}"
-# The sites' own domains as they write them: "Medaiabooster.news", "JinNewsOne.Com",
-# "bantenhits.com", "infobanten.id"; the TLD in any case.
-_DOMAIN = (
-    r"[A-Za-z][A-Za-z0-9]*\.(?i:com|co\.id|co|id|net|org|tv|news|info|biz|online|site|media"
-    r"|today|live|xyz|asia|(?:web|my|or|go|ac|sch)\.id)(?![A-Za-z0-9])"
-)
-_SOURCE = rf"(?:{_CAPS_WORDS}(?:\s[A-Z][a-z]+)?|{_DOMAIN})(?:\.[a-z]{{2,3}})*"
-_PLACE = rf"(?:{_CAPS_WORDS}|{_TITLE_WORDS})"
-_DATE = r"\(?\d{1,2}/\d{1,2}(?:/\d{2,4})?\)?|\d{1,2}\s[A-Z][a-z]+\s\d{4}"
-_DASH = r"(?:\s*[\u2013\u2014\u2015\u2212]\s*|\s+--?\s+)"
-DATELINE_RE = re.compile(
-    rf"""^\s*(?P<dateline>
-        {_PLACE}\s*,\s*{_SOURCE}          # SERANG, PROLOGMEDIA
-      | {_SOURCE}\s*,\s*{_PLACE}          # Liputan6.com, Jakarta
-      | {_PLACE}(?:\s*,\s*{_TITLE_WORDS})?\s*,?\s*\(\s*(?:{_SOURCE}|{_TITLE_WORDS})\s*\)
-                                        # SERANG (ANTARA), Serang, Banten (ANTARA),
-                                        # Lebak, (Banten Kita)
-      | {_PLACE}\s*,\s*(?:{_DATE})         # SERANG, (14/11/2025)
-      | {_SOURCE}                         # PROLOGMEDIA / KOMPAS.com / SERANG
-      | {_TITLE_WORDS}                    # Jakarta
-    ){_DASH}(?=\S)""",
-    re.VERBOSE,
-)
-_DATELINE_MAX = 80
-
-
-@dataclass(frozen=True, slots=True)
-class DatelineMatch:
-    dateline: str  # "SERANG, PROLOGMEDIA"
-    end: int  # offset of the story's first character in the matched text
-
-
-def match_dateline(text: str) -> DatelineMatch | None:
-    """Find a dateline at the very start of a lead paragraph."""
-    m = DATELINE_RE.match(text)
-    if m is None:
-        return None
-    dateline = inline(m.group("dateline"))
-    if len(dateline) > _DATELINE_MAX:
-        return None
-    return DatelineMatch(dateline, m.end())
-
-
-def split_dateline(paragraph: str) -> tuple[str | None, str]:
-    """'SERANG, PROLOGMEDIA – Hujan ...' -> ('SERANG, PROLOGMEDIA', 'Hujan ...')."""
-    m = match_dateline(paragraph)
-    if m is None:
-        return None, paragraph
-    return m.dateline, paragraph[m.end :].lstrip()
-
-
-# A report copied from a page carries what sat above the lead: the byline ("Nama -
-# detikNews"), the photo and its caption ("... (Foto: Nama/detikcom)"), and detik's dateline
-# on a line of its own ("Tangerang -", the lead below it). Those lines are short and none is a
-# sentence (a wire caption that is one names its photo agency).
-LEAD_SEARCH = 6
-_HEADER_MAX = 300
-_SENTENCE_END_RE = re.compile(r"[.!?][”\"’']?$")
-_PHOTO_CREDIT_RE = re.compile(r"\bfoto\b", re.IGNORECASE)
-
-
-def is_header_line(paragraph: str) -> bool:
-    return len(paragraph) <= _HEADER_MAX and (
-        _SENTENCE_END_RE.search(paragraph) is None or _PHOTO_CREDIT_RE.search(paragraph) is not None
-    )
-
-
-def is_weak_dateline(dateline: str) -> bool:
-    """A dateline of one name ("Jakarta", "KOMPAS.com"): "Nama Penulis - detikNews", a byline,
-    has the same shape."""
-    return re.search(r"[,(]", dateline) is None
-
-
-@dataclass(frozen=True, slots=True)
-class Lead:
-    dateline: str
-    index: int  # the lead paragraph; those above it are header lines, not story
-    start: int  # offset of the story's first character in it (white space may follow)
-
-
-def locate_lead(paragraphs: Sequence[str], clean: Callable[[str], str] = str) -> Lead | None:
-    """Where the lead is, for find_lead and the HTML importer (htmlbody), which cuts it out of
-    its markup. The lead is the first paragraph, or one below header lines (see
-    is_header_line) when it opens with a dateline that cannot be story: a dateline alone on its
-    line ("Tangerang -", "JAKARTA, KOMPAS.com" over "– Harga ..."), or one naming place and
-    source ("SERANG, KOMPAS.com -", "Serang (ANTARA) -"). `clean` gives a paragraph as it
-    reads (HTML text keeps the markup's line breaks; a text report's is already clean); the
-    offsets are in the paragraphs as given."""
-    weak: Lead | None = None
-    plain = ""  # the paragraph above, cleaned
-    for k, paragraph in enumerate(paragraphs[:LEAD_SEARCH]):
-        if k and not is_header_line(plain):
-            break
-        plain = clean(paragraph)
-        # A dateline running on into the next paragraph starts in a short one ("Tangerang -"):
-        # a lead paragraph is not matched twice.
-        if k + 1 < len(paragraphs) and len(plain) <= _HEADER_MAX:
-            m = match_dateline(f"{paragraph} {paragraphs[k + 1]}")
-            if m is not None and m.end > len(paragraph):
-                return Lead(m.dateline, k + 1, m.end - len(paragraph) - 1)
-        m = match_dateline(paragraph)
-        if m is None or (k and is_weak_dateline(m.dateline)):
-            continue
-        if (
-            k == 0
-            and is_weak_dateline(m.dateline)
-            and is_header_line(clean(paragraph[m.end :].lstrip()))
-        ):
-            # "Fikri Haikal - detikNews": taken only if no dateline follows
-            weak = Lead(m.dateline, 0, m.end)
-            continue
-        return Lead(m.dateline, k, m.end)
-    return weak
-
-
-def find_lead(paragraphs: list[str]) -> tuple[str | None, list[str]]:
-    """The dateline and the story from its lead on (see locate_lead)."""
-    lead = locate_lead(paragraphs)
-    if lead is None:
-        return None, paragraphs
-    story = paragraphs[lead.index][lead.start :].lstrip()
-    return lead.dateline, [story, *paragraphs[lead.index + 1 :]]
 
 
 # --- "Baca Juga:" related-link blocks ---------------------------------------------------------
