@@ -813,6 +813,47 @@ async def test_series_parts_overdue_after_downtime_come_spaced_not_in_a_burst(
         await third.close()
 
 
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)  # row locks held by another transaction: PostgreSQL's SKIP LOCKED
+async def test_a_series_part_held_by_another_transaction_is_not_overtaken_by_the_next(
+    db_settings: Settings,
+    db_url: str,
+    clock: ManualClock,
+    http: aiohttp.ClientSession,
+    make_article: Callable[..., Article],
+) -> None:
+    """PostgreSQL: respacing and release skip locked rows. When another transaction (an edit,
+    another node) holds the first overdue part, the unlocked rest of the series must not be
+    respaced or released as if the next part were the first: it would go out before the
+    part it follows."""
+    interval = timedelta(minutes=30)
+    settings = series_settings(db_settings, interval)
+    node = Database(create_engine(db_url))
+    try:
+        await with_audience(node, settings, clock.now())
+        article = make_article(published_at=clock.now())
+        await store(node, settings, article, clock.now())
+        clock.advance(timedelta(minutes=100))  # down: parts 1-3 came due meanwhile
+        async with node.begin() as other:  # another transaction holds part 1
+            await other.execute(
+                select(posts.c.id)
+                .where(posts.c.actor_name == "utama", posts.c.article_id == article.id)
+                .where(posts.c.part == 1)
+                .with_for_update()
+            )
+            report = await asyncio.wait_for(tick(node, settings, clock, http), 30)
+            assert report.posts_released == 0
+        assert (await tick(node, settings, clock, http)).posts_released == 1
+        restart = clock.now()
+        parts = await series_parts(node, article.id)
+        assert [s for s, _, _ in parts] == ["published"] * 2 + ["scheduled"] * 4
+        assert parts[1][1] == restart
+        assert [due for _, _, due in parts[2:]] == [restart + k * interval for k in (1, 2, 3, 4)]
+    finally:
+        await node.close()
+
+
 async def test_downtime_respaces_series_only_each_on_its_own(
     db_settings: Settings,
     db: Database,

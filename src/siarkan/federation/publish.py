@@ -433,6 +433,7 @@ async def release_due_posts(
     if article_id is not None:
         query = query.where(posts.c.article_id == article_id)
     rows = (await conn.execute(query)).mappings().all()
+    rows = await _not_overtaking(conn, settings, rows)
     if not rows:
         return 0
     # One conditional UPDATE claims the batch: a part another node took meanwhile is not
@@ -502,6 +503,44 @@ async def release_due_posts(
         if row["part"] == 0:
             await _announce(conn, settings, channel, row["article_id"], row["uri"], now, chain[key])
     return len(claimed)
+
+
+async def _not_overtaking(
+    conn: AsyncConnection, settings: Settings, rows: Sequence[RowMapping]
+) -> Sequence[RowMapping]:
+    """The rows read for release, less series parts whose earlier part is still scheduled but
+    was not read: on PostgreSQL another transaction holds it (SKIP LOCKED), and the part after
+    it must not go out first. Thread parts go together anyway (deliveries.after_id)."""
+    series = {c.name for c in fediverse_channels(settings) if c.excerpts.mode == "series"}
+    keys = {(r["actor_name"], r["article_id"]) for r in rows if r["actor_name"] in series}
+    if not keys:
+        return rows
+    scheduled = await conn.execute(
+        select(posts.c.id, posts.c.actor_name, posts.c.article_id, posts.c.part).where(
+            posts.c.state == SCHEDULED,
+            posts.c.actor_name.in_({actor for actor, _ in keys}),
+            posts.c.article_id.in_({article for _, article in keys}),
+        )
+    )
+    return first_parts_only(rows, [(a, b, part, id_) for id_, a, b, part in scheduled.all()])
+
+
+def first_parts_only(
+    rows: Sequence[RowMapping], scheduled: Sequence[tuple[str, str, int, int]]
+) -> list[RowMapping]:
+    """`rows` without any whose (actor, article) has a scheduled part before it, by part
+    number, that is not among `rows` itself (`scheduled`: (actor, article, part, id))."""
+    read = {r["id"] for r in rows}
+    first_missing: dict[tuple[str, str], int] = {}
+    for actor, article, part, id_ in scheduled:
+        key = (actor, article)
+        if id_ not in read and part < first_missing.get(key, part + 1):
+            first_missing[key] = part
+    return [
+        r
+        for r in rows
+        if r["part"] < first_missing.get((r["actor_name"], r["article_id"]), r["part"] + 1)
+    ]
 
 
 async def _respace_overdue_series(
