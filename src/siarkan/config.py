@@ -422,7 +422,7 @@ class DeliverySettings(Strict):
     connect_timeout: float = Field(5.0, gt=0)
     read_timeout: float = Field(10.0, gt=0)
     max_attempts: int = Field(16, ge=1, le=100)
-    # A row whose lease ran out this many times without a result is dead (it kills or hangs
+    # A row whose lease ran out this many times in a row without a result is dead (it kills or hangs
     # the worker every time: OOM, segfault); a claim is not a try, so nothing else stops it.
     max_lease_expiries: int = Field(5, ge=1, le=1000)
     keep_sent_days: int = Field(7, ge=0)

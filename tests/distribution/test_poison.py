@@ -97,6 +97,36 @@ async def test_fewer_expiries_than_the_bound_are_still_sent(
     assert len(inbox.received) == 1
 
 
+async def test_a_recorded_try_starts_the_count_again(
+    db: Database,
+    settings: Settings,
+    key_pair: KeyPair,
+    clock: ManualClock,
+    inbox: Inbox,
+    make_worker: Callable[..., Worker],
+) -> None:
+    """Expiries count one after another: a row retried for days (a host down) is not given
+    up because two unrelated crashes hit it a day apart."""
+    s = tune(settings, max_lease_expiries=3)
+    await _one_row(db, s, key_pair, clock, inbox.url("/inbox"))
+    lease = timedelta(seconds=s.delivery.lease_seconds + 1)
+    for _ in range(2):
+        await _claim_and_die(make_worker, s)
+        clock.advance(lease)
+    inbox.default = Reply(503)
+    assert await make_worker(s).drain() == 1
+    [row] = await rows(db)
+    assert (row["state"], row["lease_expiries"], row["attempts"]) == ("retrying", 0, 1)
+    clock.advance(timedelta(hours=1))
+    for _ in range(2):
+        await _claim_and_die(make_worker, s)
+        clock.advance(lease)
+    inbox.default = Reply(202)
+    assert await make_worker(s).drain() == 1
+    [row] = await rows(db)
+    assert (row["state"], row["attempts"]) == ("sent", 2)
+
+
 async def test_a_retried_row_records_tries_not_expired_leases(
     db: Database,
     settings: Settings,

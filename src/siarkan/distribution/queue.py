@@ -399,6 +399,10 @@ _RECORD_ONE = (
         finished_at=bindparam("b_finished"),
         lease_until=None,
         leased_by=None,
+        # A result was recorded: the row does not kill its worker. Counted anew, so only
+        # leases that end without a result one after another give it up (max_attempts bounds
+        # the rest), not crashes or outages that happened to hit a long retry now and then.
+        lease_expiries=0,
     )
 )
 
