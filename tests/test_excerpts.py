@@ -703,3 +703,23 @@ def test_anchors_number_paragraphs_as_the_article_page_does() -> None:
         p for p in cut(BANJIR, mode="series") if p.body_text.startswith("Hingga Minggu sore")
     )
     assert hingga.anchor == "p6"  # after "Baca Juga:" and its headline (paragraphs 4 and 5)
+
+
+def test_no_post_opens_with_the_dll_that_closes_a_list() -> None:
+    """An editor's read of a flood report: "... diare, ISPA, dll. Tercatat 217 ..." cut at the
+    comma put "dll. Tercatat 217 pengungsi ..." at the head of the next post."""
+    report = article(
+        "Sementara itu, Dinas Kesehatan Kab. Bandung membuka tiga pos kesehatan di lokasi "
+        "pengungsian. Kepala Dinkes, dr. Hj. Grace Mediana Purnami, Sp.KJ., M.Kes., mengatakan "
+        "penyakit yang paling banyak dikeluhkan pengungsi antara lain gatal-gatal, diare, ISPA, "
+        "dll. Tercatat 217 pengungsi telah mendapat pemeriksaan hingga Rabu pukul 15.00 WIB.",
+        "Pemkab Sigi telah menyalurkan bantuan logistik berupa 1,2 ton beras, 150 dus air "
+        "mineral, 200 lembar terpal, 100 paket sembako, selimut, 19 lembar STNK palsu, dll. "
+        "Bantuan juga datang dari Pemprov Sulteng, Basarnas Palu, TNI/Polri serta sejumlah "
+        "organisasi kemanusiaan.",
+    )
+    for mode in ("thread", "series"):
+        for max_chars in range(180, 320, 10):
+            parts = cut(report, mode=mode, max_chars=max_chars, max_parts=50)
+            for part in parts:
+                assert not part.body_text.startswith(("dll.", "dsb.")), (mode, max_chars, part)

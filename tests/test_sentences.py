@@ -290,3 +290,36 @@ def test_a_long_run_of_marks_is_linear(run: str) -> None:
         assert split_sentences(text) == [text]
     long_end = "Ia menunggu" + "." * 50 + " Kemudian pulang."
     assert split_sentences(long_end) == ["Ia menunggu" + "." * 50, "Kemudian pulang."]
+
+
+# A list's "dll." stays inside the sentence (PROTOCOLS.md), but a capital after it starts the
+# next sentence in all but name: cut there if anything, never between the list and its "dll.".
+LIST_THEN_SENTENCE = normalize_space(
+    "Keluhan pengungsi antara lain gatal-gatal, diare, ISPA, dll. Tercatat 217 pengungsi "
+    "diperiksa hingga pukul 15.00 WIB."
+)
+
+
+def test_a_capital_after_a_list_closer_is_a_clause_cut() -> None:
+    cuts = [LIST_THEN_SENTENCE[:c] for c in clause_cuts(LIST_THEN_SENTENCE)]
+    assert cuts[-1].endswith("ISPA, dll.")
+    assert not any(c.endswith("ISPA,") for c in cuts)
+    assert split_sentences(LIST_THEN_SENTENCE) == [LIST_THEN_SENTENCE]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        LIST_THEN_SENTENCE,
+        "Bantuan berupa beras, selimut, dsb., sementara obat menyusul.",
+        "Tahapnya pendataan, verifikasi, dst. Lalu diumumkan.",
+    ],
+)
+def test_no_cut_separates_a_list_from_its_closer(text: str) -> None:
+    for cut in clause_cuts(text) + word_cuts(text):
+        assert not text[cut + 1 :].startswith(("dll.", "dsb.", "dst.")), text[:cut]
+
+
+def test_a_list_closer_before_lowercase_stays_glued_to_what_follows() -> None:
+    text = "Barang bukti berupa golok, ponsel, dll. yang kini disimpan polisi."
+    assert not any(text[:c].endswith("dll.") for c in clause_cuts(text) + word_cuts(text))

@@ -3,7 +3,8 @@
     paragraph --normalize_space--> one-line text
         --split_sentences--> sentences      (never at "dr.", "H.", "Kab.", "S.H.", "3,5", "12.30")
     an over-long sentence
-        --clause_cuts--> cut offsets after ; : , — –   (a piece still reads as a phrase)
+        --clause_cuts--> cut offsets after ; : , — –   (a piece still reads as a phrase),
+                         and after a list's "dll." before a capital, never before it
         --word_cuts-->   cut offsets between words, except where a number meets its unit
                          ("Rp1,5 triliun", "12.30 WIB", "2 November 2023") or its label
                          ("pukul 22.30"), or a title or a degree its name ("H. Ahmad",
@@ -184,17 +185,45 @@ def _degree_follows(sentence: str, cut: int) -> bool:
     return _DEGREE_RE.fullmatch(sentence, cut + 1, len(sentence) if end < 0 else end) is not None
 
 
+# "dll.", "dsb.", "dst." close a list. PROTOCOLS.md keeps them inside the sentence, but with a
+# capital after them ("... diare, ISPA, dll. Tercatat 217 pengungsi ...") the next sentence
+# starts there in all but name: that space is a clause cut, and no cut goes before them (a
+# piece opening "dll. Tercatat" has lost the list it closes).
+LIST_CLOSERS: frozenset[str] = _words("dll. Dll. dsb. Dsb. dst. Dst.")
+_AFTER_LIST_RE = re.compile(r"(?<![^ ])[Dd](?:ll|sb|st)\.(?= [“\"‘(\[]*[A-Z0-9À-ÖØ-Þ])")
+
+
+def _list_closer_follows(sentence: str, cut: int) -> bool:
+    end = sentence.find(" ", cut + 1)
+    return sentence[cut + 1 : len(sentence) if end < 0 else end].rstrip(",;:") in LIST_CLOSERS
+
+
 def clause_cuts(sentence: str) -> list[int]:
-    """Offsets of spaces right after clause punctuation (; : , — –) in a normalised sentence."""
-    return [
-        m.end() for m in _CLAUSE_RE.finditer(sentence) if not _degree_follows(sentence, m.end())
+    """Offsets of spaces right after clause punctuation (; : , — –) in a normalised sentence,
+    and after a list-closing "dll." that a capital follows."""
+    # Most sentences hold no "dll.": skip that bookkeeping (a substring test is ~50x cheaper).
+    lists = "ll." in sentence or "sb." in sentence or "st." in sentence
+    cuts = [
+        m.end()
+        for m in _CLAUSE_RE.finditer(sentence)
+        if not _degree_follows(sentence, m.end())
+        and not (lists and _list_closer_follows(sentence, m.end()))
     ]
+    if not lists:
+        return cuts
+    after_lists = [m.end() for m in _AFTER_LIST_RE.finditer(sentence)]
+    return sorted(cuts + after_lists) if after_lists else cuts
 
 
 def _glued(left: str, right: str) -> bool:
     """Must the space between these two tokens stay inside one piece?"""
-    if left in _CURRENCY or is_abbreviation(left) or _DEGREE_RE.fullmatch(right):
+    if left in _CURRENCY or _DEGREE_RE.fullmatch(right):
         return True
+    if right[:1] in "dD" and right.rstrip(",;:") in LIST_CLOSERS:
+        return True
+    if is_abbreviation(left):
+        # A list's "dll." before a capital ends a sentence in all but name (see LIST_CLOSERS).
+        return left not in LIST_CLOSERS or not right[:1].isupper()
     if _NUMBERISH_RE.match(left) and left[-1] not in ",.;:":
         unit = right.rstrip(_TRAILING_PUNCT).lower()
         return unit in UNITS or unit in MONTHS
