@@ -66,7 +66,7 @@ def test_defaults() -> None:
         ("channels: []\n", "cfg.yaml:1:1: site: required setting is missing"),
         (
             GOOD + "admin:\n  token: ${SECRET_TOKEN}\n",
-            "cfg.yaml:8:10: ${SECRET_TOKEN}: environment variable SECRET_TOKEN is not set",
+            "cfg.yaml:8:10: admin.token: environment variable SECRET_TOKEN is not set",
         ),
     ],
 )
@@ -226,9 +226,28 @@ def test_a_missing_variable_in_a_setting_the_environment_replaces_is_no_error() 
     url = "postgresql+asyncpg://s:pw@postgres/s"
     assert parse_settings(text, "cfg.yaml", {"SIARKAN_DATABASE_URL": url}).database.url == url
     # Still an error where the file's value is used, or another setting is replaced.
-    expected = "cfg.yaml:8:31: ${PGPASSWORD}: environment variable PGPASSWORD is not set"
+    expected = "cfg.yaml:8:31: database.url: environment variable PGPASSWORD is not set"
     for env in ({}, {"SIARKAN_DATABASE_POOL_SIZE": "3"}):
         assert [p for p in problems(text, env) if p.startswith(expected)], env
+
+
+def test_an_unset_variable_names_its_setting_and_is_said_once() -> None:
+    """README: every problem, missing secrets included, is file:line:column: dotted.field.path.
+    The variable's "" also failed validation ("server.port: Input should be a valid integer"),
+    a second message for the same mistake that pointed at the wrong thing."""
+    text = GOOD + "server:\n  port: ${PORT}\n"
+    assert problems(text) == [
+        "cfg.yaml:8:9: server.port: environment variable PORT is not set"
+        " (${PORT} has no default; a secret referenced by the config)"
+    ]
+    # In a block scalar the variable's line is below the setting's key.
+    text = GOOD.replace("  base_url:", "  description: |\n    Berita\n    ${DESC}\n  base_url:")
+    assert [p.split(": environment")[0] for p in problems(text)] == [
+        "cfg.yaml:5:5: site.description"
+    ]
+    # Other errors on other lines are still reported.
+    found = problems(GOOD + "server:\n  port: ${PORT}\n  host: [1]\n")
+    assert [p.split(": ")[1] for p in found] == ["server.port", "server.host"], found
 
 
 def check_config(path: Path) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -591,33 +591,50 @@ def advisories(settings: Settings) -> list[str]:
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def _expand_vars(
-    text: str, path: str, env: Mapping[str, str], problems: list[tuple[int, str]]
-) -> str:
-    """Replace ${VAR} and ${VAR:-default}; a missing VAR without default is an error,
-    appended as (line, message)."""
+class _MissingVar(NamedTuple):
+    """A ${VAR} with no value and no default, where it stands in the file."""
+
+    line: int
+    column: int
+    name: str
+
+
+def _expand_vars(text: str, env: Mapping[str, str], missing: list[_MissingVar]) -> str:
+    """Replace ${VAR} and ${VAR:-default}; a missing VAR without default becomes "" and is
+    appended to `missing` (an error, unless an override replaces that setting)."""
     lines = text.split("\n")
     for lineno, line in enumerate(lines):
         if line.lstrip().startswith("#"):
             continue
 
-        def sub(match: re.Match[str], lineno: int = lineno, line: str = line) -> str:
+        def sub(match: re.Match[str], lineno: int = lineno) -> str:
             name, default = match.group(1), match.group(2)
             if name in env:
                 return env[name]
             if default is not None:
                 return default
-            problems.append(
-                (
-                    lineno + 1,
-                    f"{path}:{lineno + 1}:{match.start() + 1}: ${{{name}}}: "
-                    f"environment variable {name} is not set (a secret referenced by the config)",
-                )
-            )
+            missing.append(_MissingVar(lineno + 1, match.start() + 1, name))
             return ""
 
         lines[lineno] = _VAR_RE.sub(sub, line)
     return "\n".join(lines)
+
+
+def _setting_at(line: int, marks: dict[tuple[Any, ...], Mark]) -> str:
+    """The dotted setting a ${VAR} on `line` stands in: the deepest value that starts on or
+    before that line (a block scalar's text starts below its key)."""
+    values = [(mark, path) for path, mark in marks.items() if path and path[-1] != "__key__"]
+    before = [(mark[0], len(path), path) for mark, path in values if mark[0] <= line]
+    if not before:
+        return "(root)"
+    return ".".join(str(part) for part in max(before)[2])
+
+
+def _missing_var_problem(path: str, var: _MissingVar, setting: str) -> str:
+    return (
+        f"{path}:{var.line}:{var.column}: {setting}: environment variable {var.name} is not set"
+        f" (${{{var.name}}} has no default; a secret referenced by the config)"
+    )
 
 
 Mark = tuple[int, int]
@@ -742,10 +759,11 @@ def parse_settings(
 ) -> Settings:
     """Pure: YAML text (+ environment) -> Settings, or ConfigError with file:line:col lines."""
     env = os.environ if env is None else env
-    missing: list[tuple[int, str]] = []
+    missing: list[_MissingVar] = []
     text = text.removeprefix("\ufeff")
-    expanded = _expand_vars(text, path, env, missing)
-    problems = [message for _, message in missing]
+    expanded = _expand_vars(text, env, missing)
+    # Before the YAML is read no setting is known: name the variable instead.
+    problems = [_missing_var_problem(path, var, f"${{{var.name}}}") for var in missing]
     try:
         node = yaml.compose(expanded, Loader=_MarkedLoader)
         data = yaml.load(expanded, Loader=_MarkedLoader)  # noqa: S506 - SafeLoader subclass
@@ -779,13 +797,19 @@ def parse_settings(
     problems = []
     overrides = _apply_env_overrides(data, env, problems)
     replaced = {marks[key][0] for key in overrides if key in marks}
-    problems[:0] = [message for line, message in missing if line not in replaced]
+    unset = [var for var in missing if var.line not in replaced]
+    problems[:0] = [_missing_var_problem(path, v, _setting_at(v.line, marks)) for v in unset]
+    # The "" left for an unset variable fails validation too ("a valid integer"): one mistake,
+    # one message, so validation errors on those lines are left out.
+    unset_lines = {var.line for var in unset}
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
             loc = _error_loc(error)
             line, column = _locate(loc, marks, error["type"])
+            if line in unset_lines:
+                continue
             dotted = ".".join(str(part) for part in loc) or "(root)"
             variable = overrides.get((loc[0], loc[1])) if len(loc) >= 2 else None
             if variable is not None:

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     retry = sub.add_parser(
         "retry",
         help="send dead deliveries again (back to pending, due now)",
-        description="Without ids, every dead delivery is queued again (issue 6: `siarkan retry`).",
+        description="Without ids, every dead delivery is queued again with a fresh try budget.",
     )
     retry.add_argument("positional_ids", type=int, nargs="*", metavar="ID")
     retry.add_argument("--id", type=int, action="append", dest="ids", metavar="N", default=[])
