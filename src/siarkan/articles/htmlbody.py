@@ -6,8 +6,8 @@
           captions beside their picture; loose text split at <br><br>)
         | "Baca Juga:" paragraphs and headings, linked headlines -> RelatedLink
         | furniture paragraphs dropped (articles.furniture: ads, promos, pagination, captions)
-        | credits above the lead, dateline (alone above the lead too), editor initials and
-          credits at the end trimmed
+        | credits above the lead, dateline (alone above the lead too), editor initials,
+          credits and hashtags (-> Body.tags) at the end trimmed
         | sanitize -> Body
 
 Pure: an lxml tree (owned by the caller, modified in place) or an HTML string in, data out.
@@ -33,8 +33,8 @@ from siarkan.articles.text import (
     is_copyright,
     is_furniture,
     looks_like_headline,
+    match_closing,
     match_credit,
-    match_initials,
     related_link,
     related_marker,
 )
@@ -499,10 +499,12 @@ def _cut_dateline(
     return dateline
 
 
-def _trailer(blocks: list[_Block]) -> tuple[str | None, list[str]]:
-    """Editor initials "(fai/idh)" and credit lines at the very end of the body."""
+def _trailer(blocks: list[_Block]) -> tuple[str | None, list[str], list[str]]:
+    """Editor initials "(fai/idh)", credit lines and hashtags at the very end of the body
+    (as text.strip_trailer): (initials, authors, hashtags)."""
     initials: str | None = None
     authors: list[str] = []
+    hashtags: list[str] = []
     while blocks:
         block = next((b for b in reversed(blocks) if b.texts), None)
         if block is None or block.el.tag != "p":
@@ -527,17 +529,18 @@ def _trailer(blocks: list[_Block]) -> tuple[str | None, list[str]]:
             blocks.remove(block)
             continue
         raw = _raw_text(block.el).rstrip()
-        m = match_initials(raw)
-        if m is None or initials is not None:
+        closing = match_closing(raw, initials=initials is None)
+        if not closing.found:
             break
-        initials = re.sub(r"\s+", "", m.group("initials"))
-        _trim(block.el, len(raw) - m.start(), from_end=True)
+        initials = initials or closing.initials
+        hashtags[:0] = closing.hashtags
+        _trim(block.el, len(raw) - closing.end, from_end=True)
         block.texts = _block_texts(block.el)
         if not block.texts:
             blocks.remove(block)
             continue
         break
-    return initials, authors
+    return initials, authors, hashtags
 
 
 def _takes_caption(block: _Block) -> bool:
@@ -698,7 +701,7 @@ def clean_container(
         blocks.append(block)
     lead_authors = _leading_credits(blocks)
     dateline = _lead_dateline(blocks)
-    initials, authors = _trailer(blocks)
+    initials, authors, hashtags = _trailer(blocks)
     authors = list(dict.fromkeys([*lead_authors, *authors]))
     blocks = [
         b for b in blocks if b.texts or b.el.find(".//img") is not None or b.el.tag == "figure"
@@ -711,6 +714,7 @@ def clean_container(
         related=tuple(related),
         initials=initials,
         authors=tuple(authors),
+        tags=tuple(hashtags),
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from siarkan.articles import cms
+from siarkan.articles.hashtags import merge_tags
 from siarkan.articles.htmlbody import clean_fragment
 from siarkan.articles.model import Article, Image, RelatedLink, Status
 from siarkan.articles.schema import BODY_FIELDS, ArticleIn
@@ -156,7 +157,7 @@ def build_article(
         dateline=inline(model.dateline) if model.dateline else body.dateline,
         authors=_clean_list(model.authors or body.authors),
         section=inline(model.section) if model.section else None,
-        tags=_clean_list(model.tags),
+        tags=merge_tags(_clean_list(model.tags), body.tags),
         canonical_url=model.canonical_url,
         image=image,
         related=_merge_related([RelatedLink(r.title, r.url) for r in model.related], body.related),

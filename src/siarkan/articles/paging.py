@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -193,7 +193,7 @@ def _drop_repeats(body: Body, seen: set[str]) -> Body:
     """`body` without the blocks whose whole text an earlier page already had."""
     paragraphs = tuple(p for p in body.paragraphs if _key(p) not in seen)
     if len(paragraphs) == len(body.paragraphs) or not body.html:
-        return Body(paragraphs, body.html, body.dateline, body.related, body.initials, body.authors)
+        return replace(body, paragraphs=paragraphs)
     container = lxml.html.fragment_fromstring(body.html, create_parent="div")
     for child in list(container):
         text = _key(child.text_content())
@@ -202,12 +202,12 @@ def _drop_repeats(body: Body, seen: set[str]) -> Body:
     html = "".join(
         lxml.html.tostring(child, encoding="unicode", with_tail=False) for child in container
     )
-    return Body(paragraphs, html, body.dateline, body.related, body.initials, body.authors)
+    return replace(body, paragraphs=paragraphs, html=html)
 
 
 def join_bodies(bodies: Sequence[Body]) -> Body:
     """Pages 1..N in order -> one Body: the dateline of page 1, the closing initials of the
-    last page, every page's related links and credited authors once."""
+    last page, every page's related links, credited authors and closing hashtags once."""
     if not bodies:
         raise ValueError("join_bodies needs at least one body")
     seen = {_key(p) for p in bodies[0].paragraphs}
@@ -221,6 +221,10 @@ def join_bodies(bodies: Sequence[Body]) -> Body:
         for link in part.related:
             related.setdefault((link.title.casefold(), link.url), link)
     authors = dict.fromkeys(a for part in parts for a in part.authors)
+    tags: dict[str, str] = {}
+    for part in parts:
+        for tag in part.tags:
+            tags.setdefault(tag.casefold(), tag)
     return Body(
         paragraphs=tuple(p for part in parts for p in part.paragraphs),
         html="".join(part.html for part in parts),
@@ -228,4 +232,5 @@ def join_bodies(bodies: Sequence[Body]) -> Body:
         related=tuple(related.values()),
         initials=next((p.initials for p in reversed(parts) if p.initials), None),
         authors=tuple(authors),
+        tags=tuple(tags.values()),
     )

@@ -5,7 +5,8 @@
         | pull_related (Baca Juga blocks)
         | take_title | paragraphs
         | find_lead (dateline; a copied page's header lines above it: articles.lead)
-        | strip_trailer (editor initials, credits) -> TextReport
+        | strip_trailer (editor initials, credits, closing hashtags: articles.hashtags)
+        -> TextReport
 
 The publisher's reports look like this (see samples/):
 
@@ -14,6 +15,7 @@ The publisher's reports look like this (see samples/):
     Baca Juga:                                                <- related link, not the story
     Festival Kopi Banten Digelar Akhir Pekan Ini
     ...
+    #BantenBanjir #Serang                                     <- hashtags: to Body.tags
     (fai/idh)                                                 <- editor initials, dropped
 
 The same helpers (related-link marker, trailer) serve the HTML and markdown importers,
@@ -35,15 +37,16 @@ from siarkan.articles.furniture import (
     is_promo_line,
     match_credit,
 )
+from siarkan.articles.hashtags import trailing_hashtags
 from siarkan.articles.lead import find_lead, match_dateline
 from siarkan.articles.model import RelatedLink
 from siarkan.articles.whitespace import inline, normalize
 
 __all__ = [
-    "ArticleRejected", "Body", "TextReport", "derive_title", "drop_furniture",
+    "ArticleRejected", "Body", "Closing", "TextReport", "derive_title", "drop_furniture",
     "is_caption_line", "is_copyright", "is_furniture", "is_noise_line", "is_promo_line",
-    "looks_like_headline", "match_credit", "match_initials", "parse_datetime", "parse_report",
-    "pull_related", "related_link", "related_marker", "strip_trailer",
+    "looks_like_headline", "match_closing", "match_credit", "match_initials", "parse_datetime",
+    "parse_report", "pull_related", "related_link", "related_marker", "strip_trailer",
 ]  # fmt: skip
 
 
@@ -178,18 +181,69 @@ def match_initials(text: str) -> re.Match[str] | None:
     return _INITIALS_RE.search(text) or _SIGNED_RE.search(text)
 
 
+# The end mark of a press release or report, "(***)", "***", "(**)": it closes the text, as
+# initials do, and is not story ("(*)" is matched as the initials "*" first). Three stars
+# anywhere at the end; "(**)" only after a sentence's end or alone.
+_END_MARK_RE = re.compile(r"(?:\s*\(\*{3}\)|\s*\*{3}|(?:^|(?<=[.!?…”\"’)]))\s*\(\*{1,2}\))\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """What ends a paragraph after its story: editor initials, a run of hashtags, an end mark
+    (in any order: "... go.id. #Banjir (red)", "... ujarnya. (red) #Banjir", "#Banjir (***)")."""
+
+    end: int  # the story's text ends here (white space before the marks excluded)
+    initials: str | None = None
+    hashtags: tuple[str, ...] = ()
+    marked: bool = False  # an end mark was found
+
+    @property
+    def found(self) -> bool:
+        return self.initials is not None or bool(self.hashtags) or self.marked
+
+
+def match_closing(text: str, *, initials: bool = True) -> Closing:
+    """Initials (unless `initials` is False: already found further down) and hashtags at the
+    end of `text`; Closing(len(text.rstrip())) when there are none."""
+    end = len(text.rstrip())
+    found: str | None = None
+    hashtags: tuple[str, ...] = ()
+    marked = False
+    while True:
+        rest = text[:end]
+        m = match_initials(rest) if initials and found is None else None
+        if m is not None:  # "(*)" too: a press release's mark, kept as its initials "*"
+            found = re.sub(r"\s+", "", m.group("initials"))
+            end = len(rest[: m.start()].rstrip())
+            continue
+        mark = _END_MARK_RE.search(rest) if not marked and rest.endswith(("*", "*)")) else None
+        if mark is not None:
+            marked = True
+            end = len(rest[: mark.start()].rstrip())
+            continue
+        run = trailing_hashtags(rest) if not hashtags else None
+        if run is not None:
+            hashtags = run.tags
+            end = len(rest[: run.start].rstrip())
+            continue
+        return Closing(end, found, hashtags, marked)
+
+
 @dataclass(frozen=True, slots=True)
 class Trailer:
     initials: str | None = None
     authors: tuple[str, ...] = ()
     cut: int = 0  # characters removed from the end of the last paragraph
+    hashtags: tuple[str, ...] = ()
 
 
 def strip_trailer(paragraphs: list[str]) -> tuple[list[str], Trailer]:
-    """Remove editor initials and "Penulis: ..." / "Editor: ..." lines from the end."""
+    """Remove editor initials, "Penulis: ..." / "Editor: ..." lines and the closing hashtags
+    from the end."""
     paras = list(paragraphs)
     initials: str | None = None
     authors: list[str] = []
+    hashtags: list[str] = []
     cut = 0
     while paras:
         last = paras[-1]
@@ -202,18 +256,18 @@ def strip_trailer(paragraphs: list[str]) -> tuple[list[str], Trailer]:
                 authors.insert(0, credit[1])
             paras.pop()
             continue
-        m = match_initials(last)
-        if m is not None and initials is None:
-            initials = re.sub(r"\s+", "", m.group("initials"))
-            remaining = last[: m.start()].rstrip()
-            if remaining:
-                paras[-1] = remaining
-                cut = len(last) - len(remaining)
-                break
-            paras.pop()
-            continue
-        break
-    return paras, Trailer(initials, tuple(authors), cut)
+        closing = match_closing(last, initials=initials is None)
+        if not closing.found:
+            break
+        initials = initials or closing.initials
+        # A paragraph of hashtags may stand above another ("#Banjir" / "#Citarum").
+        hashtags[:0] = closing.hashtags
+        if closing.end:
+            paras[-1] = last[: closing.end]
+            cut = len(last) - closing.end
+            break
+        paras.pop()
+    return paras, Trailer(initials, tuple(authors), cut, tuple(hashtags))
 
 
 # --- titles -----------------------------------------------------------------------------------
@@ -317,6 +371,7 @@ class Body:
     related: tuple[RelatedLink, ...] = ()
     initials: str | None = None
     authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # the hashtags that closed the story, without "#"
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +436,7 @@ def parse_report(text: str, *, detect_title: bool = True) -> TextReport:
         related=tuple(related),
         initials=trailer.initials,
         authors=trailer.authors,
+        tags=trailer.hashtags,
     )
     return TextReport(title=title, body=body)
 
