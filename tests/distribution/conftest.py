@@ -128,6 +128,15 @@ async def queue_activity(
         )
 
 
+async def queue_one(
+    db: Database, settings: Settings, key: KeyPair, now: datetime, url: str
+) -> None:
+    """The utama actor, one activity, one delivery of it to `url`."""
+    await seed_actor(db, settings, key, now=now)
+    activity = await add_activity(db, settings, now=now)
+    await queue_activity(db, activity, [url], now)
+
+
 async def add_follower(
     db: Database, actor: str, uri: str, inbox: str, shared: str | None, now: datetime
 ) -> None:

@@ -20,7 +20,14 @@ from siarkan.distribution.worker import Worker
 from siarkan.federation.keys import KeyPair
 from siarkan.store.db import Database
 from siarkan.store.tables import deliveries
-from tests.distribution.conftest import add_activity, queue_activity, rows, seed_actor, tune
+from tests.distribution.conftest import (
+    add_activity,
+    queue_activity,
+    queue_one,
+    rows,
+    seed_actor,
+    tune,
+)
 from tests.distribution.servers import Inbox, Reply
 
 
@@ -111,9 +118,7 @@ async def test_a_row_it_still_holds_is_not_claimed_again(
 ) -> None:
     # The loop stalled past a renewal and the lease ran out: the next claim finds the row free
     # again, but it is still waiting here, and would have been queued (and sent) twice.
-    await seed_actor(db, dsettings, key_pair, now=clock.now())
-    activity = await add_activity(db, dsettings, now=clock.now())
-    await queue_activity(db, activity, [inbox.url("/inbox")], clock.now())
+    await queue_one(db, dsettings, key_pair, clock.now(), inbox.url("/inbox"))
     async with db.begin() as conn:  # a proven host: several rows of it may be in flight
         await queue.save_hosts(conn, [HostHealth(inbox.host, last_success_at=clock.now())])
     worker = make_worker(dsettings)

@@ -13,14 +13,14 @@ from siarkan.distribution.worker import Worker
 from siarkan.federation.keys import KeyPair
 from siarkan.metrics import Metrics
 from siarkan.store.db import Database
-from tests.distribution.conftest import add_activity, queue_activity, rows, seed_actor, tune
+from tests.distribution.conftest import (
+    add_activity,
+    queue_activity,
+    queue_one,
+    rows,
+    tune,
+)
 from tests.distribution.servers import Inbox, Reply
-
-
-async def _one_row(db: Database, s: Settings, key: KeyPair, clock: ManualClock, url: str) -> None:
-    await seed_actor(db, s, key, now=clock.now())
-    activity = await add_activity(db, s, now=clock.now())
-    await queue_activity(db, activity, [url], clock.now())
 
 
 async def _claim_and_die(make_worker: Callable[..., Worker], s: Settings) -> None:
@@ -39,7 +39,7 @@ async def test_a_row_whose_lease_keeps_expiring_ends_dead_and_can_be_retried(
     make_worker: Callable[..., Worker],
 ) -> None:
     s = tune(settings, max_lease_expiries=3)
-    await _one_row(db, s, key_pair, clock, inbox.url("/inbox"))
+    await queue_one(db, s, key_pair, clock.now(), inbox.url("/inbox"))
     lease = timedelta(seconds=s.delivery.lease_seconds)
     # Each way a lease ends without a result counts: taken over by the next claim, cleared
     # by housekeeping, cleared at a SQLite start-up.
@@ -87,7 +87,7 @@ async def test_fewer_expiries_than_the_bound_are_still_sent(
     make_worker: Callable[..., Worker],
 ) -> None:
     s = tune(settings, max_lease_expiries=3)
-    await _one_row(db, s, key_pair, clock, inbox.url("/inbox"))
+    await queue_one(db, s, key_pair, clock.now(), inbox.url("/inbox"))
     for _ in range(2):
         await _claim_and_die(make_worker, s)
         clock.advance(timedelta(seconds=s.delivery.lease_seconds + 1))
@@ -108,7 +108,7 @@ async def test_a_recorded_try_starts_the_count_again(
     """Expiries count one after another: a row retried for days (a host down) is not given
     up because two unrelated crashes hit it a day apart."""
     s = tune(settings, max_lease_expiries=3)
-    await _one_row(db, s, key_pair, clock, inbox.url("/inbox"))
+    await queue_one(db, s, key_pair, clock.now(), inbox.url("/inbox"))
     lease = timedelta(seconds=s.delivery.lease_seconds + 1)
     for _ in range(2):
         await _claim_and_die(make_worker, s)
@@ -137,7 +137,7 @@ async def test_a_retried_row_records_tries_not_expired_leases(
 ) -> None:
     # The strictest bound: one lease ending without a result would kill the row.
     s = tune(settings, max_lease_expiries=1)
-    await _one_row(db, s, key_pair, clock, inbox.url("/inbox"))
+    await queue_one(db, s, key_pair, clock.now(), inbox.url("/inbox"))
     inbox.default = Reply(503)
     worker = make_worker(s)
     for _ in range(4):
@@ -150,3 +150,26 @@ async def test_a_retried_row_records_tries_not_expired_leases(
     assert await worker.drain() == 1
     [row] = await rows(db)
     assert (row["state"], row["attempts"]) == ("sent", 5)
+
+
+async def test_a_batch_of_given_up_rows_does_not_hide_the_rows_behind_it(
+    db: Database,
+    settings: Settings,
+    key_pair: KeyPair,
+    clock: ManualClock,
+    inbox: Inbox,
+    make_worker: Callable[..., Worker],
+) -> None:
+    """The claim that gives rows up claims again: an empty batch means "nothing due" to the
+    worker's loop, which would wait a poll interval while sendable rows are due."""
+    s = tune(settings, max_lease_expiries=1, batch_size=1)
+    await queue_one(db, s, key_pair, clock.now(), inbox.url("/poison"))
+    await _claim_and_die(make_worker, s)
+    clock.advance(timedelta(seconds=s.delivery.lease_seconds + 1))
+    second = await add_activity(db, s, token="a2", now=clock.now())
+    await queue_activity(db, second, [inbox.url("/inbox")], clock.now())
+    worker = make_worker(s)
+    claimed = await worker.claim(1)
+    assert [r.target for r in claimed] == [inbox.url("/inbox")]
+    assert {r["target"]: r["state"] for r in await rows(db)}[inbox.url("/poison")] == "dead"
+    await worker._close_connection()

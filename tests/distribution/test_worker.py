@@ -25,6 +25,7 @@ from tests.distribution.conftest import (
     add_activity,
     add_follower,
     queue_activity,
+    queue_one,
     rows,
     seed_actor,
     tune,
@@ -362,9 +363,7 @@ async def test_deliveries_name_the_instance_in_their_user_agent(
     make_worker: Callable[..., Worker],
 ) -> None:
     # A receiving server's admin sees which instance calls, as Mastodon's own User-Agent says.
-    await seed_actor(db, dsettings, key_pair, now=clock.now())
-    activity = await add_activity(db, dsettings, now=clock.now())
-    await queue_activity(db, activity, [inbox.url("/inbox")], clock.now())
+    await queue_one(db, dsettings, key_pair, clock.now(), inbox.url("/inbox"))
     await make_worker(dsettings).drain()
     (received,) = inbox.received
     assert f"(+{dsettings.site.base_url}/;" in received.headers["User-Agent"]

@@ -244,11 +244,8 @@ class Worker:
         """Deliver everything due now, batch by batch (tests, `siarkan deliver --once`)."""
         total = 0
         for _ in range(rounds):
-            recorded = self.stats.recorded
             rows = await self.claim(self.settings.delivery.batch_size)
             if not rows:
-                if self.stats.recorded > recorded:
-                    continue  # a batch of abandoned rows only: more may be due
                 break
             await asyncio.gather(*(self._deliver(row) for row in rows))
             await self.flush()
@@ -281,21 +278,25 @@ class Worker:
         """Lease due rows and let their senders load what they need, in one transaction: a
         batch is either claimed and ready to send, or not claimed at all."""
         now = self.clock.now()
+        abandoned: list[Done] = []
         async with self.transaction() as conn:
-            rows = await queue.claim(
-                conn,
-                worker_id=self.worker_id,
-                now=now,
-                limit=limit,
-                lease=self.lease,
-                per_host=self.settings.delivery.per_host,
-                skip_hosts=self._saturated(),
-            )
-            # A row of ours whose lease ran out (the loop stalled past a renewal) is claimed
-            # again: it is already waiting or in flight here, and must not be sent twice.
-            rows = [r for r in rows if r.id not in self._held]
-            given_up = self._abandon(rows, now)
-            if given_up:
+            while True:
+                rows = await queue.claim(
+                    conn,
+                    worker_id=self.worker_id,
+                    now=now,
+                    limit=limit,
+                    lease=self.lease,
+                    per_host=self.settings.delivery.per_host,
+                    skip_hosts=self._saturated(),
+                )
+                # A row of ours whose lease ran out (the loop stalled past a renewal) is
+                # claimed again: it is already waiting or in flight here, and must not be sent
+                # twice.
+                rows = [r for r in rows if r.id not in self._held]
+                given_up = self._abandon(rows, now)
+                if not given_up:
+                    break
                 # Recorded in the claim's transaction, not sent or prepared: preparing or
                 # sending it is what kept killing its workers.
                 settle = {kind: sender.settle for kind, sender in self.senders.items()}
@@ -303,11 +304,16 @@ class Worker:
                     conn, given_up, worker_id=self.worker_id, now=now, policy=self.policy,
                     settle=settle,
                 )  # fmt: skip
+                abandoned += given_up
                 gone = {d.row.id for d in given_up}
                 rows = [r for r in rows if r.id not in gone]
+                if rows:
+                    break
+                # A batch of given-up rows only: claim again, or the caller would take the
+                # empty batch for "nothing due" while sendable rows wait behind them.
             if rows:
                 await self._prepare(conn, rows)
-        self._recorded(given_up)
+        self._recorded(abandoned)
         self._held.update(r.id for r in rows)
         self._lease_until.update((r.id, now + self.lease) for r in rows)
         self._held_per_host.update(r.host for r in rows)
