@@ -163,6 +163,9 @@ def test_marker_followed_by_a_story_paragraph_takes_nothing() -> None:
         # a press release the desk edited; regional desks' capitals after the final stop
         (["Satu.", "Dua.", "(*/red)"], ["Satu.", "Dua."], "*/red"),
         (["Satu.", "“Kami siap,” ujarnya. (*/Dul)"], ["Satu.", "“Kami siap,” ujarnya."], "*/Dul"),
+        (["Satu.", "Dua.", "(***/red)"], ["Satu.", "Dua."], "***/red"),
+        (["Satu.", "Dua. (***/Ary)"], ["Satu.", "Dua."], "***/Ary"),
+        (["Satu.", "Harga (**) naik (***/red)"], ["Satu.", "Harga (**) naik"], "***/red"),
         (["Satu.", "Dua. (MYU)"], ["Satu.", "Dua."], "MYU"),
         (["Satu.", "HP-nya tidak merespon.(Den)"], ["Satu.", "HP-nya tidak merespon."], "Den"),
         (["Satu.", "Dua.", "(ADV)"], ["Satu.", "Dua."], "ADV"),

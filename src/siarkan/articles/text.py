@@ -162,12 +162,13 @@ def pull_related(lines: list[str]) -> tuple[list[str], list[RelatedLink]]:
 
 # --- trailer: editor initials and credit lines ------------------------------------------------
 
-# "(fai/idh)", "(ant)", "(mg2/ida)", "(*)", "(*/red)" (a press release the desk edited):
+# "(fai/idh)", "(ant)", "(mg2/ida)", "(*)", "(*/red)" and "(***/red)" (a press release the
+# desk edited; "(***)" alone is the end mark below):
 # lowercase codes, so "(BPBD)" ending a sentence without its period is never taken for
 # initials. After the sentence's final mark, or alone, the case does not matter: regional
 # desks sign "... kata Riska. (MYU)", "... tidak merespon.(Den)", "... (*/Dul)".
-_CODE = r"[a-z][a-z0-9]{1,5}|\*"
-_ANY_CASE_CODE = r"[A-Za-z][A-Za-z0-9]{1,5}|\*"
+_CODE = r"[a-z][a-z0-9]{1,5}|\*{2,3}(?=\s*/)|\*"
+_ANY_CASE_CODE = r"[A-Za-z][A-Za-z0-9]{1,5}|\*{2,3}(?=\s*/)|\*"
 _INITIALS_RE = re.compile(rf"\s*\((?P<initials>(?:{_CODE})(?:\s*/\s*(?:{_CODE})){{0,4}})\)\s*$")
 _SIGNED_RE = re.compile(
     rf"(?:^|(?<=[.!?…”\"’]))\s*\((?P<initials>(?:{_ANY_CASE_CODE})(?:\s*/\s*(?:{_ANY_CASE_CODE})){{0,4}})\)\s*$"
