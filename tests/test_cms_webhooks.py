@@ -10,16 +10,18 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from siarkan.config import AdminSettings, Settings
+from siarkan.store import replays
 from siarkan.store.db import Database
-from siarkan.store.tables import activities, articles
+from siarkan.store.tables import activities, articles, signatures_seen
 from siarkan.web.app import create_app
+from siarkan.web.hooks import CLAIM_LEASE, ghost_replay_key
 from tests.cms_payloads import ghost_body, wp_rest_post, wp_webhook
 from tests.helpers import free_port, serve_app
 from tests.test_admin_api import TOKEN, call
@@ -358,6 +360,32 @@ async def test_a_ghost_request_that_failed_is_applied_when_retried(
             "POST", f"{base}/api/hooks/ghost", headers=headers, data=body.encode()
         )
         assert status == 422, answer
+
+
+async def test_a_ghost_request_whose_claim_a_dead_process_left_is_applied_when_retried(
+    api: tuple[str, Database],
+) -> None:
+    """A node claimed the request and died before applying it: while its claim may still be
+    an apply in progress, a retry is a duplicate; once the claim's lease has run out, Ghost's
+    retry of the same bytes is applied (not answered "duplicate" for the whole window)."""
+    base, db = api
+    published = json.dumps(ghost_event("post.published")).encode()
+    captured = ghost_headers(published)
+    digest = ghost_replay_key(captured["X-Ghost-Signature"])
+    url = f"{base}/api/hooks/ghost"
+    async with db.begin() as conn:  # claimed just now, never applied
+        await replays.claim(conn, digest, now=datetime.now(UTC), lease=CLAIM_LEASE)
+    status, _, again = await call("POST", url, headers=captured, data=published)
+    assert (status, again.get("status")) == (200, "duplicate"), again
+    async with db.begin() as conn:  # the same claim, its lease run out
+        await conn.execute(
+            update(signatures_seen).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    status, _, applied = await call("POST", url, headers=captured, data=published)
+    assert (status, applied.get("outcome")) == (201, "created"), applied
+    status, _, again = await call("POST", url, headers=captured, data=published)
+    assert (status, again.get("status")) == (200, "duplicate"), again
+    assert await count(db, articles) == 1
 
 
 async def db_statuses(db: Database) -> list[str]:

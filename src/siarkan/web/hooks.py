@@ -71,6 +71,13 @@ def ghost_signature_problem(
     return None
 
 
+# How long a claim holds before the request is applied. Applying a payload is local database
+# work, done in well under a second; a claim still unconfirmed after this was left by a
+# process that died mid-way, and Ghost's retry of those bytes (it retries a failed or
+# timed-out request within seconds) takes it over instead of being told "duplicate".
+CLAIM_LEASE = timedelta(seconds=30)
+
+
 @routes.post("/api/hooks/ghost")
 async def ghost_hook(request: web.Request) -> web.Response:
     admin = request.app[SETTINGS].admin
@@ -102,11 +109,8 @@ async def ghost_hook(request: web.Request) -> web.Response:
     # a replay sent to another node, or after a restart, must be recognised too.
     digest = ghost_replay_key(request.headers.get(GHOST_SIGNATURE) or "")
     db = request.app[DB]
-    # A signature is accepted max_age either side of its timestamp: kept 2 * max_age after it
-    # was first seen, it outlives every moment it could be accepted again.
-    window = timedelta(seconds=2 * admin.ghost_max_age)
     async with db.begin() as conn:
-        fresh = await replays.claim(conn, digest, now=request.app[CLOCK].now(), window=window)
+        fresh = await replays.claim(conn, digest, now=request.app[CLOCK].now(), lease=CLAIM_LEASE)
     if not fresh:
         return answer(Duplicate(status="duplicate", detail="already applied"))
     applied = False
@@ -114,7 +118,12 @@ async def ghost_hook(request: web.Request) -> web.Response:
         response = await accept_payload(request, data)
         applied = response.status < 300
     finally:
-        if not applied:  # refused or failed: Ghost's retry of these bytes must be applied
-            async with db.begin() as conn:
+        async with db.begin() as conn:
+            if applied:
+                # A signature is accepted max_age either side of its timestamp: kept
+                # 2 * max_age from now, it outlives every moment it could be accepted again.
+                window = timedelta(seconds=2 * admin.ghost_max_age)
+                await replays.confirm(conn, digest, now=request.app[CLOCK].now(), window=window)
+            else:  # refused or failed: Ghost's retry of these bytes must be applied
                 await replays.release(conn, digest)
     return response
