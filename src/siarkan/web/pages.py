@@ -87,7 +87,7 @@ def is_public(article: Article, now: datetime) -> bool:
     return article.status is Status.SCHEDULED and article.publish_at is not None and due
 
 
-def was_released(article: Article, now: datetime) -> bool:
+def public_before_retraction(article: Article, now: datetime) -> bool:
     """Was a retracted article public before its retraction? Not if its embargo (publish_at)
     had not come by then (updated_at: the retraction stamps it). Such an address answers 404,
     as while it was scheduled: 410 says "was here" (RFC 9110 §15.5.11), and would tell anyone
@@ -434,7 +434,9 @@ async def article_page(request: web.Request) -> web.Response:
         )
     if article is None or article.slug != request.match_info["slug"]:
         return not_found(request)
-    if article.status is Status.RETRACTED and was_released(article, request.app[CLOCK].now()):
+    if article.status is Status.RETRACTED and public_before_retraction(
+        article, request.app[CLOCK].now()
+    ):
         return _error(
             request,
             410,
