@@ -51,6 +51,7 @@ from siarkan.distribution.breaker import held_until as hold_host
 from siarkan.distribution.lifecycle import (
     ACTIVE_STATES,
     FINAL_STATES,
+    Abandoned,
     Effect,
     Obsolete,
     Outcome,
@@ -402,7 +403,8 @@ _RECORD_ONE = (
         # A result was recorded: the row does not kill its worker. Counted anew, so only
         # leases that end without a result one after another give it up (max_attempts bounds
         # the rest), not crashes or outages that happened to hit a long retry now and then.
-        lease_expiries=0,
+        # A row given up for its expiries keeps their count: what `deliveries` shows of why.
+        lease_expiries=bindparam("b_expiries"),
     )
 )
 
@@ -436,6 +438,7 @@ def _record_params(d: Done, worker_id: str, now: datetime) -> dict[str, Any]:
         "b_status": d.status,
         "b_error": None if d.outcome.state is State.SENT else d.outcome.reason[:2000],
         "b_finished": now if d.outcome.final else None,
+        "b_expiries": d.result.expiries if isinstance(d.result, Abandoned) else 0,
     }
 
 
