@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from siarkan.articles.furniture import (
+    is_caption_line,
     is_copyright,
     is_noise_line,
     is_promo_line,
@@ -96,6 +97,10 @@ def test_story_sentences_that_look_like_noise(line: str) -> None:
         "Cek Berita dan Artikel yang lain di Google News",
         "Dapatkan informasi terkini dan terbaru setiap hari di WhatsApp Channel Prolog Media",
         "Yuk, gabung bersama kami di saluran WhatsApp Kabar Banten!",
+        # an emoji pointing at it; the site's channel as the object
+        "📲 Gabung saluran WhatsApp kami: https://whatsapp.com/channel/0029Va",
+        "👉 Ikuti Channel WhatsApp Kabar Cilegon, klik di sini",
+        "Gabung grup Telegram kami: https://t.me/contoh",
     ],
 )
 def test_promos(line: str) -> None:
@@ -127,6 +132,9 @@ def test_promos(line: str) -> None:
         "Ayo laporkan melalui WhatsApp Lapor Pak Kapolres, informasi akan kami tindak lanjuti.",
         "Kunjungi posko di Balai Desa Cibeber atau hubungi WhatsApp 0812-3456-7890 untuk "
         "informasi bantuan.",
+        "👉 Warga diminta melapor lewat WhatsApp pengaduan jika melihat pungli.",
+        "Cek saluran air di rumah masing-masing sebelum musim hujan, pesan BPBD di Instagram.",
+        "Pantau saluran irigasi Ciujung yang jebol sejak Senin, petani diminta waspada.",
     ],
 )
 def test_story_sentences_that_look_like_promos(line: str) -> None:
@@ -200,3 +208,33 @@ def test_a_long_page_number_line_is_judged_at_once(line: str) -> None:
         assert not is_noise_line(line)
     assert is_noise_line("Halaman: 1, 2, 3 | 4 Selanjutnya >>")
     assert is_noise_line("Halaman 12 13 14,")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Foto: Warga mengungsi ke balai desa. (MEDIA/Budi)",
+        "(Foto: Istimewa)",
+        # a press release's picture credited to the office alone, or to its "source"
+        "Dok. Humas Pemkab Lebak",
+        "(Dok. Diskominfo Serang)",
+        "Dokumentasi: Humas Polres Pandeglang",
+        "Sumber Foto: Istimewa",
+        "(Gambar: Freepik)",
+    ],
+)
+def test_caption_lines(line: str) -> None:
+    assert is_caption_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Dokumentasi kegiatan itu diunggah ke situs resmi desa.",
+        "Dokter jaga di RSUD Banten menangani 40 pasien.",
+        "Dokumen anggaran itu diserahkan ke DPRD Kota Serang",
+        "Gambar mural itu dibuat pelajar SMK Negeri 2 Serang.",
+    ],
+)
+def test_story_sentences_that_look_like_captions(line: str) -> None:
+    assert not is_caption_line(line)

@@ -384,6 +384,13 @@ def test_caption_credit() -> None:
         "Warga mengantre di Serang, Kamis (12/11/2026). ANTARA FOTO/Asep Fathulrahman/nym."
     ) == ("Warga mengantre di Serang, Kamis (12/11/2026).", "ANTARA FOTO/Asep Fathulrahman/nym.")
     assert split_caption_credit("Pawai di JAKARTA FOTO bersama warga.")[1] == ""
+    # An outlet's name, not its domain, before the photographer's (CNN Indonesia, Antara).
+    assert split_caption_credit("Barang bukti uang palsu. (CNN Indonesia/Safir Makki)") == (
+        "Barang bukti uang palsu.",
+        "CNN Indonesia/Safir Makki",
+    )
+    assert split_caption_credit("Petugas menurunkan beras. (ANTARA/Mulyana)")[1] == "ANTARA/Mulyana"
+    assert split_caption_credit("Data pemilih per desa/kelurahan (DPT/DPTb)")[1] == ""
 
 
 def test_caption_credit_is_linear_in_the_caption() -> None:
@@ -815,3 +822,112 @@ def test_a_caption_whose_picture_is_gone_is_dropped() -> None:
     body = clean_fragment(fragment, base_url=None)
     assert body.paragraphs == ("Warga mengungsi ke balai desa.", "Bantuan datang.")
     assert "Warga di balai desa" not in body.html
+
+
+# --- Blogger, sindonews and the IDtheme themes (regional sites) --------------------------------
+
+BLOGGER_LINES = (
+    '<div style="text-align: justify;"><b>SERANG, BANTENEXPOSE.COM</b> - Dua pelajar SMAN 1 '
+    "Kota Serang meraih medali emas Olimpiade Sains Nasional (OSN) 2026 di Jakarta, Selasa "
+    "(10/2/2026).</div><div><br></div>"
+    '<div style="text-align: justify;">Kepala sekolah, Dra. Hj. Nenden Sumarni (fiktif), M.Pd., '
+    "mengatakan keduanya berlatih intensif selama enam bulan bersama guru pembimbing.</div>"
+    '<div><br></div><div style="text-align: justify;">Pemprov Banten menjanjikan beasiswa bagi '
+    "kedua siswa tersebut. (***)</div>"
+)
+
+
+def test_a_body_without_paragraphs_is_found_by_its_text() -> None:
+    """Blogger's div.post-body (a <div> a line) and sindonews' div.detail-desc (text split by
+    <br><br>) hold no <p>: the page was refused as having no article."""
+    html = page(
+        '<div class="widget Blog"><h3 class="post-title">Dua Pelajar Juara OSN</h3>'
+        f'<div class="post-body entry-content" id="post-body-1">{BLOGGER_LINES}</div></div>'
+    )
+    result = parse_page(html, url=PAGE_URL, tz=JAKARTA)
+    assert result.body.dateline == "SERANG, BANTENEXPOSE.COM"
+    assert [p[:20] for p in result.body.paragraphs] == [
+        "Dua pelajar SMAN 1 K",
+        "Kepala sekolah, Dra.",
+        "Pemprov Banten menja",
+    ]
+    sindonews = page(
+        '<div class="detail-desc" id="detail-desc"><b>PANDEGLANG</b> - Ribuan honorer berunjuk '
+        "rasa di depan Pendopo Bupati Pandeglang, Selasa (20/1/2026).<br><br>Mereka menuntut "
+        "diangkat menjadi PPPK tahun ini. Aksi berlangsung tertib dengan pengawalan puluhan "
+        "personel Polres Pandeglang.<br><br><b>(nic)</b></div>",
+        ld({"@type": "NewsArticle", "headline": "Honorer Demo"}),
+    )
+    result = parse_page(sindonews, url=PAGE_URL, tz=JAKARTA)
+    assert result.body.dateline == "PANDEGLANG"
+    assert len(result.body.paragraphs) == 2 and result.body.initials == "nic"
+
+
+def test_a_container_without_paragraphs_never_beats_an_article_with_them() -> None:
+    loose = "Berita terpopuler hari ini dari seluruh Banten dan sekitarnya. " * 5
+    html = page(f'<div class="news-content">{loose}</div><article>{STORY}</article>')
+    result = parse_page(html, url=PAGE_URL, tz=JAKARTA)
+    assert result.body.paragraphs == ("Paragraf pembuka berita.", "Paragraf kedua berita.")
+
+
+def test_a_blogger_caption_table_is_a_figure_above_the_dateline() -> None:
+    body = clean_fragment(
+        '<table align="center" class="tr-caption-container"><tbody><tr><td>'
+        '<a href="https://blogger.example/s1600/osn.jpg"><img src="https://blogger.example/'
+        'w640/osn.jpg" width="640"></a></td></tr><tr><td class="tr-caption">Dua siswa peraih '
+        "medali emas OSN 2026. (Foto: Dok. Humas SMAN 1)</td></tr></tbody></table><br>"
+        + BLOGGER_LINES,
+        base_url=BASE,
+    )
+    assert body.dateline == "SERANG, BANTENEXPOSE.COM"
+    assert body.paragraphs[0].startswith("Dua pelajar SMAN 1")
+    assert "Foto: Dok. Humas" not in " ".join(body.paragraphs)
+    assert body.html.startswith(
+        '<figure><img src="https://blogger.example/w640/osn.jpg" width="640"><figcaption>Dua '
+        "siswa peraih medali emas OSN 2026. (Foto: Dok. Humas SMAN 1)</figcaption></figure>"
+    )
+    assert "<table" not in body.html and "<td" not in body.html
+
+
+def test_linked_headlines_one_a_line_under_a_marker_are_each_related() -> None:
+    """Bloggingpro/Wartaberita (IDtheme) print "Baca Juga:" over one paragraph of links split by
+    <br>: two headlines, not one under the first link's address."""
+    body = clean_fragment(
+        "<p>BANTEN RAYA – Puluhan rumah terendam banjir.</p>"
+        "<p><strong>Baca Juga:</strong></p>"
+        '<p><a href="/drainase/">Drainase Buruk Jadi Biang Banjir di Cilegon</a><br>'
+        '<a href="/siaga/">BPBD Cilegon Tetapkan Status Siaga Banjir</a></p>'
+        "<p>Sebanyak 45 jiwa mengungsi ke masjid.</p>",
+        base_url=BASE,
+    )
+    assert body.related == (
+        RelatedLink(
+            "Drainase Buruk Jadi Biang Banjir di Cilegon", "https://media.example.id/drainase/"
+        ),
+        RelatedLink("BPBD Cilegon Tetapkan Status Siaga Banjir", "https://media.example.id/siaga/"),
+    )
+    assert body.paragraphs == (
+        "Puluhan rumah terendam banjir.",
+        "Sebanyak 45 jiwa mengungsi ke masjid.",
+    )
+
+
+def test_social_embeds_without_their_script_are_not_story() -> None:
+    body = clean_fragment(
+        "<p>TANGERANG – Video pengendara motor melawan arah di tol viral.</p>"
+        '<blockquote class="twitter-tweet"><p lang="in">Ngeri banget, motor masuk tol lawan '
+        'arah <a href="https://t.co/x">pic.twitter.com/x</a></p>&mdash; Info Lalin (@lalin) '
+        '<a href="https://twitter.com/lalin/status/1">March 8, 2026</a></blockquote>'
+        '<blockquote class="instagram-media" data-instgrm-version="14"><div><a href="https://'
+        'www.instagram.com/p/X/">Lihat postingan ini di Instagram</a></div><p><a href="https://'
+        'www.instagram.com/p/X/">Sebuah kiriman dibagikan oleh Info Tangerang (@infotng)</a>'
+        "</p></blockquote>"
+        "<blockquote><p>“Kami sudah mengantongi identitasnya,” kata Kasat Lantas.</p></blockquote>"
+        "<p>Polisi memeriksa CCTV jalan tol.</p>",
+        base_url=BASE,
+    )
+    assert body.paragraphs == (
+        "Video pengendara motor melawan arah di tol viral.",
+        "“Kami sudah mengantongi identitasnya,” kata Kasat Lantas.",
+        "Polisi memeriksa CCTV jalan tol.",
+    )

@@ -6,7 +6,7 @@ only the story.
 
 The pages are fictional reports in the markup of the sites and themes a Banten newsroom meets:
 tagDiv Newspaper (classic and Cloud Library templates), JNews, Jannah, a classic WordPress
-theme, detik, Kompas, Tribun, antaranews, Suara, okezone and Liputan6. Each carries the
+theme, Blogger, detik, Kompas, Tribun, antaranews, Suara, okezone and Liputan6. Each carries the
 furniture those pages really put in or around the body: "Baca Juga" boxes in many shapes, ads,
 Google News / Telegram / WhatsApp Channel promos, pagination, share bars, credit lines, editor
 initials, caption labels, video teasers. Fictional people are marked "(fiktif)"; the
@@ -74,6 +74,34 @@ EXPECTED = {
             "Ia mengimbau warga",
         ),
         last="potensi terjadi hingga sepekan ke depan.",
+    ),
+    # Blogger's default layout: the story one <div> a line (no <p> at all) in div.post-body,
+    # the picture in a tr-caption-container table above the dateline, "BACA JUGA :" over one
+    # line of links each, the labels of the BlogPosting inside the "widget Blog".
+    "blogger-bantenexpose.html": Page(
+        title="Dua Pelajar SMA di Serang Juara Olimpiade Sains Nasional",
+        dateline="SERANG, BANTENEXPOSE.COM",
+        authors=("Dimas Pratama",),
+        published="2026-02-11T19:20:00+07:00",
+        tags=("Pendidikan", "Serang"),
+        image=(
+            "https://blogger.googleusercontent.example/img/b/R29v/w1200-h630-p-k-no-nu/"
+            "osn-serang.jpg",
+            "Kepala SMAN 1 Kota Serang bersama dua siswa peraih medali emas OSN 2026.",
+            "Dok. Humas SMAN 1",
+        ),
+        related=(
+            "Puluhan Pelajar Banten Lolos OSN Tingkat Nasional",
+            "Pemprov Banten Siapkan Beasiswa untuk Siswa Berprestasi",
+        ),
+        starts=(
+            "Dua pelajar SMAN",
+            "Kepala SMAN 1",
+            '"Ini prestasi pertama',
+            "Aulia mengaku tidak",
+            "Pemerintah Provinsi Banten",
+        ),
+        last="menyerahkan penghargaan pada Senin (16/2/2026).",
     ),
     "classic-wp-bantenpos.html": Page(
         title="Bupati Lebak Resmikan Jembatan Gantung Cisimeut, Warga Tak Lagi Seberangi Sungai",

@@ -90,6 +90,11 @@ def test_normalize_windows_export() -> None:
         ("Jakarta, CNN Indonesia -- Presiden.", "Jakarta, CNN Indonesia", "Presiden."),
         ("SERANG, (14/11/2025) – Pemkab.", "SERANG, (14/11/2025)", "Pemkab."),
         ("Serang, 14 November 2025 – Pemkab.", "Serang, 14 November 2025", "Pemkab."),
+        # a press release's date with its day; the regency abbreviated
+        ("Pandeglang, Jumat (14/11/2025) – Bupati.", "Pandeglang, Jumat (14/11/2025)", "Bupati."),
+        ("SERANG, Senin, 3 Maret 2026 – Pemkab.", "SERANG, Senin, 3 Maret 2026", "Pemkab."),
+        ("Kab. Tangerang, PROLOGMEDIA – Warga.", "Kab. Tangerang, PROLOGMEDIA", "Warga."),
+        ("KAB. SERANG, PROLOGMEDIA – Warga.", "KAB. SERANG, PROLOGMEDIA", "Warga."),
         # regional sites' domains as they print them: .news, a capital .Com, .or.id
         ("SERANG, Medaiabooster.news – Warga.", "SERANG, Medaiabooster.news", "Warga."),
         ("SERANG, JinNewsOne.Com - SMAN 4.", "SERANG, JinNewsOne.Com", "SMAN 4."),
@@ -112,6 +117,7 @@ def test_dateline_variants(paragraph: str, dateline: str, rest: str) -> None:
         "BPBD Kab. Serang mencatat – sampai Senin – 1.240 warga mengungsi.",
         "Ketua RT Jaenudin – warga setempat – ikut membantu.",
         "Situs Kabar.company - bukan dateline.",
+        "Kab. Serang mencatat – sampai Senin – 1.240 warga mengungsi.",
     ],
 )
 def test_no_dateline(paragraph: str) -> None:
@@ -170,6 +176,10 @@ def test_marker_followed_by_a_story_paragraph_takes_nothing() -> None:
         (["Satu.", "HP-nya tidak merespon.(Den)"], ["Satu.", "HP-nya tidak merespon."], "Den"),
         (["Satu.", "Dua.", "(ADV)"], ["Satu.", "Dua."], "ADV"),
         (["Satu.", "Dua."], ["Satu.", "Dua."], None),
+        # the empty brackets some desks close with: an end mark, not story
+        (["Satu.", "Dua. []"], ["Satu.", "Dua."], None),
+        (["Satu.", "Dua.", "[ ]"], ["Satu.", "Dua."], None),
+        (["Satu.", "Daftar [] kosong"], ["Satu.", "Daftar [] kosong"], None),
     ],
 )
 def test_editor_initials(paragraphs: list[str], left: list[str], initials: str | None) -> None:
@@ -361,6 +371,39 @@ def test_numbered_list_lines_stay_separate_paragraphs() -> None:
         "3. Pedagang dilarang membeli.",
         "Stok dinyatakan aman.",
     )
+
+
+def test_credits_above_the_lead_name_the_author() -> None:
+    """A report copied from a portal's page: "Penulis: ... | Editor: ..." and the timestamp
+    under the title; the author was lost with the header lines above the lead."""
+    report = parse_report(
+        "Warga Keluhkan Jalan Rusak di Baros\n\n"
+        "Penulis: Siti Nurhaliza | Editor: Bambang Irawan\n"
+        "Rabu, 18 Februari 2026 | 09:15 WIB\n\n"
+        "SERANG, MEDIA – Warga Kampung Cilaban mengeluhkan jalan rusak. Jalan itu akses utama.\n\n"
+        "“Kami sudah survei,” kata Kabid Bina Marga. (ant/red)\n"
+    )
+    assert report.title == "Warga Keluhkan Jalan Rusak di Baros"
+    assert report.body.dateline == "SERANG, MEDIA"
+    assert report.body.authors == ("Siti Nurhaliza",)
+    assert report.body.paragraphs == (
+        "Warga Kampung Cilaban mengeluhkan jalan rusak. Jalan itu akses utama.",
+        "“Kami sudah survei,” kata Kabid Bina Marga.",
+    )
+
+
+def test_a_press_release_closes_with_its_office_credit() -> None:
+    """ "Dok. Humas ..." under a press release credits its (absent) picture; it hid "(ADV)"."""
+    body = parse_report(
+        "Lebak, (14/11/2025) – Bupati melantik 120 kepala sekolah.\n\n"
+        "Pelantikan dihadiri Forkopimda. (ADV)\n\nDok. Humas Pemkab Lebak\n",
+        detect_title=False,
+    ).body
+    assert body.paragraphs == (
+        "Bupati melantik 120 kepala sekolah.",
+        "Pelantikan dihadiri Forkopimda.",
+    )
+    assert body.initials == "ADV"
 
 
 def test_photo_caption_lines_are_not_story() -> None:

@@ -88,7 +88,9 @@ def is_noise_line(line: str) -> bool:
 # WhatsApp ..." (the hoax checks every portal runs), a live report's "Update 14.30 WIB: ...",
 # "Follow up laporan warga di Facebook, ...".
 _PROMO_START = re.compile(
-    r"^(?:ikuti|follow(?![\s-]+up\b)|dapatkan|simak|(?:mari |ayo |yuk,? )?(?:gabung|bergabung)"
+    # an emoji or arrow may point at it first ("📲 Gabung saluran WhatsApp kami: ...")
+    r"^[^\w\s\"“”'‘’(\[]*\s*"
+    r"(?:ikuti|follow(?![\s-]+up\b)|dapatkan|simak|(?:mari |ayo |yuk,? )?(?:gabung|bergabung)"
     r"|yuk|ayo|jangan lupa|download|unduh|install|instal|baca|klik|cek(?!\s+fakta\b)|pantau"
     r"|kunjungi|subscribe|berlangganan|langganan|nikmati|update(?!\s*(?:[:\-\u2013\u2014]|\d)))\b",
     re.IGNORECASE,
@@ -101,10 +103,16 @@ _PROMO_CHANNEL = re.compile(
 _PROMO_APP = re.compile(r"^(?:download|unduh|install|instal)\s+(?:aplikasi|app)\b", re.I)
 # The site's own news. "Informasi" and "kabar" count only as the promos word them ("informasi
 # terkini"): "simak informasi lengkap soal modus penipuan via WhatsApp berikut ini" is story.
-# "Kami" only as the site ("ikuti kami di Instagram"), not an official's "akan kami tindak".
+# "Kami" only as the site ("ikuti kami di Instagram", "saluran WhatsApp kami"), not an
+# official's "akan kami tindak". A channel or group the site runs is the object too ("Gabung
+# WhatsApp Channel Kabar Banten, klik di sini"): the line already starts with a call to follow.
 _PROMO_OBJECT = re.compile(
     r"berita|news|update|artikel|(?:informasi|kabar) (?:terkini|terbaru|menarik|lainnya)"
-    r"|\b(?:ikuti|follow|bersama|gabung)\s+kami\b|\bkami\s+(?:juga\s+)?di\b",
+    r"|\b(?:ikuti|follow|bersama|gabung)\s+kami\b|\bkami\s+(?:juga\s+)?di\b"
+    r"|\b(?:whatsapp|wa|telegram|instagram|tiktok|youtube|facebook)\s+kami\b"
+    # a channel by its app or as the site's: "saluran irigasi" (an irrigation channel) is not
+    r"|\b(?:saluran|channel)\s+(?:whatsapp|wa|telegram|youtube|resmi|kami)\b"
+    r"|\b(?:whatsapp|wa|telegram)\s+channel\b",
     re.I,
 )
 # Someone speaking (an attribution verb) makes the line story, whatever it says. Quotation
@@ -137,8 +145,15 @@ def is_promo_line(line: str) -> bool:
 # --- captions, rights, credits ----------------------------------------------------------------
 
 # A photo caption or credit pasted with the text ("Foto: Warga mengungsi ... (MEDIA/Budi)",
-# "(Foto: Istimewa)", "Foto/Ilustrasi: ..."): it describes a picture a text report does not have.
-_CAPTION_LINE = re.compile(r"^\(?\s*(?:foto|ilustrasi)(?:\s*/\s*\w+)?\s*:\s*\S", re.I)
+# "(Foto: Istimewa)", "Foto/Ilustrasi: ...", "Sumber Foto: ...", "(Gambar: Istimewa)"): it
+# describes a picture a text report does not have. A press release's picture is credited to
+# the office alone: "Dok. Humas Pemkab Lebak", "(Dok. Diskominfo)", "Dokumentasi: Humas
+# Polres": a name, no sentence ("Dokumentasi kegiatan diunggah ke situs desa." is story).
+_CAPTION_LINE = re.compile(
+    r"^\(?\s*(?:(?:sumber\s+)?(?:foto|gambar|ilustrasi)(?:\s*/\s*\w+)?\s*:\s*\S"
+    r"|dok(?:\.|umentasi\b)\s*:?\s*[^\s.!?:][^.!?]{1,60}\)?$)",
+    re.I,
+)
 # ... or one that ends with the photo's credit, as detik's and Antara's do: "Warga memakai
 # masker di Serang. Foto: Nama/detikHealth", "... rob (Foto: Nama/detikcom)", "... (11/3/2025).
 # ANTARA FOTO/Asep Fathulrahman/nym." A story paragraph ends with its sentence, not a credit.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from itertools import islice
@@ -194,9 +194,11 @@ _AGENCY_CREDIT = re.compile(
     r"\s+(?P<credit>[A-Z]{2,}(?:\s+[A-Z]{2,})*\s+(?:FOTO|PHOTO)\s*/\s*[^()\[\]]{2,120})$"
 )
 # The portals' own: "... Cisadane. (Liputan6.com/Pramita Tristiawati)", "[Suara.com/Hairul]",
-# and a bare agency credit after the last sentence: "... (11/3/2025). ANTARA/Mulyana".
+# "(CNN Indonesia/Safir Makki)", "(ANTARA/Mulyana)" (an outlet's capitalised name, a person's
+# after the slash), and a bare agency credit after the last sentence: "... ANTARA/Mulyana".
 _SITE_CREDIT = re.compile(
-    r"\s*[(\[](?P<credit>[A-Za-z][\w-]*(?:\.[a-z]{2,6}){1,2}\s*/\s*[^()\[\]]{2,120})[)\]]\s*$"
+    r"\s*[(\[](?P<credit>[A-Za-z][\w-]*(?:\.[a-z]{2,6}){1,2}\s*/\s*[^()\[\]]{2,120}"
+    r"|[A-Z][\w-]*(?:\s[A-Z][\w-]*){0,2}\s*/\s*[A-Z][a-z]+(?:\s[A-Z][\w.'’-]*){0,4})[)\]]\s*$"
     r"|(?<=[.)])\s+(?P<agency>[A-Z]{2,}(?:\s[A-Z]{2,}){0,3}\s*/\s*[^()\[\]/.]{2,80})$"
 )
 
@@ -358,12 +360,19 @@ _NOT_ARTICLE = re.compile(
 _TAG_MAX = 20
 
 
+def _is_microdata_article(el: lxml.html.HtmlElement) -> bool:
+    """<div class="post hentry" itemscope itemtype="http://schema.org/BlogPosting">: Blogger's
+    post, the article of a page without <article> (inside the "widget Blog" of its layout)."""
+    itemtype = el.get("itemtype")
+    return itemtype is not None and itemtype.rstrip("/").rsplit("/", 1)[-1] in ARTICLE_TYPES
+
+
 def _outside_article(a: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement] | None:
     """The ancestors of `a` up to its <article> (a theme's entry-footer with the tags is part
     of the post), or None when one of them is page frame: a sidebar, menu or site footer."""
     ancestors: list[lxml.html.HtmlElement] = []
     for el in a.iterancestors():
-        if el.tag in ("article", "body"):
+        if el.tag in ("article", "body") or _is_microdata_article(el):
             break
         marks = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
         frame = el.tag in ("aside", "nav", "header", "footer") or _NOT_ARTICLE.search(marks)
@@ -505,13 +514,13 @@ def read_meta(
 # --- finding the body -------------------------------------------------------------------------
 
 # Article-body containers of common Indonesian and international CMSs (WordPress, Kompas,
-# Detik, Tribun, Tempo, jnews/tagdiv themes).
+# Detik, Tribun, Tempo, jnews/tagdiv themes, Blogger's post-body, sindonews' detail-desc).
 BODY_CLASSES = (
     "detail-text", "read__content", "entry-content", "post-content", "article-content",
     "article-body", "articlebody", "detail__body-text", "txt-article", "content-detail",
     "detail-content", "story-body", "post-body", "news-content", "isi-berita", "itp_bodycontent",
     "td-post-content", "single-content", "the-content", "artikel-content", "side-article",
-    "article-content-body",
+    "article-content-body", "detail-desc",
 )  # fmt: skip
 
 
@@ -539,15 +548,30 @@ def _holds_the_story(inner: lxml.html.HtmlElement, outer: lxml.html.HtmlElement)
     )
 
 
-def _best(candidates: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement | None:
-    scored = [(_p_text_length(c), c) for c in candidates]
-    scored = [(score, c) for score, c in scored if score > 0]
+# Blogger's div.post-body (one <div> a line, as its editor writes) and sindonews'
+# div.detail-desc (text split by <br><br>) hold the story without a single <p>: such a
+# container counts by its text, outside scripts, when no candidate has paragraphs.
+_LOOSE_TEXT = etree.XPath("descendant::text()[not(ancestor::script or ancestor::style)]")
+_LOOSE_MIN = 200  # characters: a story, not a byline box that happens to carry a body class
+
+
+def _loose_text_length(el: lxml.html.HtmlElement) -> int:
+    return sum(len(text.strip()) for text in _LOOSE_TEXT(el))
+
+
+def _best(
+    candidates: list[lxml.html.HtmlElement],
+    score: Callable[[lxml.html.HtmlElement], int] = _p_text_length,
+    least: int = 1,
+) -> lxml.html.HtmlElement | None:
+    scored = [(score(c), c) for c in candidates]
+    scored = [(value, c) for value, c in scored if value >= least]
     if not scored:
         return None
     top, best = max(scored, key=lambda pair: pair[0])
-    for score, inner in scored:  # document order: a deeper one comes after its ancestor
+    for value, inner in scored:  # document order: a deeper one comes after its ancestor
         if (
-            score >= top * _NESTED_SHARE
+            value >= top * _NESTED_SHARE
             and any(a is best for a in inner.iterancestors())
             and _holds_the_story(inner, best)
         ):
@@ -560,7 +584,12 @@ def find_body(doc: lxml.html.HtmlElement, *, is_article: bool) -> lxml.html.Html
         found = _best(list(finder(doc)))
         if found is not None:
             return found
-    found = _best(list(doc.iter("article")))
+    articles = list(doc.iter("article"))
+    found = _best(articles)
+    if found is None:
+        # Only when no container has paragraphs: a loose one must not beat an <article>.
+        marked = [*_FIND_ITEMPROP_BODY(doc), *_FIND_BODY_CLASS(doc), *articles]
+        found = _best(marked, _loose_text_length, _LOOSE_MIN)
     if found is not None or not is_article:
         return found
     # The page says it is an article but uses no known container: the element holding the

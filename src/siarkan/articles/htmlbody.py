@@ -115,7 +115,11 @@ _JUNK_CLASS = re.compile(
     # "Daftar Isi" boxes (detik's itp__toc / table-content, Easy Table of Contents' ez-toc-*):
     # the story's own subheadings again, as links; detik's video box under the story (aevp,
     # pip-vid), whose headline is a video's, not the report's
-    r"|toc|table-content|ez-toc[\w-]*|aevp|pip-vid)(?![a-z0-9])"
+    r"|toc|table-content|ez-toc[\w-]*|aevp|pip-vid"
+    # social embeds whose widget script is gone: blockquote.instagram-media holds only "Lihat
+    # postingan ini di Instagram" / "Sebuah kiriman dibagikan oleh ...", blockquote.twitter-tweet
+    # the post's text without the account, which would read as the reporter's own words
+    r"|twitter-tweet|instagram-media|tiktok-embed|fb-post)(?![a-z0-9])"
 )
 # Related-link boxes by class or id: detik's "linksisip", Kompas' "read__also", antaranews'
 # "baca-juga", Liputan6's "baca-juga-collections", okezone's id="bacajuga" ...
@@ -260,6 +264,11 @@ def _caption_box(el: lxml.html.HtmlElement) -> bool:
     outside = len(el.text_content()) - sum(len(c.text_content()) for c in captions[:1])
     if outside > 40 or sum(1 for p in el.iter("p") if p not in captions) > 1:
         return False
+    if el.tag == "table":
+        # Blogger's picture: <table class="tr-caption-container"><tr><td><a><img></a></td>
+        # </tr><tr><td class="tr-caption">caption</td></tr></table>; no table rows in a figure.
+        _make_figure(el, next(el.iter("img")), inline(captions[0].text_content()))
+        return True
     el.tag = "figure"
     captions[0].tag = "figcaption"
     return True
@@ -278,15 +287,23 @@ def _picture_box(el: lxml.html.HtmlElement) -> bool:
         return False
     img = next(el.iter("img"), None)
     text = inline(el.text_content())
+    _make_figure(el, img, text)
+    if img is None:
+        el.tag = "figcaption"
+        el.text = text
+    return True
+
+
+def _make_figure(el: lxml.html.HtmlElement, img: lxml.html.HtmlElement | None, text: str) -> None:
+    """`el` emptied and made <figure><img><figcaption>text</figcaption></figure> (no image:
+    left empty, for the caller)."""
     for child in list(el):
         el.remove(child)
     el.text = None
     for name in list(el.attrib):
         del el.attrib[name]
     if img is None:
-        el.tag = "figcaption"
-        el.text = text
-        return True
+        return
     img.tail = None
     el.tag = "figure"
     el.append(img)
@@ -294,7 +311,6 @@ def _picture_box(el: lxml.html.HtmlElement) -> bool:
         caption = el.makeelement("figcaption", {})
         caption.text = text
         el.append(caption)
-    return True
 
 
 _LOOSE_CAPTION_MAX = 400  # characters: a caption, not a paragraph of story in a styled box
@@ -360,7 +376,7 @@ class _Walker:
             tag = child.tag if isinstance(child.tag, str) else ""
             tail, is_block = child.tail, False
             if (tag in ("table", "div") and _picture_box(child)) or (
-                tag in ("div", "p") and _caption_box(child)
+                tag in ("div", "p", "table") and _caption_box(child)
             ):
                 is_block = True
                 self.flush()
@@ -578,6 +594,22 @@ def _link_only(el: lxml.html.HtmlElement) -> bool:
     return linked > 0 and linked >= len(inline(el.text_content())) - 2
 
 
+def _headlines_by_line(
+    el: lxml.html.HtmlElement, base: str | None, related: list[RelatedLink]
+) -> bool:
+    """Under a "Baca Juga:" marker, one paragraph of linked headlines, one a line (<br>), as
+    the IDtheme themes (Bloggingpro, Wartaberita) and Blogger posts print them: each link to
+    `related`, not the paragraph as one headline under the first link's address."""
+    lines = [line for line in map(inline, _raw_text(el).split("\n")) if line]
+    links = _headline_links(el)
+    if len(lines) < 2 or len(links) != len(lines) or not _link_only(el):
+        return False
+    if not all(looks_like_headline(line) and related_marker(line) is None for line in lines):
+        return False
+    related.extend(related_link(a.text_content(), absolute_url(a.get("href"), base)) for a in links)
+    return True
+
+
 def _is_furniture(el: lxml.html.HtmlElement, text: str) -> bool:
     """An ad label, promo, pagination or caption block; a block of several lines (<br>) is
     furniture when every line is ("Simak Video ...<br>[Gambas:Video 20detik]")."""
@@ -670,6 +702,9 @@ def clean_container(
             pending = False  # the marker's headline comes next or not at all
         if el.tag == "p" and texts:
             text = texts[0]
+            if pending and _headlines_by_line(el, base_url, related):
+                taken += 1
+                continue
             if pending:
                 # The headline under the marker; more may follow, each a link of its own.
                 headline = looks_like_headline(text) and related_marker(text) is None

@@ -46,8 +46,17 @@ _DOMAIN = (
     r"|today|live|xyz|asia|(?:web|my|or|go|ac|sch)\.id)(?![A-Za-z0-9])"
 )
 _SOURCE = rf"(?:{_CAPS_WORDS}(?:\s[A-Z][a-z]+)?|{_DOMAIN})(?:\.[a-z]{{2,3}})*"
-_PLACE = rf"(?:{_CAPS_WORDS}|{_TITLE_WORDS})"
-_DATE = r"\(?\d{1,2}/\d{1,2}(?:/\d{2,4})?\)?|\d{1,2}\s[A-Z][a-z]+\s\d{4}"
+# "Kab. Tangerang, MEDIA –": the regency abbreviated, as PROTOCOLS.md writes it in the text.
+_PLACE = rf"(?:(?:Kab|KAB)\.\s?)?(?:{_CAPS_WORDS}|{_TITLE_WORDS})"
+# A press release's date, with its day as the releases print it: "Pandeglang, Jumat
+# (14/11/2025) –", "Serang, Senin, 14 November 2025 –".
+_DAY = (
+    r"(?:Senin|Selasa|Rabu|Kamis|Jum'?at|Sabtu|Minggu|SENIN|SELASA|RABU|KAMIS|JUM'?AT|SABTU|MINGGU)"
+)
+_DATE = (
+    rf"(?:{_DAY}\s*,?\s*)?"
+    r"(?:\(?\d{1,2}/\d{1,2}(?:/\d{2,4})?\)?|\d{1,2}\s[A-Z][a-z]+\s\d{4})"
+)
 _DASH = r"(?:\s*[\u2013\u2014\u2015\u2212]\s*|\s+--?\s+)"
 DATELINE_RE = re.compile(
     rf"""^\s*(?P<dateline>

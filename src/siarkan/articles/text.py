@@ -182,10 +182,13 @@ def match_initials(text: str) -> re.Match[str] | None:
     return _INITIALS_RE.search(text) or _SIGNED_RE.search(text)
 
 
-# The end mark of a press release or report, "(***)", "***", "(**)": it closes the text, as
-# initials do, and is not story ("(*)" is matched as the initials "*" first). Three stars
-# anywhere at the end; "(**)" only after a sentence's end or alone.
-_END_MARK_RE = re.compile(r"(?:\s*\(\*{3}\)|\s*\*{3}|(?:^|(?<=[.!?…”\"’)]))\s*\(\*{1,2}\))\s*$")
+# The end mark of a press release or report, "(***)", "***", "(**)", and the empty brackets
+# "[]" some desks close with: it closes the text, as initials do, and is not story ("(*)" is
+# matched as the initials "*" first). Three stars anywhere at the end; "(**)" and "[]" only
+# after a sentence's end or alone.
+_END_MARK_RE = re.compile(
+    r"(?:\s*\(\*{3}\)|\s*\*{3}|(?:^|(?<=[.!?…”\"’)]))\s*(?:\(\*{1,2}\)|\[\s*\]))\s*$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +220,7 @@ def match_closing(text: str, *, initials: bool = True) -> Closing:
             found = re.sub(r"\s+", "", m.group("initials"))
             end = len(rest[: m.start()].rstrip())
             continue
-        mark = _END_MARK_RE.search(rest) if not marked and rest.endswith(("*", "*)")) else None
+        mark = _END_MARK_RE.search(rest) if not marked and rest.endswith(("*", "*)", "]")) else None
         if mark is not None:
             marked = True
             end = len(rest[: mark.start()].rstrip())
@@ -414,6 +417,21 @@ def _paragraphs(lines: list[str]) -> list[str]:
     return paras
 
 
+def _leading_credits(paras: list[str]) -> tuple[list[str], list[str]]:
+    """Credit lines above the lead, as a report copied from a portal's page carries them
+    ("Penulis: Nama | Editor: Nama" under the title, Tribun's "Laporan Wartawan Site.com,
+    Nama"): off the story, their author kept (the HTML importer's htmlbody._leading_credits)."""
+    authors: list[str] = []
+    while paras:
+        credit = match_credit(paras[0])
+        if credit is None:
+            break
+        if credit[0]:
+            authors.append(credit[1])
+        paras = paras[1:]
+    return paras, authors
+
+
 def paragraphs_html(paragraphs: tuple[str, ...] | list[str]) -> str:
     return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
 
@@ -428,6 +446,7 @@ def parse_report(text: str, *, detect_title: bool = True) -> TextReport:
         if len(lines) > 1 and looks_like_title(lines[0]):
             title = lines.pop(0)
     paras = _paragraphs(lines)
+    paras, lead_authors = _leading_credits(paras)
     dateline, paras = find_lead(paras)
     paras, trailer = strip_trailer([p for p in paras if p])
     body = Body(
@@ -436,7 +455,7 @@ def parse_report(text: str, *, detect_title: bool = True) -> TextReport:
         dateline=dateline,
         related=tuple(related),
         initials=trailer.initials,
-        authors=trailer.authors,
+        authors=tuple(dict.fromkeys([*lead_authors, *trailer.authors])),
         tags=trailer.hashtags,
     )
     return TextReport(title=title, body=body)
