@@ -7,11 +7,11 @@ from html.parser import HTMLParser
 
 import pytest
 
+from siarkan.articles.hashtags import camel_hashtag
 from siarkan.articles.model import Article
 from siarkan.config import ExcerptSettings
 from siarkan.excerpts import (
     Excerpt,
-    camel_hashtag,
     make_excerpts,
     mastodon_length,
     pick_hashtags,

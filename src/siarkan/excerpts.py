@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from html import escape
 from itertools import pairwise
 
+from siarkan.articles.hashtags import camel_hashtag
 from siarkan.articles.model import Article
 from siarkan.articles.text import is_furniture, related_marker
 from siarkan.config import ExcerptMode, ExcerptSettings
@@ -294,21 +295,6 @@ def story_paragraphs(article: Article) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------------------------------------
 # Hashtags
-
-_NON_WORD_RE = re.compile(r"[^\w]+")
-# An apostrophe inside a word joins it ("Jum'at Berkah" -> "JumatBerkah", not "JumAtBerkah").
-_INNER_APOSTROPHE_RE = re.compile(r"(?<=\w)['’ʼ`](?=\w)")
-_HAS_LETTER_RE = re.compile(r"[^\W\d]")
-
-
-def camel_hashtag(tag: str) -> str:
-    """ "pemilu 2024" -> "Pemilu2024", "Kabupaten Serang" -> "KabupatenSerang" ("" if unusable).
-
-    Mastodon's HASHTAG_RE needs a letter or "_" somewhere, so "2024" alone gives "".
-    """
-    words = [w for w in _NON_WORD_RE.split(_INNER_APOSTROPHE_RE.sub("", tag)) if w]
-    name = "".join(w[0].upper() + w[1:] for w in words)
-    return name if _HAS_LETTER_RE.search(name) else ""
 
 
 def pick_hashtags(tags: Sequence[str], limit: int) -> list[tuple[str, str]]:

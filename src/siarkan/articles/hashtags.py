@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["HashtagRun", "merge_tags", "tag_key", "trailing_hashtags"]
+__all__ = ["HashtagRun", "camel_hashtag", "merge_tags", "tag_key", "trailing_hashtags"]
 
 # A hashtag as Mastodon reads one (app/models/tag.rb HASHTAG_RE): word characters with a letter
 # among them, so "#1" or "No. #12" is a number. "#" after a word character ("C#") or a slash
@@ -28,6 +28,9 @@ _RUN_RE = re.compile(
 )
 _NAME_RE = re.compile(r"#(\w+)")
 _NON_WORD_RE = re.compile(r"[^\w]+")
+# An apostrophe inside a word joins it ("Jum'at Berkah" -> "JumatBerkah", not "JumAtBerkah").
+_INNER_APOSTROPHE_RE = re.compile(r"(?<=\w)['’ʼ`](?=\w)")
+_HAS_LETTER_RE = re.compile(r"[^\W\d]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +49,24 @@ def trailing_hashtags(text: str) -> HashtagRun | None:
     return HashtagRun(m.start(), tuple(_NAME_RE.findall(m.group("run"))))
 
 
+def _words(tag: str) -> list[str]:
+    return [w for w in _NON_WORD_RE.split(_INNER_APOSTROPHE_RE.sub("", tag)) if w]
+
+
+def camel_hashtag(tag: str) -> str:
+    """ "pemilu 2024" -> "Pemilu2024", "Kabupaten Serang" -> "KabupatenSerang" ("" if unusable):
+    a tag as the hashtag posts carry.
+
+    Mastodon's HASHTAG_RE needs a letter or "_" somewhere, so "2024" alone gives "".
+    """
+    name = "".join(w[0].upper() + w[1:] for w in _words(tag))
+    return name if _HAS_LETTER_RE.search(name) else ""
+
+
 def tag_key(tag: str) -> str:
-    """Tags that make the same hashtag are one tag: "Banjir Bandung", "#banjirbandung" (the
-    rule of excerpts.camel_hashtag, case-insensitive as Mastodon's tags are)."""
-    return "".join(_NON_WORD_RE.split(tag)).casefold()
+    """Tags that make the same hashtag are one tag: "Banjir Bandung", "#banjirbandung",
+    "Jum'at", "jumat" (camel_hashtag's words, case-insensitive as Mastodon's tags are)."""
+    return "".join(_words(tag)).casefold()
 
 
 def merge_tags(given: Sequence[str], found: Iterable[str]) -> tuple[str, ...]:
