@@ -238,3 +238,51 @@ def test_caption_lines(line: str) -> None:
 )
 def test_story_sentences_that_look_like_captions(line: str) -> None:
     assert not is_caption_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Klik di sini untuk membaca selengkapnya",
+        "Klik link ini untuk baca berita selengkapnya",
+        "Next Page »",
+        "« Previous Page",
+        "Halaman Selanjutnya »",
+        "PARIWARA",
+        "Advertorial",
+        "- ADVERTORIAL -",
+    ],
+)
+def test_teaser_links_page_links_and_paid_report_labels_are_noise(line: str) -> None:
+    assert is_noise_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Advertorial itu dibayar Pemkab Lebak Rp 50 juta, kata Ketua DPRD.",
+        "Pariwara kampanye dilarang tayang selama masa tenang.",
+        "Klik di sini untuk mendaftar vaksinasi gratis, kata petugas puskesmas.",
+    ],
+)
+def test_story_sentences_about_advertorials_and_links_stay(line: str) -> None:
+    assert not is_noise_line(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "credit"),
+    [
+        ("Oleh: Ahmad Fauzi", (True, "Ahmad Fauzi")),
+        ("Oleh : Dr. Siti Rahmawati, M.Si", (True, "Dr. Siti Rahmawati, M.Si")),
+        ("Penulis/Editor: Rina Marlina", (True, "Rina Marlina")),
+        ("Editor / Penulis : Rina Marlina", (True, "Rina Marlina")),
+        ("Reporter & Editor: Hilman Sadewa", (True, "Hilman Sadewa")),
+    ],
+)
+def test_byline_and_one_person_in_two_roles(line: str, credit: tuple[bool, str]) -> None:
+    assert match_credit(line) == credit
+
+
+def test_oleh_opening_a_sentence_is_no_credit() -> None:
+    assert match_credit("Oleh karena itu, warga diminta waspada.") is None
+    assert match_credit("Oleh warga: jalan itu disebut jalan tikus.") is None

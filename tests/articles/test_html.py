@@ -615,6 +615,39 @@ def test_credits_above_the_lead_and_a_site_name_author() -> None:
     assert result.meta.authors == ()
 
 
+@pytest.mark.parametrize(
+    ("url", "author"),
+    [
+        ("https://www.cnnindonesia.com/nasional/20251114/banjir-serang", "CNN Indonesia"),
+        ("https://banten.kabarpesisir.co.id/2025/11/banjir-serang", "Kabar Pesisir"),
+    ],
+)
+def test_an_author_named_as_the_host_is_the_site(url: str, author: str) -> None:
+    """No og:site_name: <meta name="author"> naming the site is known by the page's host."""
+    html = page(f"<article>{STORY}</article>", f'<meta name="author" content="{author}">')
+    assert parse_page(html, url=url, tz=JAKARTA).meta.authors == ()
+
+
+def test_a_blog_author_is_not_its_subdomain_host() -> None:
+    html = page(f"<article>{STORY}</article>", '<meta name="author" content="Budi Santoso">')
+    url = "https://budisantoso.blogspot.com/2025/11/banjir-serang.html"
+    assert parse_page(html, url=url, tz=JAKARTA).meta.authors == ("Budi Santoso",)
+
+
+def test_an_advertorial_page_loses_its_labels_links_and_credits() -> None:
+    body = clean_fragment(
+        "<p>PARIWARA</p><p>Oleh: Ahmad Fauzi</p>"
+        "<p>SERANG | MEDIA – Pemkab Serang membangun jalan desa.</p>"
+        "<p>Klik di sini untuk membaca selengkapnya</p><p>Next Page »</p>"
+        "<p>Warga senang. (Advertorial)</p><p>Penulis/Editor: Rina Marlina</p>",
+        base_url=None,
+    )
+    assert body.dateline == "SERANG | MEDIA"
+    assert body.paragraphs == ("Pemkab Serang membangun jalan desa.", "Warga senang.")
+    assert body.authors == ("Ahmad Fauzi", "Rina Marlina")
+    assert body.initials == "Advertorial"
+
+
 def test_antara_credits_and_reuse_notice_end_the_story() -> None:
     body = clean_fragment(
         "Serang (ANTARA) - Bantuan disalurkan.<br /><br />Warga antre.<br /><br />"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from siarkan.articles.lead import match_dateline, split_dateline
+from siarkan.articles.lead import find_lead, match_dateline, split_dateline
 from siarkan.articles.model import RelatedLink
 from siarkan.articles.text import (
     TITLE_MAX,
@@ -124,6 +124,51 @@ def test_no_dateline(paragraph: str) -> None:
     assert match_dateline(paragraph) is None
 
 
+@pytest.mark.parametrize(
+    ("paragraph", "dateline", "rest"),
+    [
+        # a bar between place and outlet; a hyphen glued to the outlet's domain
+        ("SERANG | MEDIA – Hujan deras.", "SERANG | MEDIA", "Hujan deras."),
+        ("CILEGON, BANTENPOS.CO- Hujan deras.", "CILEGON, BANTENPOS.CO", "Hujan deras."),
+        ("LEBAK, KabarLebak.com- Warga.", "LEBAK, KabarLebak.com", "Warga."),
+        # detik's desks after the place; a colon after the outlet
+        ("Serang, detikNews - Warga.", "Serang, detikNews", "Warga."),
+        ("Jakarta, detikcom - Warga.", "Jakarta, detikcom", "Warga."),
+        ("SERANG, MEDIA: Hujan deras.", "SERANG, MEDIA", "Hujan deras."),
+        ("Lebak, Kompas.com: Warga.", "Lebak, Kompas.com", "Warga."),
+    ],
+)
+def test_datelines_with_a_bar_a_glued_hyphen_a_desk_or_a_colon(
+    paragraph: str, dateline: str, rest: str
+) -> None:
+    assert split_dateline(paragraph) == (dateline, rest)
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        # a day is not a place
+        "Sabtu, 14 November 2025 – hari pertama Festival Kopi Banten – ribuan warga datang.",
+        "SABTU, 14 NOVEMBER 2025 – ribuan warga memadati alun-alun.",
+        "Minggu – sehari sebelum pencoblosan – warga membersihkan TPS.",
+        "Jum'at (14/11/2025) – warga menggelar doa bersama.",
+        # a hyphen glued to a word that is no domain; a colon after a place alone
+        "SERANG, BPBD- Hujan deras.",
+        "Tim SAR gabungan- bersama warga - menyisir sungai.",
+        "Jakarta: hujan turun sejak pagi.",
+        # a camel-case word alone is a product's name, detik's byline names the reporter
+        "iPhone - ponsel itu dijual mulai Jumat.",
+    ],
+)
+def test_no_dateline_in_a_day_a_glued_hyphen_or_a_colon_alone(paragraph: str) -> None:
+    assert match_dateline(paragraph) is None
+
+
+def test_a_lead_opening_with_its_day_and_date_keeps_them() -> None:
+    lead = "Sabtu, 14 November 2025 – hari pertama festival – ribuan warga datang ke Serang."
+    assert find_lead([lead, "Paragraf kedua."]) == (None, [lead, "Paragraf kedua."])
+
+
 def test_related_blocks_on_next_line_same_line_and_middle() -> None:
     lines = normalize(
         "Paragraf satu.\n\nBaca Juga:\nFestival Kopi Banten Digelar\n\nParagraf dua.\n"
@@ -186,6 +231,43 @@ def test_editor_initials(paragraphs: list[str], left: list[str], initials: str |
     kept, trailer = strip_trailer(paragraphs)
     assert kept == left
     assert trailer.initials == initials
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "left", "initials"),
+    [
+        # a paid report's label closes it as "(ADV)" does
+        (["Satu.", "Dua. (Advertorial)"], ["Satu.", "Dua."], "Advertorial"),
+        (["Satu.", "Dua.", "(PARIWARA)"], ["Satu.", "Dua."], "PARIWARA"),
+        # initials in square brackets, or with an abbreviation's dot
+        (["Satu.", "Dua. [red]"], ["Satu.", "Dua."], "red"),
+        (["Satu.", "Dua. (red.)"], ["Satu.", "Dua."], "red"),
+        (["Satu.", "Dua.", "[fai/idh]"], ["Satu.", "Dua."], "fai/idh"),
+        # no sentence end before them: story
+        (["Satu.", "Data Dinas Kesehatan [2025]"], ["Satu.", "Data Dinas Kesehatan [2025]"], None),
+        (["Satu.", "Warga menonton [video]"], ["Satu.", "Warga menonton [video]"], None),
+    ],
+)
+def test_advertorial_label_and_bracketed_initials_close_the_report(
+    paragraphs: list[str], left: list[str], initials: str | None
+) -> None:
+    kept, trailer = strip_trailer(paragraphs)
+    assert kept == left
+    assert trailer.initials == initials
+
+
+def test_oleh_and_penulis_editor_lines_name_the_author() -> None:
+    report = parse_report(
+        "Petani Lebak Panen Raya\n\nOleh: Ahmad Fauzi\n\n"
+        "LEBAK, MEDIA – Petani di Lebak memulai panen raya.\n\nHasilnya naik 20 persen.\n\n"
+        "Penulis/Editor: Rina Marlina\n"
+    )
+    assert report.body.dateline == "LEBAK, MEDIA"
+    assert report.body.paragraphs == (
+        "Petani di Lebak memulai panen raya.",
+        "Hasilnya naik 20 persen.",
+    )
+    assert report.body.authors == ("Ahmad Fauzi", "Rina Marlina")
 
 
 def test_credit_lines_become_authors() -> None:

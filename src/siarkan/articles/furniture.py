@@ -10,8 +10,8 @@ Pure functions over one line (a paragraph's text, whitespace-normalised).
     is_caption_line   a photo caption pasted as text ("Foto: ...", "(Foto: Istimewa)", one
                       ending in its credit: "... Foto: Nama/detikcom", "ANTARA FOTO/...")
     is_copyright      "COPYRIGHT © ANTARA 2026", "Dilarang keras mengambil konten ..."
-    match_credit      "Penulis: X", "Editor : Y", "Penulis: X | Editor: Y", "Laporan Wartawan
-                      Site.com, X", "(Site.com/X)"
+    match_credit      "Penulis: X", "Editor : Y", "Penulis: X | Editor: Y", "Penulis/Editor: X",
+                      "Oleh: X", "Laporan Wartawan Site.com, X", "(Site.com/X)"
 
 A line is furniture by its shape: a fixed formula, short, alone in its paragraph. Never by one
 word: a story sentence that mentions Google News, or a quote that says "baca juga
@@ -32,8 +32,10 @@ _NEXT = r"(?:>>|»|›|→|&gt;&gt;)"
 _PREV = r"(?:<<|«|‹|←)"
 _NOISE_LINE = re.compile(
     rf"^{_DECOR}(?:"
-    # ad slots (detik's parallax ad, tagDiv/Jannah ad labels)
+    # ad slots (detik's parallax ad, tagDiv/Jannah ad labels); the label over a paid report
+    # ("ADVERTORIAL", or "PARIWARA", the Indonesian word) alone on its line
     r"advertisements?|advertisment|iklan|ads|sponsored|konten bersponsor|artikel bersponsor"
+    r"|advertorial|pariwara"
     r"|scroll to (?:continue|resume) with content|scroll (?:untuk|to) (?:melanjutkan|lanjut|"
     r"continue)(?: membaca| reading)?|gulir (?:ke bawah )?untuk (?:melanjutkan|lanjut)(?: membaca)?"
     r"|lanjutkan membaca(?: (?:artikel|berita))?(?: di bawah(?: ini)?)?|continue reading(?: below)?"
@@ -47,9 +49,13 @@ _NOISE_LINE = re.compile(
     r"|halaman\s*\d+\s*(?:dari|/)\s*\d+"
     r"|lanjut(?:kan)?(?: baca| membaca)?(?: ke)? halaman (?:berikutnya|selanjutnya)"
     rf"|(?:halaman|laman)\s+(?:selanjutnya|berikutnya|sebelumnya)\s*{_NEXT}?"
-    rf"|{_PREV}?\s*(?:selanjutnya|berikutnya|sebelumnya|next|prev(?:ious)?)\s*{_NEXT}?"
+    rf"|{_PREV}?\s*(?:selanjutnya|berikutnya|sebelumnya|next|prev(?:ious)?)(?: page)?\s*{_NEXT}?"
     rf"|(?:\d+\s+)+\d+\s*(?:selanjutnya|berikutnya|next)?\s*{_NEXT}?"
     r"|(?:tampilkan|lihat|baca) semua(?: halaman)?|show all|baca (?:se)?lengkapnya(?: di ?sini)?"
+    # the link to the rest of a teaser ("Klik di sini untuk membaca selengkapnya"), whose
+    # target the import already followed or lost
+    r"|klik (?:di ?sini|link ini|tautan ini) untuk (?:membaca|baca)(?: (?:berita|artikel))?"
+    r" (?:se)?lengkapnya"
     # share bars whose buttons lost their icons
     r"|(?:bagikan|share|sebarkan)(?: (?:artikel|berita|ke|this))?(?: ini)?"
     r"|(?:(?:facebook|twitter|x|whatsapp|telegram|line|linkedin|pinterest|e-?mail|tiktok"
@@ -195,21 +201,27 @@ def is_copyright(line: str) -> bool:
     return _COPYRIGHT_RE.match(line) is not None
 
 
+# "Oleh: Nama" is the byline of an opinion piece or a press release, above or below it.
 _ROLES = (
     r"penulis|reporter|pewarta|kontributor|wartawan|jurnalis|laporan|editor|redaktur"
-    r"|penyunting|sumber|fotografer"
+    r"|penyunting|sumber|fotografer|oleh"
 )
 # Each "Role: Name" of a credit line. Kompas prints "Penulis : Kontributor Serang, Nama" and
 # "Editor : Nama" on lines of their own, which a copied text (or a body without its <br>)
 # runs together: "Penulis : Kontributor Surabaya, Nama Editor : Nama"; other sites put
-# "Penulis: Nama | Editor: Nama" on one line.
-_ROLE_RE = re.compile(rf"(?:^|(?<=\s)|(?<=[|/,;·•]))(?P<role>{_ROLES})\s*:\s*", re.IGNORECASE)
-_ROLE_START = re.compile(rf"(?:{_ROLES})\s*:", re.IGNORECASE)
+# "Penulis: Nama | Editor: Nama" on one line. A small desk's reporter edits their own report:
+# "Penulis/Editor: Nama", one person in both roles.
+_BOTH_ROLES = rf"(?:{_ROLES})(?:\s*[/&]\s*(?:{_ROLES}))*"
+_ROLE_RE = re.compile(rf"(?:^|(?<=\s)|(?<=[|/,;·•]))(?P<role>{_BOTH_ROLES})\s*:\s*", re.IGNORECASE)
+_ROLE_START = re.compile(rf"{_BOTH_ROLES}\s*:", re.IGNORECASE)
+_ROLE_SPLIT = re.compile(r"\s*[/&]\s*")
 _CREDIT_SEPARATORS = " |/,;·•-–—"
 _NAME_MIN, _NAME_MAX = 2, 80
 # "Kontributor Serang, Rasyid Ridho": the reporter's post, then the name.
 _POSTED = re.compile(r"^(?:kontributor|koresponden|wartawan)\s+[^,]{2,40},\s*(?=\S)", re.I)
-_AUTHOR_ROLES = {"penulis", "reporter", "pewarta", "kontributor", "wartawan", "jurnalis", "laporan"}
+_AUTHOR_ROLES = {
+    "penulis", "reporter", "pewarta", "kontributor", "wartawan", "jurnalis", "laporan", "oleh",
+}  # fmt: skip
 # Tribun's first line: "Laporan Wartawan TribunBanten.com, Marteen Ronaldo Pakpahan".
 _REPORTED_BY = re.compile(
     r"^laporan\s+(?:wartawan|reporter|kontributor|jurnalis)\s+[^,]{2,60},\s*(?P<name>[^,]{2,80})$",
@@ -223,24 +235,25 @@ _SITE_SLASH_NAME = re.compile(
 
 
 def _credits(line: str) -> list[tuple[str, str]] | None:
-    """[(role, name), ...] when the whole line is credits, else None."""
+    """[(role, name), ...] when the whole line is credits, else None; a name in two roles
+    ("Penulis/Editor: Nama") is credited in each."""
     if _ROLE_START.match(line) is None:  # most lines are story: one anchored match, not a scan
         return None
     marks = list(_ROLE_RE.finditer(line))
-    credits = []
+    credits: list[tuple[str, str]] = []
     for mark, following in zip(marks, [*marks[1:], None], strict=True):
         end = following.start() if following is not None else len(line)
         name = line[mark.end() : end].strip(_CREDIT_SEPARATORS)
         if not _NAME_MIN <= len(name) <= _NAME_MAX:
             return None
-        credits.append((mark.group("role").lower(), name))
+        credits.extend((role, name) for role in _ROLE_SPLIT.split(mark.group("role").lower()))
     return credits
 
 
 def match_credit(line: str) -> tuple[bool, str] | None:
     """A credit line -> (names an author?, name): "Penulis: Nama", "Editor: Nama",
-    "Penulis: Nama | Editor: Nama" (the author), "Laporan Wartawan Site.com, Nama",
-    "(Site.com/Nama)"."""
+    "Penulis: Nama | Editor: Nama" (the author), "Penulis/Editor: Nama", "Oleh: Nama",
+    "Laporan Wartawan Site.com, Nama", "(Site.com/Nama)"."""
     credits = _credits(line)
     if credits is not None:
         authors = [name for role, name in credits if role in _AUTHOR_ROLES]

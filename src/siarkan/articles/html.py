@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from itertools import islice
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
@@ -330,6 +331,29 @@ def _is_site_name(author: str, site_names: set[str]) -> bool:
     return _squash(author) in {_squash(n) for n in site_names}
 
 
+# Indonesia's second-level domains: the site's name is the label before them ("x.co.id").
+_SECOND_LEVEL = frozenset(
+    ["co", "or", "go", "ac", "sch", "web", "my", "net", "biz", "mil", "desa", "ponpes"]
+)
+
+
+def _host_name(url: str | None) -> str | None:
+    """The site's name as its host spells it: "https://www.cnnindonesia.com/..." ->
+    "cnnindonesia", "https://banten.kabar.co.id/" -> "kabar". A page naming itself only in
+    <meta name="author"> ("CNN Indonesia", no og:site_name) is recognised by it (squashed, as
+    _is_site_name compares). A blog's own subdomain ("nama.blogspot.com") is not its name."""
+    try:
+        host = urlsplit(url).hostname if url else None
+    except ValueError:  # "http://[::1" and the like
+        return None
+    labels = host.split(".") if host else []
+    if len(labels) < 2:
+        return None
+    if len(labels) > 2 and labels[-1] == "id" and labels[-2] in _SECOND_LEVEL:
+        return labels[-3]
+    return labels[-2]
+
+
 def _language(value: str | None) -> str | None:
     """'id-ID' / 'id_ID' / 'in' -> 'id' (primary subtag; 'in' is Indonesian's old code)."""
     if not value:
@@ -462,6 +486,10 @@ def read_meta(
         )
         title = next((inline(_strip_site_name(c, site_names)) for c in candidates if c), None)
 
+    # the host too: a page may name its site nowhere but in <meta name="author">
+    host_name = _host_name(canonical_url)
+    author_sites = site_names | {host_name} if host_name else site_names
+
     subtitle = _ld_text(ld.get("alternativeHeadline")) if ld else None
     description = (_ld_text(ld.get("description")) if ld else None) or first(
         "og:description", "description", "twitter:description"
@@ -497,7 +525,7 @@ def read_meta(
     meta = PageMeta(
         title=inline(title) if title else None,
         subtitle=subtitle or description,
-        authors=_dedupe([str(a) for a in authors if not _is_site_name(str(a), site_names)]),
+        authors=_dedupe([str(a) for a in authors if not _is_site_name(str(a), author_sites)]),
         section=inline(section) if section else None,
         tags=_dedupe([str(t) for t in _split_keywords([str(t) for t in tags])]),
         published_at=parse_datetime(_ld_text(published) or published, tz),

@@ -28,15 +28,19 @@ __all__ = [
 # "SERANG, PROLOGMEDIA –", "PROLOGMEDIA –", "Serang, PROLOGMEDIA -", "KOMPAS.com –",
 # "SERANG (ANTARA) -", "Jakarta -" (PROTOCOLS.md, Indonesian text); the portals' own forms:
 # "Liputan6.com, Jakarta -", "TRIBUNBANTEN.COM, SERANG -", "suara.com -", "Jakarta, CNN
-# Indonesia --", and a press release's "SERANG, (14/11/2025) -". En/em dash with or without
-# spaces; a hyphen (or "--") only between spaces, so hyphenated words are never cut.
+# Indonesia --", "Serang, detikNews -", "SERANG | MEDIA –", and a press release's "SERANG,
+# (14/11/2025) -". En/em dash with or without spaces; a hyphen (or "--") only between spaces,
+# so hyphenated words are never cut, or glued to an outlet's domain ("CILEGON, BANTENPOS.CO-
+# Hujan ..."), which no word ends with.
 _CAPS_WORDS = r"[A-Z0-9][A-Z0-9&.'’]*(?:[ -][A-Z0-9][A-Z0-9&.'’]*){0,4}"
 # A sentence may open with a capitalised word before a dash too ("Di Serang, BPBD – bersama
 # TNI – mengevakuasi ..."): a place never starts with a preposition or conjunction.
 _NOT_PLACE = (
     r"(?!(?:Di|Ke|Dari|Pada|Dalam|Untuk|Bagi|Oleh|Menurut|Sementara|Selain|Sedangkan|Namun"
     r"|Adapun|Kemudian|Lalu|Saat|Ketika|Setelah|Sebelum|Sejak|Selama|Hingga|Sampai|Meski"
-    r"|Walau|Jika|Kalau|Karena|Akibat|Tak|Tidak|Ini|Itu|Para|Warga|Pihak)\b)"
+    r"|Walau|Jika|Kalau|Karena|Akibat|Tak|Tidak|Ini|Itu|Para|Warga|Pihak"
+    # nor is it a day: "Sabtu, 14 November 2025 – hari ..." opens a sentence with its date
+    r"|Senin|Selasa|Rabu|Kamis|Jum'?at|Sabtu|Minggu)\b)"
 )
 _TITLE_WORDS = rf"{_NOT_PLACE}[A-Z][a-z]+(?:[ -][A-Z][a-z]+){{0,2}}"
 # The sites' own domains as they write them: "Medaiabooster.news", "JinNewsOne.Com",
@@ -46,6 +50,10 @@ _DOMAIN = (
     r"|today|live|xyz|asia|(?:web|my|or|go|ac|sch)\.id)(?![A-Za-z0-9])"
 )
 _SOURCE = rf"(?:{_CAPS_WORDS}(?:\s[A-Z][a-z]+)?|{_DOMAIN})(?:\.[a-z]{{2,3}})*"
+# detik's desks as they name themselves: "detikNews", "detikJabar", "detikcom". Only after a
+# place ("Serang, detikNews -"): alone, a camel-case word opening a sentence is a product's
+# name ("iPhone - ..."), and "Nama Penulis - detikNews" is detik's byline, not a dateline.
+_OUTLET = rf"(?:{_SOURCE}|[a-z]+[A-Z][A-Za-z]+|[a-z]+com(?![\w.]))"
 # "Kab. Tangerang, MEDIA –": the regency abbreviated, as PROTOCOLS.md writes it in the text.
 _PLACE = rf"(?:(?:Kab|KAB)\.\s?)?(?:{_CAPS_WORDS}|{_TITLE_WORDS})"
 # A press release's date, with its day as the releases print it: "Pandeglang, Jumat
@@ -57,10 +65,15 @@ _DATE = (
     rf"(?:{_DAY}\s*,?\s*)?"
     r"(?:\(?\d{1,2}/\d{1,2}(?:/\d{2,4})?\)?|\d{1,2}\s[A-Z][a-z]+\s\d{4})"
 )
-_DASH = r"(?:\s*[\u2013\u2014\u2015\u2212]\s*|\s+--?\s+)"
+# A dateline does not open with a day, in capitals either ("SABTU, 14 NOVEMBER 2025 – ..."
+# is a sentence's date); after the place it may ("SERANG, SENIN –").
+_NOT_DAY = r"(?!(?:SENIN|SELASA|RABU|KAMIS|JUM'?AT|SABTU|MINGGU)\b)"
+# The hyphen glued to a domain: lookbehinds (each of a fixed width) see its suffix.
+_GLUED = r"(?:(?<=\.(?i:co|id|tv))|(?<=\.(?i:com|net|org|biz|xyz))|(?<=\.(?i:news|info)))-\s+"
+_DASH = rf"(?:\s*[\u2013\u2014\u2015\u2212]\s*|\s+--?\s+|{_GLUED})"
 DATELINE_RE = re.compile(
-    rf"""^\s*(?P<dateline>
-        {_PLACE}\s*,\s*{_SOURCE}          # SERANG, PROLOGMEDIA
+    rf"""^\s*{_NOT_DAY}(?P<dateline>
+        {_PLACE}\s*[,|]\s*{_OUTLET}        # SERANG, PROLOGMEDIA / SERANG | MEDIA
       | {_SOURCE}\s*,\s*{_PLACE}          # Liputan6.com, Jakarta
       | {_PLACE}(?:\s*,\s*{_TITLE_WORDS})?\s*,?\s*\(\s*(?:{_SOURCE}|{_TITLE_WORDS})\s*\)
                                         # SERANG (ANTARA), Serang, Banten (ANTARA),
@@ -70,6 +83,11 @@ DATELINE_RE = re.compile(
       | {_TITLE_WORDS}                    # Jakarta
     ){_DASH}(?=\S)""",
     re.VERBOSE,
+)
+# "SERANG, MEDIA: Hujan ...": some desks put a colon after the outlet. Only there: after a
+# place alone ("Jakarta: ...") or a word ("Catatan: ...") a colon introduces a sentence.
+_COLON_DATELINE_RE = re.compile(
+    rf"^\s*{_NOT_DAY}(?P<dateline>{_PLACE}\s*[,|]\s*{_OUTLET})\s*:\s+(?=\S)"
 )
 _DATELINE_MAX = 80
 
@@ -82,7 +100,7 @@ class DatelineMatch:
 
 def match_dateline(text: str) -> DatelineMatch | None:
     """Find a dateline at the very start of a lead paragraph."""
-    m = DATELINE_RE.match(text)
+    m = DATELINE_RE.match(text) or _COLON_DATELINE_RE.match(text)
     if m is None:
         return None
     dateline = inline(m.group("dateline"))

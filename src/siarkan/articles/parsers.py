@@ -1,7 +1,7 @@
 """Bytes -> articles, one parser per input kind. Pure: no I/O, no clock, no database.
 
 bytes | check_bytes (empty? binary?) | decode | PARSERS[kind]
-    text     -> text.parse_report        -> jsonin.build_article
+    text     -> whatsapp.strip_chat_styling | text.parse_report -> jsonin.build_article
     markdown -> markdown.parse_markdown  -> jsonin.build_article
     json     -> jsonin.articles_from_json (one article or a list)
     html     -> html.parse_page          -> jsonin.build_article
@@ -25,6 +25,7 @@ from siarkan.articles.jsonin import (
 from siarkan.articles.markdown import parse_markdown
 from siarkan.articles.model import Article
 from siarkan.articles.text import ArticleRejected, Body, derive_title, parse_report
+from siarkan.articles.whatsapp import strip_chat_styling
 from siarkan.config import SiteSettings
 
 KINDS = {
@@ -92,7 +93,7 @@ class ParseContext:
 
 
 def _parse_text(data: bytes, ctx: ParseContext) -> list[Built | ArticleRejected]:
-    report = parse_report(decode_utf8(data))
+    report = parse_report(strip_chat_styling(decode_utf8(data)))
     if not report.body.paragraphs:
         raise ArticleRejected("no text in the file")
     warnings: tuple[str, ...] = ()

@@ -166,18 +166,22 @@ def pull_related(lines: list[str]) -> tuple[list[str], list[RelatedLink]]:
 # desk edited; "(***)" alone is the end mark below):
 # lowercase codes, so "(BPBD)" ending a sentence without its period is never taken for
 # initials. After the sentence's final mark, or alone, the case does not matter: regional
-# desks sign "... kata Riska. (MYU)", "... tidak merespon.(Den)", "... (*/Dul)".
+# desks sign "... kata Riska. (MYU)", "... tidak merespon.(Den)", "... (*/Dul)", and some in
+# square brackets or with an abbreviation's dot ("... warga. [red]", "... warga. (red.)").
+# A paid report's label closes it the same way, short or in full: "(ADV)", "(Advertorial)",
+# "(Pariwara)".
 _CODE = r"[a-z][a-z0-9]{1,5}|\*{2,3}(?=\s*/)|\*"
-_ANY_CASE_CODE = r"[A-Za-z][A-Za-z0-9]{1,5}|\*{2,3}(?=\s*/)|\*"
+_ANY_CASE_CODE = r"(?i:advertorial|pariwara)|[A-Za-z][A-Za-z0-9]{1,5}|\*{2,3}(?=\s*/)|\*"
 _INITIALS_RE = re.compile(rf"\s*\((?P<initials>(?:{_CODE})(?:\s*/\s*(?:{_CODE})){{0,4}})\)\s*$")
 _SIGNED_RE = re.compile(
-    rf"(?:^|(?<=[.!?…”\"’]))\s*\((?P<initials>(?:{_ANY_CASE_CODE})(?:\s*/\s*(?:{_ANY_CASE_CODE})){{0,4}})\)\s*$"
+    rf"(?:^|(?<=[.!?…”\"’]))\s*[(\[]"
+    rf"(?P<initials>(?:{_ANY_CASE_CODE})(?:\s*/\s*(?:{_ANY_CASE_CODE})){{0,4}})\.?[)\]]\s*$"
 )
 
 
 def match_initials(text: str) -> re.Match[str] | None:
     """Editor initials at the end of `text` ("... warga. (fai/idh)")."""
-    if not text.rstrip().endswith(")"):  # both patterns scan the whole text for a closing ")"
+    if not text.rstrip().endswith((")", "]")):  # the patterns scan the whole text for its end
         return None
     return _INITIALS_RE.search(text) or _SIGNED_RE.search(text)
 
