@@ -171,6 +171,12 @@ async def test_times_are_stored_as_the_same_text_by_every_road(db: Database) -> 
         assert general is not None and fast is not None
         for moment in moments:
             assert fast(moment) == general(moment)
+        # The fast road keeps each second's text: moments within one second, across a midnight
+        # and a year's end, and more distinct seconds than it keeps at once.
+        start = datetime(2026, 12, 31, 23, 59, 58, 999_999, tzinfo=UTC)
+        for step in range(300):
+            moment = start + timedelta(microseconds=step * 333_337)
+            assert fast(moment) == general(moment)
 
 
 async def test_a_published_article_dated_in_the_future_is_held_until_then(db: Database) -> None:

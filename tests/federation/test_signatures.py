@@ -418,6 +418,22 @@ def test_digest_helpers() -> None:
         check_content_digest("sha-256=:AAAA:", BODY)
 
 
+@pytest.mark.parametrize("inside", ["AA!A", "AA A", "AA\tA", "AAAA=AA=", "AA==AA"])
+def test_byte_sequences_that_are_not_base64_are_refused(inside: str) -> None:
+    """A lone Signature or Content-Digest member is read by a quick pattern, several by the
+    RFC 8941 parser: either way, anything but strict base64 between the colons is refused."""
+    key = rsa_key(0)
+    base = {"Content-Type": "application/activity+json"}
+    added = sign_rfc9421("POST", INBOX, base, BODY, "https://news.example/k", key, NOW)
+    for signature in (f"sig1=:{inside}:", f"sig1=:{inside}:, sig2=:AA==:"):
+        request = _as_received(INBOX, {**base, **added, "Signature": signature})
+        with pytest.raises(SignatureError, match="malformed base64"):
+            parse_signed_request(request)
+    for digest in (f"sha-256=:{inside}:", f"sha-256=:{inside}:, sha-512=:AA==:"):
+        with pytest.raises(SignatureError, match="malformed base64"):
+            check_content_digest(digest, BODY)
+
+
 def test_structured_dictionary_parsing() -> None:
     parsed = parse_dictionary('a=("x" "y";p=1);k="v";n=12, b=:AQI=:, c')
     a = parsed["a"]

@@ -176,7 +176,8 @@ class Inbox:
         try:
             if key is None:
                 key = await self.remote.key(signed.key_id)
-            key = await self._verified_key(key, signed)
+            if not verify_signature(key.public_key, signed):
+                key = await self._refetched_key(signed)
         except FetchError as exc:
             if await self._actor_gone(activity, actor, signed, exc):
                 key = None
@@ -242,10 +243,9 @@ class Inbox:
         counter.inc()
         return ACCEPTED
 
-    async def _verified_key(self, key: RemoteKey, signed: SignedRequest) -> RemoteKey:
-        if verify_signature(key.public_key, signed):
-            return key
-        # A cached key that fails may have been rotated: fetch it again, once (rate-limited).
+    async def _refetched_key(self, signed: SignedRequest) -> RemoteKey:
+        """The signature failed with the key we had: it may have been rotated, so fetch it
+        again, once (rate-limited)."""
         if self.remote.may_refetch(signed.key_id):
             fresh = await self.remote.key(signed.key_id, fresh=True)
             if verify_signature(fresh.public_key, signed):

@@ -102,16 +102,12 @@ def insert_ignore_sql(
     params: list[Any] = []
     extend = params.extend
     for row in rows:
-        values = getter(row)
-        if not processed:
-            extend(values)
-            continue
-        converted = list(values)
-        for index, process in processed:
-            value = converted[index]
-            if value is not None:
-                converted[index] = process(value)
-        extend(converted)
+        extend(getter(row))
+    # Converted a column at a time, in place: a copy of every row to convert one value of
+    # it cost as much as the conversion.
+    width = len(columns)
+    for index, process in processed:
+        params[index::width] = [None if v is None else process(v) for v in params[index::width]]
     sql = _insert_sql(dialect, table, columns, len(rows), tuple(conflict), returning)
     return sql, tuple(params)
 

@@ -23,7 +23,7 @@ import logging
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -85,15 +85,26 @@ async def apply_batch(conn: AsyncConnection, batch: Sequence[_Pending]) -> list[
     return results
 
 
-def _per_request(batch: Sequence[_Pending], new: set[str]) -> list[bool | BaseException]:
-    """True for the first copy of each newly seen activity id, False for the rest."""
+def _only_inserts(batch: Sequence[_Pending]) -> list[tuple[dict[str, Any], list[InsertRow]]] | None:
+    """The batch as (seen row, inserts) if every effect is a plain insert, else None."""
+    out: list[tuple[dict[str, Any], list[InsertRow]]] = []
+    for item in batch:
+        for effect in item.effects:
+            if type(effect) is not InsertRow:
+                return None
+        out.append((item.seen, cast(list[InsertRow], item.effects)))
+    return out
+
+
+def _resolve_new(batch: Sequence[_Pending], new: set[str]) -> None:
+    """Answer a committed batch: True for the first copy of each newly seen activity id,
+    False for the rest (duplicates, already seen or repeated within the batch)."""
     remaining = set(new)
-    outcomes: list[bool | BaseException] = []
     for item in batch:
         activity_id = item.seen["activity_id"]
-        outcomes.append(activity_id in remaining)
+        if not item.future.done():
+            item.future.set_result(activity_id in remaining)
         remaining.discard(activity_id)
-    return outcomes
 
 
 def _resolve(items: Sequence[_Pending], outcomes: Sequence[bool | BaseException]) -> None:
@@ -132,21 +143,19 @@ class InboxWriter:
         pending = self._pending
         while pending:
             batch = [pending.popleft() for _ in range(min(self.max_batch, len(pending)))]
+            rows = self._rows
+            if rows is not None and (inserts := _only_inserts(batch)) is not None:
+                try:
+                    fresh = await rows.write(inserts)
+                except Exception:
+                    log.exception("inbox batch failed on the SQLite fast path; retrying one by one")
+                else:
+                    _resolve_new(batch, fresh)
+                    continue
             _resolve(batch, await self._write(batch))
 
     async def _write(self, batch: Sequence[_Pending]) -> list[bool | BaseException]:
-        if self._rows is not None and all(
-            isinstance(effect, InsertRow) for item in batch for effect in item.effects
-        ):
-            try:
-                fresh = await self._rows.write(
-                    [(item.seen, [e for e in item.effects if isinstance(e, InsertRow)])
-                     for item in batch]
-                )  # fmt: skip
-            except Exception:
-                log.exception("inbox batch failed on the SQLite fast path; retrying one by one")
-            else:
-                return _per_request(batch, fresh)
+        """Through SQLAlchemy: the whole batch in one transaction, else one request at a time."""
         try:
             self._conn = self._conn or await self.engine.connect()
             async with self._conn.begin():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -70,11 +71,20 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+@lru_cache(maxsize=64)
+def _second_text(second: tuple[int, int, int, int, int, int]) -> str:
+    """A UTC second as SQLite text. The inbox stores two timestamps per request, most within the
+    same few seconds; isoformat() costs twice this look-up (CPython formats each field, and
+    the "+00:00" cut off afterwards, with a C sprintf)."""
+    return "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}".format(*second)
+
+
 def _sqlite_utc_text(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is UTC:  # what the clock gives: `...+00:00` cut to its first 26 characters
-        return value.isoformat(" ", "microseconds")[:26]
+    if value.tzinfo is UTC:  # what the clock gives
+        second = (value.year, value.month, value.day, value.hour, value.minute, value.second)
+        return f"{_second_text(second)}.{value.microsecond:06d}"
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store; attach a time zone first")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
