@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
+from itertools import accumulate
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 
@@ -46,6 +48,54 @@ class HotCounter(Collector):
         yield family
 
 
+def _le(bound: float) -> str:
+    """A bucket bound as prometheus_client writes it ("0.005", "1.0", "+Inf")."""
+    return "+Inf" if bound == float("inf") else repr(bound)
+
+
+class HotHistogramChild:
+    __slots__ = ("bounds", "counts", "sum")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * len(bounds)  # per bucket, not cumulative; the last bound is +Inf
+        self.sum = 0.0
+
+    def observe(self, amount: float) -> None:
+        self.counts[bisect_left(self.bounds, amount)] += 1  # buckets are `le`: amount <= bound
+        self.sum += amount
+
+
+class HotHistogram(Collector):
+    """A labelled histogram for paths that run thousands of times a second (a fan-out's
+    deliveries), as HotCounter for counters: prometheus_client's Histogram.observe() takes two
+    locks, ~1.5-2.5 µs a delivery. Exposed the same way (`_bucket`, `_count`, `_sum`, default
+    buckets). Observed from the event loop's thread only."""
+
+    def __init__(
+        self, name: str, documentation: str, label: str, registry: CollectorRegistry
+    ) -> None:
+        self.name, self.documentation, self.label = name, documentation, label
+        self.bounds = tuple(float(b) for b in Histogram.DEFAULT_BUCKETS)
+        self._children: dict[str, HotHistogramChild] = {}
+        registry.register(self)
+
+    def labels(self, *values: str, **by_name: str) -> HotHistogramChild:
+        (value,) = values or tuple(by_name.values())
+        child = self._children.get(value)
+        if child is None:
+            child = self._children[value] = HotHistogramChild(self.bounds)
+        return child
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        family = HistogramMetricFamily(self.name, self.documentation, labels=[self.label])
+        names = [_le(bound) for bound in self.bounds]
+        for value, child in list(self._children.items()):
+            buckets = list(zip(names, accumulate(child.counts), strict=True))
+            family.add_metric([value], buckets, child.sum)
+        yield family
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -68,8 +118,8 @@ class Metrics:
             ["host"],
             registry=r,
         )
-        self.delivery_seconds = Histogram(
-            "siarkan_delivery_seconds", "Time to send one delivery", ["kind"], registry=r
+        self.delivery_seconds = HotHistogram(
+            "siarkan_delivery_seconds", "Time to send one delivery", "kind", registry=r
         )
         self.feed_cache = HotCounter(
             "siarkan_feed_cache", "Feed cache lookups", "result", registry=r

@@ -17,6 +17,7 @@ from siarkan.distribution.lifecycle import (
     Effect,
     Failure,
     Obsolete,
+    Outcome,
     Refused,
     Response,
     State,
@@ -91,6 +92,14 @@ def test_last_try_is_dead(result: object) -> None:
 
 def test_success_on_the_last_try_is_sent() -> None:
     assert outcome(Response(200), attempts=16).state is State.SENT
+
+
+def test_a_2xx_outcome_is_built_once_per_status() -> None:
+    """A fan-out decides thousands of successes: each is the same immutable value."""
+    first, again = outcome(Response(202)), outcome(Response(202), attempts=3)
+    assert first is again
+    assert first == Outcome(State.SENT, None, "HTTP 202", frozenset({Effect.HOST_UP}))
+    assert outcome(Response(204)).reason == "HTTP 204"
 
 
 def test_a_row_is_abandoned_when_its_leases_ran_out_the_bound_times() -> None:

@@ -467,3 +467,37 @@ def test_an_unusable_signature_input_matters_only_when_it_is_the_one_used() -> N
             parse_signed_request(
                 _as_received(INBOX, {"Signature-Input": proxy_input, "Signature": "proxy=:AA==:"})
             )
+
+
+def test_cavage_parses_an_inbox_url_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fan-out signs for the same inboxes again and again: the URL is split once, not
+    twice a request (once for Host, once for the request target)."""
+    from siarkan.federation import signatures
+
+    calls: list[str] = []
+    real = signatures.urlsplit
+
+    def counting(url: str, *args: object) -> object:
+        calls.append(url)
+        return real(url)
+
+    monkeypatch.setattr(signatures, "urlsplit", counting)
+    url = "https://split-once.example/users/ani/inbox?x=1"
+    for _ in range(3):
+        added = sign_cavage("POST", url, {}, BODY, "k", rsa_key(0), NOW)
+    assert calls == [url]
+    request = _as_received(url, added)
+    assert verify_signature(rsa_key(0).public_key(), parse_signed_request(request))
+
+
+def test_cavage_covers_content_type_as_a_receiver_reads_it() -> None:
+    """Any case, surrounding spaces: the signed value is header_map's, as verifiers see it."""
+    base = {"content-TYPE": "  application/activity+json "}
+    added = sign_cavage("POST", INBOX, base, BODY, "k", rsa_key(0), NOW)
+    assert 'headers="(request-target) host date digest content-type"' in added["Signature"]
+    signed = parse_signed_request(_as_received(INBOX, {**base, **added}))
+    assert b"\ncontent-type: application/activity+json" in signed.base
+    assert verify_signature(rsa_key(0).public_key(), signed)
+    without = sign_cavage("GET", INBOX, {}, None, "k", rsa_key(0), NOW)
+    assert 'headers="(request-target) host date"' in without["Signature"]
+    assert "Digest" not in without

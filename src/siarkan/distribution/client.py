@@ -105,8 +105,6 @@ def request_head(target: _Target, headers: Mapping[str, str], length: int, agent
     host = None
     first = [f"User-Agent: {agent}"]
     for name, value in headers.items():
-        if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
-            raise UnusableTarget(f"header {name!r} has a line break")
         lowered = name.lower()
         if lowered == "host":
             host = value
@@ -116,8 +114,16 @@ def request_head(target: _Target, headers: Mapping[str, str], length: int, agent
             lines.append(f"{name}: {value}")
     lines[1:1] = [f"Host: {host or target.netloc}", *first]
     lines.append(f"Content-Length: {length}")
+    text = "\r\n".join(lines)
+    # One scan of the whole head instead of four per header: every CR and LF must be one of
+    # the line ends just joined in.
+    if text.count("\n") != len(lines) - 1 or text.count("\r") != len(lines) - 1:
+        for name, value in [*headers.items(), ("User-Agent", agent)]:
+            if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
+                raise UnusableTarget(f"header {name!r} has a line break")
+        raise UnusableTarget("a header has a line break")
     try:
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return (text + "\r\n\r\n").encode("latin-1")
     except UnicodeEncodeError as exc:
         raise UnusableTarget(
             f"a header is not Latin-1: {exc.object[exc.start : exc.end]!r}"

@@ -211,6 +211,9 @@ def _retry(
 
 _UP = frozenset({Effect.HOST_UP})
 _DOWN = frozenset({Effect.HOST_DOWN})
+# A fan-out's outcomes are almost all "sent" with one of a few 2xx codes; an Outcome is
+# immutable and depends on nothing else then, so each is built once.
+_SENT = {status: Outcome(State.SENT, None, f"HTTP {status}", _UP) for status in range(200, 300)}
 
 
 def decide(
@@ -222,6 +225,10 @@ def decide(
     jitter: float = 0.0,
 ) -> Outcome:
     """The next state of a delivery after its `attempts`-th try produced `result`."""
+    if type(result) is Response:
+        sent = _SENT.get(result.status)
+        if sent is not None:
+            return sent
     up, down = _UP, _DOWN
     match result:
         case Obsolete(reason):
