@@ -225,33 +225,12 @@ def decide(
     jitter: float = 0.0,
 ) -> Outcome:
     """The next state of a delivery after its `attempts`-th try produced `result`."""
-    if type(result) is Response:
-        sent = _SENT.get(result.status)
-        if sent is not None:
-            return sent
     up, down = _UP, _DOWN
-    match result:
-        case Obsolete(reason):
-            return Outcome(State.SKIPPED, None, reason)
-        case Abandoned(expiries):
-            # No host effects: nothing says the host is at fault.
-            reason = f"abandoned: lease expired {expiries} times without a result"
-            return Outcome(State.DEAD, None, reason)
-        case Refused(reason, answered):
-            return Outcome(State.DEAD, None, reason, up if answered else frozenset())
-        case Failure(error):
-            return _retry(
-                error,
-                attempts=attempts,
-                max_attempts=max_attempts,
-                now=now,
-                jitter=jitter,
-                effects=down,
-            )
+    match result:  # Response first: a fan-out's results are almost all successes
         case Response(status, retry_after):
-            reason = f"HTTP {status}"
             if 200 <= status < 300:
-                return Outcome(State.SENT, None, reason, up)
+                return _SENT[status]
+            reason = f"HTTP {status}"
             if status == 410:
                 return Outcome(State.DEAD, None, "410 Gone", up | {Effect.REMOVE_TARGET})
             if status in (429, 503):
@@ -277,6 +256,23 @@ def decide(
                 now=now,
                 jitter=jitter,
                 effects=effects,
+            )
+        case Obsolete(reason):
+            return Outcome(State.SKIPPED, None, reason)
+        case Abandoned(expiries):
+            # No host effects: nothing says the host is at fault.
+            reason = f"abandoned: lease expired {expiries} times without a result"
+            return Outcome(State.DEAD, None, reason)
+        case Refused(reason, answered):
+            return Outcome(State.DEAD, None, reason, up if answered else frozenset())
+        case Failure(error):
+            return _retry(
+                error,
+                attempts=attempts,
+                max_attempts=max_attempts,
+                now=now,
+                jitter=jitter,
+                effects=down,
             )
     raise TypeError(f"not a delivery result: {result!r}")
 

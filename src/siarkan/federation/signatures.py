@@ -524,10 +524,9 @@ def _netloc_and_path(url: str) -> tuple[str, str]:
 
 
 def _field(headers: Mapping[str, str], name: str) -> str | None:
-    """One field of `headers` as header_map would give it (`name` lowercase), without
-    building the whole map."""
-    values = [value.strip() for key, value in headers.items() if key.lower() == name]
-    return ", ".join(values) if values else None
+    """One field of `headers` by header_map's rule (`name` lowercase), without building the
+    map of every other field."""
+    return header_map((k, v) for k, v in headers.items() if k.lower() == name).get(name)
 
 
 def sign_cavage(
